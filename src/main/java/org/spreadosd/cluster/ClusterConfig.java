@@ -1,0 +1,68 @@
+package org.spreadosd.cluster;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The cluster configuration the CS keeps and tells every node: nodes, set weights, FAULT marks.
+ * Immutable; every change makes a new copy with a higher {@code revision}.
+ */
+public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault)
+        implements CborSerializable {
+    public static final int DEFAULT_WEIGHT = 10;
+    public static final ClusterConfig EMPTY = new ClusterConfig(0, List.of(), Map.of(), Set.of());
+
+    public ClusterConfig {
+        nodes = List.copyOf(nodes);
+        weights = Map.copyOf(weights);
+        fault = Set.copyOf(fault);
+    }
+
+    public Optional<NodeInfo> node(int nid) {
+        return nodes.stream().filter(n -> n.nid() == nid).findFirst();
+    }
+
+    /** Members of a replication-set, in nid order. */
+    public List<NodeInfo> members(int rsid) {
+        return nodes.stream().filter(n -> n.rsids().contains(rsid)).sorted((a, b) -> Integer.compare(a.nid(), b.nid())).toList();
+    }
+
+    public Set<Integer> rsids() {
+        Set<Integer> out = new TreeSet<>();
+        nodes.forEach(n -> out.addAll(n.rsids()));
+        return out;
+    }
+
+    public int weight(int rsid) {
+        return weights.getOrDefault(rsid, DEFAULT_WEIGHT);
+    }
+
+    public boolean isFault(int nid) {
+        return fault.contains(nid);
+    }
+
+    /** This configuration with {@code node} added, or replacing the node with the same nid. */
+    public ClusterConfig withNode(NodeInfo node) {
+        List<NodeInfo> next = new ArrayList<>(nodes.stream().filter(n -> n.nid() != node.nid()).toList());
+        next.add(node);
+        next.sort((a, b) -> Integer.compare(a.nid(), b.nid()));
+        Set<Integer> nextFault = new TreeSet<>(fault);
+        nextFault.remove(node.nid());
+        return new ClusterConfig(revision + 1, next, weights, nextFault);
+    }
+
+    public ClusterConfig withWeight(int rsid, Integer weight) {
+        Map<Integer, Integer> next = new TreeMap<>(weights);
+        if (weight == null) {
+            next.remove(rsid);
+        } else {
+            next.put(rsid, weight);
+        }
+        return new ClusterConfig(revision + 1, nodes, next, fault);
+    }
+}

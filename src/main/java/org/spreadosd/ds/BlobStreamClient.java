@@ -1,0 +1,107 @@
+package org.spreadosd.ds;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/** The gateway's side of the node-to-node byte stream API: streams versions to and from a DS. */
+public final class BlobStreamClient {
+    private static final Duration ERROR_BODY_TIMEOUT = Duration.ofSeconds(5);
+
+    /** What a DS said of a version it stored or is sending. */
+    public record BlobFacts(long size, int crc32c, String contentType) {}
+
+    /** A version's bytes on their way from a DS; {@code data} must be consumed or cancelled. */
+    public record BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data) {}
+
+    private final Http http;
+    private final Materializer mat;
+
+    public BlobStreamClient(ActorSystem<?> system) {
+        this.http = Http.get(system);
+        this.mat = Materializer.matFromSystem(system);
+    }
+
+    public CompletionStage<BlobFacts> put(String dataUrl, int rsid, long vtime, byte[] key, String contentType,
+            Source<ByteString, ?> data, long size) {
+        RequestEntity entity = size >= 0
+                ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, data)
+                : HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, data);
+        HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key)).withEntity(entity);
+        if (contentType != null) {
+            request = request.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, contentType));
+        }
+        return http.singleRequest(request).thenCompose(response -> {
+            if (response.status().intValue() == 201) {
+                response.discardEntityBytes(mat);
+                return CompletableFuture.completedFuture(facts(response));
+            }
+            return failed(response, dataUrl);
+        });
+    }
+
+    /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
+    public CompletionStage<Optional<BlobDownload>> get(String dataUrl, int rsid, long vtime, byte[] key, long offset, long length) {
+        String url = dataUrl + BlobStreamPaths.path(rsid, vtime, key) + "?offset=" + offset + "&length=" + length;
+        return http.singleRequest(HttpRequest.GET(url)).thenCompose(response -> {
+            int status = response.status().intValue();
+            if (status == 200) {
+                HttpEntity entity = response.entity();
+                long actual = entity.getContentLengthOption().orElse(length);
+                return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), actual, entity.getDataBytes())));
+            }
+            if (status == 404) {
+                response.discardEntityBytes(mat);
+                return CompletableFuture.completedFuture(Optional.empty());
+            }
+            return failed(response, dataUrl);
+        });
+    }
+
+    public CompletionStage<Boolean> delete(String dataUrl, int rsid, long vtime, byte[] key) {
+        return http.singleRequest(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key))).thenCompose(response -> {
+            int status = response.status().intValue();
+            if (status == 200 || status == 404) {
+                response.discardEntityBytes(mat);
+                return CompletableFuture.completedFuture(status == 200);
+            }
+            return failed(response, dataUrl);
+        });
+    }
+
+    private static BlobFacts facts(HttpResponse response) {
+        long size = Long.parseLong(header(response, BlobStreamPaths.SIZE_HEADER).orElse("-1"));
+        int crc = Integer.parseInt(header(response, BlobStreamPaths.CRC_HEADER).orElse("0"));
+        return new BlobFacts(size, crc, header(response, BlobStreamPaths.CONTENT_TYPE_HEADER).orElse(null));
+    }
+
+    private static Optional<String> header(HttpResponse response, String name) {
+        return response.getHeader(name).map(HttpHeader::value);
+    }
+
+    private <T> CompletionStage<T> failed(HttpResponse response, String dataUrl) {
+        int status = response.status().intValue();
+        return response.entity().toStrict(ERROR_BODY_TIMEOUT.toMillis(), mat).thenApply(strict -> {
+            String message = strict.getData().utf8String();
+            int clientStatus = switch (status) {
+                case 413, 507, 400 -> status;
+                default -> 503;
+            };
+            throw new DataServerException(clientStatus, "data server " + dataUrl + " answered " + status + ": " + message);
+        });
+    }
+}

@@ -1,0 +1,40 @@
+package org.spreadosd.ds;
+
+import org.spreadosd.model.Keys;
+
+/**
+ * The node-to-node byte stream API of a DS: {@code /_spread/v1/blob/<rsid>/<vtime>/<base64url key>}.
+ * PUT streams a version in, GET streams it (or a slice: {@code ?offset=&length=}) out, DELETE drops it.
+ * Facts about the version travel in headers, never in the body.
+ */
+public final class BlobStreamPaths {
+    public static final String PREFIX = "/_spread/v1/blob/";
+    public static final String SIZE_HEADER = "X-Spread-Size";
+    public static final String CRC_HEADER = "X-Spread-Crc32c";
+    public static final String CONTENT_TYPE_HEADER = "X-Spread-Content-Type";
+    public static final String LENGTH_HEADER = "X-Spread-Length";
+
+    private BlobStreamPaths() {}
+
+    public static String path(int rsid, long vtime, byte[] key) {
+        return PREFIX + rsid + "/" + vtime + "/" + Keys.toBase64Url(key);
+    }
+
+    /** The (rsid, vtime, key) a request path names, or null when it is not a blob path. */
+    public static Address parse(String path) {
+        if (!path.startsWith(PREFIX)) {
+            return null;
+        }
+        String[] parts = path.substring(PREFIX.length()).split("/", -1);
+        if (parts.length != 3) {
+            return null;
+        }
+        try {
+            return new Address(Integer.parseInt(parts[0]), Long.parseLong(parts[1]), Keys.fromBase64Url(parts[2]));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    public record Address(int rsid, long vtime, byte[] key) {}
+}

@@ -1,0 +1,163 @@
+package org.spreadosd.ds;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCode;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamConverters;
+import org.apache.pekko.util.ByteString;
+import org.spreadosd.model.Keys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves a DS's node-to-node byte stream API ({@link BlobStreamPaths}): gateways and peers stream
+ * versions in and out of the {@link DataStore} over HTTP, so no object ever travels as one message.
+ */
+public final class BlobStreamServer {
+    private static final Logger log = LoggerFactory.getLogger(BlobStreamServer.class);
+    static final int CHUNK = 64 * 1024;
+
+    private final DataStore store;
+    private final Executor blocking;
+    private final Materializer mat;
+    private final Duration uploadIdleTimeout;
+
+    public BlobStreamServer(DataStore store, Executor blocking, Materializer mat, Duration uploadIdleTimeout) {
+        this.store = store;
+        this.blocking = blocking;
+        this.mat = mat;
+        this.uploadIdleTimeout = uploadIdleTimeout;
+    }
+
+    public CompletionStage<HttpResponse> handle(HttpRequest request) {
+        BlobStreamPaths.Address a = BlobStreamPaths.parse(request.getUri().path());
+        if (a == null) {
+            request.discardEntityBytes(mat);
+            return CompletableFuture.completedFuture(text(StatusCodes.NOT_FOUND, "no such blob path"));
+        }
+        if (request.method().equals(HttpMethods.PUT)) {
+            return put(a, request);
+        }
+        request.discardEntityBytes(mat);
+        if (request.method().equals(HttpMethods.GET)) {
+            return get(a, request.getUri().query().toMap());
+        }
+        if (request.method().equals(HttpMethods.DELETE)) {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    boolean deleted = store.delete(a.rsid(), a.key(), a.vtime());
+                    return text(deleted ? StatusCodes.OK : StatusCodes.NOT_FOUND, deleted ? "deleted" : "not stored here");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, blocking).exceptionally(e -> failure(a, e));
+        }
+        return CompletableFuture.completedFuture(text(StatusCodes.METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"));
+    }
+
+    private CompletionStage<HttpResponse> put(BlobStreamPaths.Address a, HttpRequest request) {
+        long expected = request.entity().getContentLengthOption().orElse(-1L);
+        String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
+        InputStream in = request.entity().getDataBytes().runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
+        return CompletableFuture.supplyAsync(() -> {
+            try (in) {
+                StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
+                log.debug("stored rsid={} key={} vtime={} size={}", a.rsid(), Keys.printable(a.key()), a.vtime(), blob.size());
+                return withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), blob);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, blocking).exceptionally(e -> failure(a, e));
+    }
+
+    private CompletionStage<HttpResponse> get(BlobStreamPaths.Address a, Map<String, String> query) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                Optional<StoredBlob> found = store.find(a.rsid(), a.key(), a.vtime());
+                if (found.isEmpty()) {
+                    return text(StatusCodes.NOT_FOUND, "not stored here");
+                }
+                StoredBlob blob = found.get();
+                long offset = Math.min(parseLong(query.get("offset"), 0), blob.size());
+                long length = Math.min(parseLong(query.get("length"), blob.size()), blob.size() - offset);
+                return withFacts(HttpResponse.create(), blob)
+                        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, length,
+                                source(store, blob, offset, length)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, blocking).exceptionally(e -> failure(a, e));
+    }
+
+    /** The bytes of a slice of a stored version, read on the stream's blocking-I/O dispatcher. */
+    public static Source<ByteString, ?> source(DataStore store, StoredBlob blob, long offset, long length) {
+        return StreamConverters.fromInputStream(() -> store.open(blob, offset, length), CHUNK);
+    }
+
+    private static HttpResponse withFacts(HttpResponse response, StoredBlob blob) {
+        HttpResponse r = response
+                .addHeader(RawHeader.create(BlobStreamPaths.SIZE_HEADER, Long.toString(blob.size())))
+                .addHeader(RawHeader.create(BlobStreamPaths.CRC_HEADER, Integer.toString(blob.header().crc32c())));
+        if (blob.header().contentType() != null) {
+            r = r.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, blob.header().contentType()));
+        }
+        return r;
+    }
+
+    private static long parseLong(String s, long dflt) {
+        if (s == null) {
+            return dflt;
+        }
+        long v = Long.parseLong(s);
+        if (v < 0) {
+            throw new IllegalArgumentException("negative offset or length");
+        }
+        return v;
+    }
+
+    private static HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
+        Throwable cause = e instanceof CompletionException || e instanceof UncheckedIOException ? e.getCause() : e;
+        if (cause instanceof UncheckedIOException u) {
+            cause = u.getCause();
+        }
+        StatusCode status;
+        if (cause instanceof BlobExistsException) {
+            status = StatusCodes.CONFLICT;
+        } else if (cause instanceof ObjectTooLargeException) {
+            status = StatusCodes.PAYLOAD_TOO_LARGE;
+        } else if (cause instanceof CorruptBlobException) {
+            status = StatusCodes.INTERNAL_SERVER_ERROR;
+            log.error("corrupt blob rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.getMessage());
+        } else if (cause instanceof IllegalArgumentException) {
+            status = StatusCodes.BAD_REQUEST;
+        } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("No space left")) {
+            status = StatusCodes.INSUFFICIENT_STORAGE;
+            log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
+        } else {
+            status = StatusCodes.SERVICE_UNAVAILABLE;
+            log.warn("blob request failed rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.toString());
+        }
+        return text(status, String.valueOf(cause.getMessage()));
+    }
+
+    private static HttpResponse text(StatusCode status, String message) {
+        return HttpResponse.create().withStatus(status).withEntity(ContentTypes.TEXT_PLAIN_UTF8, message);
+    }
+}

@@ -1,0 +1,10 @@
+package org.spreadosd.ds;
+
+import java.io.IOException;
+
+/** Stored bytes do not match their checksum or header: the copy on this DS must not be served. */
+public class CorruptBlobException extends IOException {
+    public CorruptBlobException(String message) {
+        super(message);
+    }
+}

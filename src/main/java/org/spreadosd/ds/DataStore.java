@@ -1,0 +1,186 @@
+package org.spreadosd.ds;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.zip.CRC32C;
+import org.spreadosd.model.Keys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bytes of the versions a DS holds: one file per version under {@code <store>/data}.
+ *
+ * <p>A file's path is derived from SHA-256 of (vtime, key), never from the key's text, because keys
+ * are arbitrary bytes. A version is written to {@code <store>/tmp}, fsynced, renamed into place and
+ * its directory fsynced, so a crash leaves the whole version or none of it.
+ */
+public final class DataStore {
+    private static final Logger log = LoggerFactory.getLogger(DataStore.class);
+    private static final int COPY_BUFFER = 256 * 1024;
+
+    private final Path dataDir;
+    private final Path tmpDir;
+    private final long maxObjectBytes;
+
+    public DataStore(Path root, long maxObjectBytes) throws IOException {
+        this.dataDir = root.resolve("data");
+        this.tmpDir = root.resolve("tmp");
+        this.maxObjectBytes = maxObjectBytes;
+        Files.createDirectories(dataDir);
+        Files.createDirectories(tmpDir);
+        if (!Files.isWritable(dataDir) || !Files.isWritable(tmpDir)) {
+            throw new AccessDeniedException(root.toString(), null, "store directory is not writable");
+        }
+        clearTemporaryFiles();
+    }
+
+    /** Partial writes of a previous run are garbage: no metadata can point at them. */
+    private void clearTemporaryFiles() throws IOException {
+        try (DirectoryStream<Path> parts = Files.newDirectoryStream(tmpDir)) {
+            for (Path p : parts) {
+                Files.deleteIfExists(p);
+                log.info("removed partial write left by a previous run: {}", p.getFileName());
+            }
+        }
+    }
+
+    public Path pathOf(int rsid, byte[] key, long vtime) {
+        String name = HexFormat.of().formatHex(digest(key, vtime));
+        return dataDir.resolve(Integer.toString(rsid)).resolve(name.substring(0, 2)).resolve(name.substring(2, 4)).resolve(name);
+    }
+
+    /**
+     * Stores one version from a stream and answers only once it is durable.
+     *
+     * @param expectedSize the Content-Length the sender announced, or -1 when it streams without one
+     */
+    public StoredBlob write(int rsid, byte[] key, long vtime, String contentType, InputStream in, long expectedSize)
+            throws IOException {
+        if (expectedSize > maxObjectBytes) {
+            throw new ObjectTooLargeException(expectedSize, maxObjectBytes);
+        }
+        Path target = pathOf(rsid, key, vtime);
+        if (Files.exists(target)) {
+            throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
+        }
+        Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
+        try {
+            BlobHeader header;
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                BlobHeader placeholder = new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), contentType);
+                writeFully(ch, placeholder.encode(), 0);
+                CRC32C crc = new CRC32C();
+                long size = copy(in, ch, placeholder.length(), crc);
+                if (expectedSize >= 0 && size != expectedSize) {
+                    throw new IOException("upload ended after " + size + " of " + expectedSize + " bytes");
+                }
+                header = new BlobHeader(key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
+                writeFully(ch, header.encode(), 0);
+                ch.force(true);
+            }
+            Files.createDirectories(target.getParent());
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException raced) {
+                throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
+            }
+            fsyncDirectory(target.getParent());
+            return new StoredBlob(target, header);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private long copy(InputStream in, FileChannel ch, long position, CRC32C crc) throws IOException {
+        byte[] buf = new byte[COPY_BUFFER];
+        long total = 0;
+        int n;
+        while ((n = in.read(buf)) >= 0) {
+            if (n == 0) {
+                continue;
+            }
+            total += n;
+            if (total > maxObjectBytes) {
+                throw new ObjectTooLargeException(total, maxObjectBytes);
+            }
+            crc.update(buf, 0, n);
+            writeFully(ch, ByteBuffer.wrap(buf, 0, n), position);
+            position += n;
+        }
+        return total;
+    }
+
+    public Optional<StoredBlob> find(int rsid, byte[] key, long vtime) throws IOException {
+        Path path = pathOf(rsid, key, vtime);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            BlobHeader header = BlobHeader.read(ch);
+            if (header.vtime() != vtime || !java.util.Arrays.equals(header.key(), key)) {
+                throw new CorruptBlobException("blob " + path.getFileName() + " holds another version");
+            }
+            if (ch.size() != header.length() + header.size()) {
+                throw new CorruptBlobException("blob " + path.getFileName() + " is " + ch.size()
+                        + " bytes long, header says " + (header.length() + header.size()));
+            }
+            return Optional.of(new StoredBlob(path, header));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A stream of {@code length} bytes of the version from {@code offset}. A read of the whole version
+     * verifies its checksum and fails at the end instead of completing when the bytes are corrupt.
+     */
+    public InputStream open(StoredBlob blob, long offset, long length) throws IOException {
+        boolean whole = offset == 0 && length == blob.size();
+        return new BlobInputStream(FileChannel.open(blob.path(), StandardOpenOption.READ),
+                blob.dataOffset() + offset, length, whole ? blob.header().crc32c() : null, blob.path());
+    }
+
+    public boolean delete(int rsid, byte[] key, long vtime) throws IOException {
+        Path path = pathOf(rsid, key, vtime);
+        boolean deleted = Files.deleteIfExists(path);
+        if (deleted) {
+            fsyncDirectory(path.getParent());
+        }
+        return deleted;
+    }
+
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        }
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
+        while (b.hasRemaining()) {
+            position += ch.write(b, position);
+        }
+    }
+
+    private static byte[] digest(byte[] key, long vtime) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(ByteBuffer.allocate(8).putLong(vtime).array());
+            md.update(key);
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+package org.spreadosd.gw;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.cluster.ClusterView;
+import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.BlobStreamClient.BlobDownload;
+import org.spreadosd.ds.BlobStreamClient.BlobFacts;
+import org.spreadosd.ds.DataServerException;
+import org.spreadosd.mds.MetadataStore;
+import org.spreadosd.model.Attributes;
+import org.spreadosd.model.Keys;
+import org.spreadosd.model.ObjectKey;
+import org.spreadosd.model.Selector;
+import org.spreadosd.model.VersionRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a gateway does for a client, whatever the protocol: it asks the metadata store and moves bytes
+ * to and from the data servers. HTTP and MessagePack-RPC front-ends both call this class.
+ *
+ * <p>An add stores the data first and the metadata row last ({@link #stage} then {@link #commit}),
+ * so no reader ever finds metadata that points at missing bytes.
+ */
+public final class Gateway {
+    private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+
+    /** Data stored on the set under a reserved version, not yet visible. */
+    public record StagedVersion(ObjectKey okey, BlobFacts facts, String contentType) {}
+
+    private final MetadataStore mds;
+    private final ClusterView view;
+    private final BlobStreamClient blobs;
+    private final Executor blocking;
+    private final GatewayMode mode;
+    private final String location;
+    private final Placement placement = new Placement();
+
+    public Gateway(MetadataStore mds, ClusterView view, BlobStreamClient blobs, Executor blocking, GatewayMode mode, String location) {
+        this.mds = mds;
+        this.view = view;
+        this.blobs = blobs;
+        this.blocking = blocking;
+        this.mode = mode;
+        this.location = location;
+    }
+
+    public GatewayMode mode() {
+        return mode;
+    }
+
+    public MetadataStore metadata() {
+        return mds;
+    }
+
+    // ---- adding ----
+
+    /** Claims the next vtime of the key and streams the data to its set. */
+    public CompletionStage<StagedVersion> stage(byte[] key, Source<ByteString, ?> data, long size, String contentType) {
+        refuseIfReadOnly();
+        ClusterConfig config = view.config();
+        return onBlocking(() -> mds.reserve(key, () -> placement.next(config))).thenCompose(okey -> {
+            List<NodeInfo> order = ReplicaOrder.of(config, okey.rsid(), key, location);
+            if (order.isEmpty()) {
+                return onBlocking(() -> {
+                    mds.abandon(okey);
+                    throw GatewayException.unavailable("no member of replication-set " + okey.rsid() + " is reachable");
+                });
+            }
+            NodeInfo writer = order.get(0);
+            return blobs.put(writer.dataUrl(), okey.rsid(), okey.vtime(), key, contentType, data, size)
+                    .thenApply(facts -> new StagedVersion(okey, facts, contentType))
+                    .exceptionallyCompose(e -> onBlocking(() -> {
+                        mds.abandon(okey);
+                        log.warn("add failed key={} vtime={} rsid={} nid={}: {}", Keys.printable(key), okey.vtime(), okey.rsid(),
+                                writer.nid(), unwrap(e).getMessage());
+                        throw unwrap(e);
+                    }));
+        });
+    }
+
+    /** Makes staged data visible as a new version; on failure the staged bytes are discarded. */
+    public CompletionStage<VersionRecord> commit(StagedVersion staged, byte[] vname, Attributes attrs) {
+        ObjectKey okey = staged.okey();
+        return onBlocking(() -> mds.commit(okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs))
+                .whenComplete((v, e) -> {
+                    if (e != null) {
+                        discard(staged);
+                    } else {
+                        log.info("added key={} vtime={} rsid={} size={}", Keys.printable(okey.key()), okey.vtime(), okey.rsid(), v.size());
+                    }
+                });
+    }
+
+    /** Undoes {@link #stage}: drops the bytes and the reservation. */
+    public CompletionStage<Void> discard(StagedVersion staged) {
+        ObjectKey okey = staged.okey();
+        return deleteBytes(okey).thenCompose(ignored -> onBlocking(() -> {
+            mds.abandon(okey);
+            return null;
+        }));
+    }
+
+    public CompletionStage<VersionRecord> add(byte[] key, Source<ByteString, ?> data, long size, String contentType,
+            byte[] vname, Attributes attrs) {
+        return stage(key, data, size, contentType).thenCompose(staged -> commit(staged, vname, attrs));
+    }
+
+    // ---- reading ----
+
+    public CompletionStage<Optional<VersionRecord>> find(byte[] key, Selector selector) {
+        Selector effective = mode.apply(selector);
+        return onBlocking(() -> mds.find(key, effective));
+    }
+
+    /**
+     * Streams a slice of a version from the first member of its set that has it, falling back to the
+     * next member on a miss or an error before the first byte.
+     */
+    public CompletionStage<BlobDownload> open(VersionRecord v, long offset, long length) {
+        List<NodeInfo> order = ReplicaOrder.of(view.config(), v.rsid(), v.key(), location);
+        return openFrom(order, 0, v, offset, length, null);
+    }
+
+    private CompletionStage<BlobDownload> openFrom(List<NodeInfo> order, int index, VersionRecord v, long offset, long length,
+            String lastProblem) {
+        if (index >= order.size()) {
+            String why = order.isEmpty() ? "no member of replication-set " + v.rsid() + " is reachable"
+                    : "no member of replication-set " + v.rsid() + " could serve it (" + lastProblem + ")";
+            return CompletableFuture.failedFuture(GatewayException.unavailable(
+                    "version " + v.vtime() + " of key " + Keys.printable(v.key()) + ": " + why));
+        }
+        NodeInfo node = order.get(index);
+        return blobs.get(node.dataUrl(), v.rsid(), v.vtime(), v.key(), offset, length)
+                .handle((found, e) -> {
+                    if (e == null && found.isPresent()) {
+                        return CompletableFuture.completedFuture(found.get());
+                    }
+                    String problem = e == null ? "nid " + node.nid() + " does not hold it" : "nid " + node.nid() + ": " + unwrap(e).getMessage();
+                    log.warn("read fallback key={} vtime={} rsid={}: {}", Keys.printable(v.key()), v.vtime(), v.rsid(), problem);
+                    return openFrom(order, index + 1, v, offset, length, problem);
+                })
+                .thenCompose(s -> s);
+    }
+
+    /** An http:// URL on a member DS that serves the version's bytes directly ({@code /direct}). */
+    public CompletionStage<Optional<String>> url(byte[] key, Selector selector) {
+        return find(key, selector).thenApply(found -> found.flatMap(v -> {
+            List<NodeInfo> order = ReplicaOrder.of(view.config(), v.rsid(), key, location);
+            return order.stream().filter(n -> n.httpUrl() != null).findFirst()
+                    .map(n -> n.httpUrl() + "/direct/" + v.rsid() + "/" + v.vtime() + "/" + PathCodec.encodePath(key));
+        }));
+    }
+
+    public CompletionStage<List<VersionRecord>> versions(byte[] key) {
+        return onBlocking(() -> mds.versions(key));
+    }
+
+    // ---- changing ----
+
+    public CompletionStage<Optional<ObjectKey>> updateAttrs(byte[] key, Attributes attrs) {
+        refuseIfReadOnly();
+        return onBlocking(() -> mds.updateAttrs(key, attrs));
+    }
+
+    public CompletionStage<Optional<ObjectKey>> remove(byte[] key) {
+        refuseIfReadOnly();
+        return onBlocking(() -> mds.remove(key)).thenApply(mark -> {
+            mark.ifPresent(m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
+            return mark;
+        });
+    }
+
+    /** Deletes the metadata row first, then the bytes on every member, so no reader sees a row without data. */
+    public CompletionStage<Optional<VersionRecord>> delete(byte[] key, Selector selector) {
+        refuseIfReadOnly();
+        return onBlocking(() -> mds.delete(key, selector)).thenCompose(deleted -> {
+            if (deleted.isEmpty()) {
+                return CompletableFuture.completedFuture(deleted);
+            }
+            VersionRecord v = deleted.get();
+            log.info("deleted key={} vtime={} rsid={}", Keys.printable(key), v.vtime(), v.rsid());
+            return deleteBytes(v.objectKey()).thenApply(ignored -> deleted);
+        });
+    }
+
+    /** Best effort: bytes left behind on an unreachable member are garbage the scan removes later. */
+    private CompletionStage<Void> deleteBytes(ObjectKey okey) {
+        List<NodeInfo> members = view.config().members(okey.rsid());
+        CompletableFuture<?>[] all = members.stream()
+                .map(n -> blobs.delete(n.dataUrl(), okey.rsid(), okey.vtime(), okey.key())
+                        .exceptionally(e -> {
+                            log.warn("could not delete bytes key={} vtime={} rsid={} on nid={}: {}", Keys.printable(okey.key()),
+                                    okey.vtime(), okey.rsid(), n.nid(), unwrap(e).getMessage());
+                            return false;
+                        })
+                        .toCompletableFuture())
+                .toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(all);
+    }
+
+    private void refuseIfReadOnly() {
+        if (mode.refusesWrites()) {
+            throw new GatewayException(403, "this gateway is read-only" + (mode.snapshotTime() != null
+                    ? " (snapshot at vtime " + mode.snapshotTime() + ")"
+                    : mode.snapshotName() != null ? " (snapshot of version name " + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")" : ""));
+        }
+    }
+
+    private <T> CompletableFuture<T> onBlocking(Supplier<T> body) {
+        return CompletableFuture.supplyAsync(body, blocking);
+    }
+
+    static RuntimeException unwrap(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e instanceof RuntimeException r ? r : new CompletionException(e);
+    }
+
+    public static boolean isDataServerFailure(Throwable e) {
+        return unwrap(e) instanceof DataServerException;
+    }
+}

@@ -1,0 +1,61 @@
+package org.spreadosd.gw;
+
+import java.io.ByteArrayOutputStream;
+
+/**
+ * Percent-encoding of keys as raw bytes. Keys are arbitrary bytes, so a path or query value is
+ * decoded to bytes here and never through a character set.
+ */
+public final class PathCodec {
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    private PathCodec() {}
+
+    /** Encodes every byte but RFC 3986 unreserved characters and '/'. */
+    public static String encodePath(byte[] key) {
+        StringBuilder sb = new StringBuilder(key.length * 3);
+        for (byte b : key) {
+            int c = b & 0xff;
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+                sb.append((char) c);
+            } else {
+                sb.append('%').append(HEX[c >> 4]).append(HEX[c & 15]);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Decodes %XX escapes to bytes. In form and query values ({@code plusIsSpace}) '+' is a space; in a
+     * path it is itself.
+     *
+     * @throws IllegalArgumentException on a malformed escape
+     */
+    public static byte[] decode(CharSequence s, boolean plusIsSpace) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= s.length()) {
+                    throw new IllegalArgumentException("truncated percent-escape at position " + i);
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw new IllegalArgumentException("malformed percent-escape '" + s.subSequence(i, i + 3) + "'");
+                }
+                out.write(hi << 4 | lo);
+                i += 2;
+            } else if (c == '+' && plusIsSpace) {
+                out.write(' ');
+            } else if (c < 0x80) {
+                out.write(c);
+            } else {
+                byte[] utf8 = String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out.write(utf8, 0, utf8.length);
+            }
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,38 @@
+package org.spreadosd.gw;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.spreadosd.cluster.ClusterConfig;
+
+/**
+ * Chooses the replication-set of a new key: smooth weighted round-robin over the sets that can take
+ * writes (weight above 0 and a member not FAULT), so sets get new keys in proportion to their weights
+ * and evenly interleaved.
+ */
+public final class Placement {
+    private final Map<Integer, Long> credit = new HashMap<>();
+
+    public synchronized int next(ClusterConfig config) {
+        List<Integer> writable = config.rsids().stream()
+                .filter(rsid -> config.weight(rsid) > 0)
+                .filter(rsid -> config.members(rsid).stream().anyMatch(n -> !config.isFault(n.nid())))
+                .toList();
+        if (writable.isEmpty()) {
+            throw GatewayException.unavailable("no replication-set can take writes (no set with weight > 0 and a live member)");
+        }
+        credit.keySet().retainAll(writable);
+        long total = 0;
+        int best = writable.get(0);
+        for (int rsid : writable) {
+            int w = config.weight(rsid);
+            total += w;
+            long c = credit.merge(rsid, (long) w, Long::sum);
+            if (c > credit.get(best)) {
+                best = rsid;
+            }
+        }
+        credit.merge(best, -total, Long::sum);
+        return best;
+    }
+}

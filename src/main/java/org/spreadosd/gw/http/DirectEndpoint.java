@@ -1,0 +1,73 @@
+package org.spreadosd.gw.http;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.spreadosd.ds.BlobStreamServer;
+import org.spreadosd.ds.DataStore;
+import org.spreadosd.ds.StoredBlob;
+import org.spreadosd.gw.GatewayException;
+import org.spreadosd.gw.PathCodec;
+import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionRecord;
+
+/**
+ * {@code GET /direct/<rsid>/<vtime>/<key>}: one version's bytes straight from this node's own store,
+ * without asking the metadata store. Only a data server has a store; a pure gateway answers 404.
+ */
+public final class DirectEndpoint {
+    private final DataStore store;
+    private final Executor blocking;
+
+    /** @param store this node's data store, or null on a gateway without one */
+    public DirectEndpoint(DataStore store, Executor blocking) {
+        this.store = store;
+        this.blocking = blocking;
+    }
+
+    CompletionStage<HttpResponse> read(HttpRequest request, String rest) {
+        String[] parts = rest.split("/", 3);
+        if (parts.length < 3 || parts[2].isEmpty()) {
+            throw GatewayException.badRequest("use /direct/<rsid>/<vtime>/<key>");
+        }
+        int rsid;
+        long vtime;
+        try {
+            rsid = Integer.parseInt(parts[0]);
+            vtime = Long.parseLong(parts[1]);
+        } catch (NumberFormatException e) {
+            throw GatewayException.badRequest("rsid and vtime in /direct/<rsid>/<vtime>/<key> must be integers");
+        }
+        byte[] key;
+        try {
+            key = PathCodec.decode(parts[2], false);
+        } catch (IllegalArgumentException e) {
+            throw GatewayException.badRequest("malformed key in path: " + e.getMessage());
+        }
+        if (store == null) {
+            throw new GatewayException(404, "this node stores no data; ask a data server");
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return store.find(rsid, key, vtime);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, blocking).thenCompose((Optional<StoredBlob> found) -> {
+            if (found.isEmpty()) {
+                throw new GatewayException(404, "rsid=" + rsid + " vtime=" + vtime + " key=" + Keys.printable(key) + " not stored here");
+            }
+            StoredBlob blob = found.get();
+            var facts = new VersionResponses.VersionFacts(blob.size(),
+                    VersionRecord.etag(vtime, blob.header().crc32c()), vtime,
+                    blob.header().contentType(), rsid);
+            return VersionResponses.serve(request, facts,
+                    (offset, length) -> CompletableFuture.completedFuture(BlobStreamServer.source(store, blob, offset, length)));
+        });
+    }
+}

@@ -1,0 +1,163 @@
+package org.spreadosd.gw.http;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.HttpMethod;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+import org.spreadosd.ds.DataServerException;
+import org.spreadosd.gw.GatewayException;
+import org.spreadosd.gw.PathCodec;
+import org.spreadosd.mds.MetadataStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API of http-api.md: routes each request by its raw path to the object, command or direct
+ * endpoints, and turns every failure into a status page that names the problem.
+ */
+public final class HttpApi {
+    private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
+    private final ObjectEndpoints objects;
+    private final DirectEndpoint direct;
+    private final ErrorPages pages;
+    private final Materializer mat;
+    private final int maxKeyBytes;
+
+    public HttpApi(ObjectEndpoints objects, DirectEndpoint direct, ErrorPages pages, Materializer mat, int maxKeyBytes) {
+        this.objects = objects;
+        this.direct = direct;
+        this.pages = pages;
+        this.mat = mat;
+        this.maxKeyBytes = maxKeyBytes;
+    }
+
+    public CompletionStage<HttpResponse> handle(HttpRequest request) {
+        CompletionStage<HttpResponse> answer;
+        try {
+            answer = route(request);
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.exceptionally(e -> {
+            request.discardEntityBytes(mat);
+            return failure(request, e);
+        });
+    }
+
+    private CompletionStage<HttpResponse> route(HttpRequest request) {
+        RawTarget target = RawTarget.of(request);
+        String path = target.path();
+        RequestParams query = RequestParams.fromQuery(target.query());
+        HttpMethod m = request.method();
+        if (path.startsWith("/data/")) {
+            byte[] key = key(path.substring(6));
+            if (m.equals(HttpMethods.GET) || m.equals(HttpMethods.HEAD)) {
+                return objects.readData(request, key, query);
+            } else if (m.equals(HttpMethods.POST)) {
+                return objects.addFromForm(request, key, query, 200);
+            } else if (m.equals(HttpMethods.PUT)) {
+                return objects.addFromBody(request, key, query);
+            } else if (m.equals(HttpMethods.DELETE)) {
+                return objects.delete(request, key, query);
+            }
+            return notAllowed(request, "GET, HEAD, POST, PUT, DELETE");
+        }
+        if (path.startsWith("/attrs/")) {
+            byte[] key = key(path.substring(7));
+            if (m.equals(HttpMethods.GET) || m.equals(HttpMethods.HEAD)) {
+                return objects.readAttrs(request, key, query);
+            } else if (m.equals(HttpMethods.POST)) {
+                return objects.updateAttrsFromForm(request, key, query, 200);
+            } else if (m.equals(HttpMethods.PUT)) {
+                return objects.updateAttrsFromBody(request, key, query);
+            }
+            return notAllowed(request, "GET, HEAD, POST, PUT");
+        }
+        if (path.startsWith("/redirect/")) {
+            byte[] key = key(path.substring(10));
+            if (m.equals(HttpMethods.GET) || m.equals(HttpMethods.HEAD)) {
+                return objects.redirect(request, key, query);
+            }
+            return notAllowed(request, "GET, HEAD");
+        }
+        if (path.startsWith("/direct/")) {
+            if (m.equals(HttpMethods.GET) || m.equals(HttpMethods.HEAD)) {
+                return direct.read(request, path.substring(8));
+            }
+            return notAllowed(request, "GET, HEAD");
+        }
+        if (path.startsWith("/api/")) {
+            if (!m.equals(HttpMethods.GET) && !m.equals(HttpMethods.POST)) {
+                return notAllowed(request, "GET, POST");
+            }
+            return objects.command(request, path.substring(5), query);
+        }
+        throw new GatewayException(404, "no such endpoint " + path
+                + ": use /data/<key>, /attrs/<key>, /redirect/<key>, /direct/<rsid>/<vtime>/<key> or /api/<cmd>");
+    }
+
+    private byte[] key(String encoded) {
+        byte[] key;
+        try {
+            key = PathCodec.decode(encoded, false);
+        } catch (IllegalArgumentException e) {
+            throw GatewayException.badRequest("malformed key in path: " + e.getMessage());
+        }
+        return checkKey(key, maxKeyBytes);
+    }
+
+    static byte[] checkKey(byte[] key, int maxKeyBytes) {
+        if (key.length == 0) {
+            throw GatewayException.badRequest("missing key");
+        }
+        if (key.length > maxKeyBytes) {
+            throw GatewayException.badRequest("key is " + key.length + " bytes long; the maximum is " + maxKeyBytes);
+        }
+        return key;
+    }
+
+    private CompletionStage<HttpResponse> notAllowed(HttpRequest request, String allow) {
+        request.discardEntityBytes(mat);
+        return CompletableFuture.completedFuture(pages.page(request, 405, request.method().value()
+                + " is not allowed here; use " + allow).addHeader(RawHeader.create("Allow", allow)));
+    }
+
+    private HttpResponse failure(HttpRequest request, Throwable e) {
+        while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        int status;
+        if (e instanceof GatewayException g) {
+            status = g.status();
+        } else if (e instanceof DataServerException d) {
+            status = d.status();
+        } else if (e instanceof MetadataStoreException) {
+            status = 503;
+        } else if (e instanceof EntityStreamSizeException) {
+            status = 413;
+        } else {
+            log.error("unexpected failure of {} {}", request.method().value(), RawTarget.of(request).path(), e);
+            return pages.page(request, 500, "internal error: " + e);
+        }
+        if (status >= 500) {
+            log.warn("{} {} failed with {}: {}", request.method().value(), RawTarget.of(request).path(), status, e.getMessage());
+        }
+        return pages.page(request, status, e.getMessage());
+    }
+
+    static <T> CompletionStage<T> attempt(Supplier<CompletionStage<T>> body) {
+        try {
+            return body.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+}

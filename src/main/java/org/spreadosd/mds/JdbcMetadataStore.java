@@ -1,0 +1,322 @@
+package org.spreadosd.mds;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.IntSupplier;
+import org.spreadosd.model.Attributes;
+import org.spreadosd.model.ObjectKey;
+import org.spreadosd.model.Selector;
+import org.spreadosd.model.VersionClock;
+import org.spreadosd.model.VersionRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The metadata store over JDBC: the same SQL on embedded H2 and on PostgreSQL. */
+public final class JdbcMetadataStore implements MetadataStore {
+    private static final Logger log = LoggerFactory.getLogger(JdbcMetadataStore.class);
+    private static final String UNIQUE_VIOLATION = "23505";
+    private static final int MAX_RESERVE_ATTEMPTS = 1000;
+    private static final String COLUMNS = "okey, vtime, rsid, vname, removed, size, crc32c, content_type, attrs";
+
+    private final HikariDataSource pool;
+    private final String jdbcUrl;
+    private final VersionClock clock;
+
+    public JdbcMetadataStore(String jdbcUrl, int poolSize, VersionClock clock) {
+        this.jdbcUrl = jdbcUrl;
+        this.clock = clock;
+        SqlDialect dialect = SqlDialect.of(jdbcUrl);
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(jdbcUrl);
+        hc.setMaximumPoolSize(poolSize);
+        hc.setPoolName("mds");
+        hc.setConnectionTimeout(5_000);
+        hc.setInitializationFailTimeout(-1);
+        this.pool = new HikariDataSource(hc);
+        try {
+            MdsSchema.create(pool, dialect);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        log.info("metadata store open: {}", describe());
+    }
+
+    @Override
+    public ObjectKey reserve(byte[] key, IntSupplier placement) {
+        for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+            ObjectKey candidate = inTx(c -> {
+                Long newest = null;
+                Integer rsid = null;
+                try (PreparedStatement ps = c.prepareStatement(
+                        "SELECT vtime, rsid FROM spread_version WHERE okey = ? ORDER BY vtime DESC LIMIT 1")) {
+                    ps.setBytes(1, key);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        if (rs.next()) {
+                            newest = rs.getLong(1);
+                            rsid = rs.getInt(2);
+                        }
+                    }
+                }
+                int chosen = rsid != null ? rsid : placement.getAsInt();
+                return new ObjectKey(key, clock.next(newest), chosen);
+            });
+            try {
+                execute("INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
+                        + " VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)", ps -> {
+                    ps.setBytes(1, key);
+                    ps.setLong(2, candidate.vtime());
+                    ps.setInt(3, candidate.rsid());
+                    ps.setLong(4, System.currentTimeMillis());
+                });
+                return candidate;
+            } catch (DuplicateVersion raced) {
+                // another gateway claimed this vtime between our read and insert: read again
+            }
+        }
+        throw new MetadataStoreException("could not claim a vtime after " + MAX_RESERVE_ATTEMPTS + " attempts", null);
+    }
+
+    @Override
+    public VersionRecord commit(ObjectKey reserved, byte[] vname, long size, int crc32c, String contentType, Attributes attrs) {
+        int updated = update("UPDATE spread_version SET pending = FALSE, vname = ?, size = ?, crc32c = ?, content_type = ?, attrs = ?"
+                + " WHERE okey = ? AND vtime = ? AND pending = TRUE", ps -> {
+            setNullableBytes(ps, 1, vname);
+            ps.setLong(2, size);
+            ps.setInt(3, crc32c);
+            ps.setString(4, contentType);
+            ps.setBytes(5, attrs.toMsgpack());
+            ps.setBytes(6, reserved.key());
+            ps.setLong(7, reserved.vtime());
+        });
+        if (updated != 1) {
+            throw new MetadataStoreException("reservation " + reserved + " vanished before commit", null);
+        }
+        return new VersionRecord(reserved.key(), reserved.vtime(), reserved.rsid(), vname, false, size, crc32c, contentType, attrs);
+    }
+
+    @Override
+    public void abandon(ObjectKey reserved) {
+        update("DELETE FROM spread_version WHERE okey = ? AND vtime = ? AND pending = TRUE", ps -> {
+            ps.setBytes(1, reserved.key());
+            ps.setLong(2, reserved.vtime());
+        });
+    }
+
+    @Override
+    public Optional<VersionRecord> find(byte[] key, Selector selector) {
+        Optional<VersionRecord> found;
+        if (selector instanceof Selector.AtTime t) {
+            found = queryOne("SELECT " + COLUMNS + " FROM spread_version"
+                    + " WHERE okey = ? AND vtime <= ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", ps -> {
+                ps.setBytes(1, key);
+                ps.setLong(2, t.vtime());
+            });
+        } else if (selector instanceof Selector.Named n) {
+            found = queryOne("SELECT " + COLUMNS + " FROM spread_version"
+                    + " WHERE okey = ? AND vname = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", ps -> {
+                ps.setBytes(1, key);
+                ps.setBytes(2, n.vname());
+            });
+        } else {
+            found = queryOne("SELECT " + COLUMNS + " FROM spread_version"
+                    + " WHERE okey = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", ps -> ps.setBytes(1, key));
+        }
+        return found.filter(v -> !v.removed());
+    }
+
+    @Override
+    public Optional<ObjectKey> updateAttrs(byte[] key, Attributes attrs) {
+        for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+            Optional<VersionRecord> head = find(key, Selector.HEAD);
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+            VersionRecord v = head.get();
+            int updated = update("UPDATE spread_version SET attrs = ? WHERE okey = ? AND vtime = ? AND pending = FALSE", ps -> {
+                ps.setBytes(1, attrs.toMsgpack());
+                ps.setBytes(2, key);
+                ps.setLong(3, v.vtime());
+            });
+            if (updated == 1) {
+                return Optional.of(v.objectKey());
+            }
+        }
+        throw new MetadataStoreException("update_attrs kept racing with deletes", null);
+    }
+
+    @Override
+    public Optional<ObjectKey> remove(byte[] key) {
+        for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+            Optional<VersionRecord> head = find(key, Selector.HEAD);
+            if (head.isEmpty()) {
+                return Optional.empty();
+            }
+            Long newest = queryLong("SELECT MAX(vtime) FROM spread_version WHERE okey = ?", ps -> ps.setBytes(1, key));
+            ObjectKey mark = new ObjectKey(key, clock.next(newest), head.get().rsid());
+            try {
+                execute("INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
+                        + " VALUES (?, ?, ?, TRUE, FALSE, 0, 0, ?)", ps -> {
+                    ps.setBytes(1, key);
+                    ps.setLong(2, mark.vtime());
+                    ps.setInt(3, mark.rsid());
+                    ps.setLong(4, System.currentTimeMillis());
+                });
+                return Optional.of(mark);
+            } catch (DuplicateVersion raced) {
+                // an add claimed this vtime first: look at the new head again
+            }
+        }
+        throw new MetadataStoreException("remove kept racing with adds", null);
+    }
+
+    @Override
+    public Optional<VersionRecord> delete(byte[] key, Selector selector) {
+        for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+            Optional<VersionRecord> target = find(key, selector);
+            if (target.isEmpty()) {
+                return target;
+            }
+            int deleted = update("DELETE FROM spread_version WHERE okey = ? AND vtime = ? AND pending = FALSE", ps -> {
+                ps.setBytes(1, key);
+                ps.setLong(2, target.get().vtime());
+            });
+            if (deleted == 1) {
+                return target;
+            }
+        }
+        throw new MetadataStoreException("delete kept racing with other deletes", null);
+    }
+
+    @Override
+    public List<VersionRecord> versions(byte[] key) {
+        return query("SELECT " + COLUMNS + " FROM spread_version WHERE okey = ? AND pending = FALSE AND removed = FALSE"
+                + " ORDER BY vtime DESC", ps -> ps.setBytes(1, key), JdbcMetadataStore::toRecord);
+    }
+
+    @Override
+    public List<ObjectKey> stalePending(long createdBeforeMillis, int limit) {
+        return query("SELECT okey, vtime, rsid FROM spread_version WHERE pending = TRUE AND created_ms < ?"
+                + " ORDER BY created_ms LIMIT " + limit, ps -> ps.setLong(1, createdBeforeMillis),
+                rs -> new ObjectKey(rs.getBytes(1), rs.getLong(2), rs.getInt(3)));
+    }
+
+    @Override
+    public long countVersions() {
+        Long n = queryLong("SELECT COUNT(*) FROM spread_version WHERE pending = FALSE", ps -> {});
+        return n == null ? 0 : n;
+    }
+
+    @Override
+    public String describe() {
+        return MdsUri.redact(jdbcUrl);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private static VersionRecord toRecord(ResultSet rs) throws SQLException {
+        byte[] attrs = rs.getBytes(9);
+        return new VersionRecord(rs.getBytes(1), rs.getLong(2), rs.getInt(3), rs.getBytes(4), rs.getBoolean(5),
+                rs.getLong(6), rs.getInt(7), rs.getString(8), attrs == null ? Attributes.EMPTY : Attributes.fromMsgpack(attrs));
+    }
+
+    private static void setNullableBytes(PreparedStatement ps, int index, byte[] value) throws SQLException {
+        if (value == null) {
+            ps.setNull(index, Types.VARBINARY);
+        } else {
+            ps.setBytes(index, value);
+        }
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private interface RowMapper<T> {
+        T map(ResultSet rs) throws SQLException;
+    }
+
+    private interface TxBody<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Thrown when an insert hits an existing (key, vtime): a race the callers resolve by retrying. */
+    private static final class DuplicateVersion extends RuntimeException {
+        DuplicateVersion() {
+            super(null, null, false, false);
+        }
+    }
+
+    private <T> T inTx(TxBody<T> body) {
+        try (Connection c = pool.getConnection()) {
+            return body.run(c);
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+    }
+
+    private void execute(String sql, Binder binder) {
+        update(sql, binder);
+    }
+
+    private int update(String sql, Binder binder) {
+        return inTx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                return ps.executeUpdate();
+            } catch (SQLException e) {
+                if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                    throw new DuplicateVersion();
+                }
+                throw e;
+            }
+        });
+    }
+
+    private <T> List<T> query(String sql, Binder binder, RowMapper<T> mapper) {
+        return inTx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    List<T> out = new ArrayList<>();
+                    while (rs.next()) {
+                        out.add(mapper.map(rs));
+                    }
+                    return out;
+                }
+            }
+        });
+    }
+
+    private Optional<VersionRecord> queryOne(String sql, Binder binder) {
+        return query(sql, binder, JdbcMetadataStore::toRecord).stream().findFirst();
+    }
+
+    private Long queryLong(String sql, Binder binder) {
+        return inTx(c -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                binder.bind(ps);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    long v = rs.getLong(1);
+                    return rs.wasNull() ? null : v;
+                }
+            }
+        });
+    }
+
+    private MetadataStoreException failure(SQLException e) {
+        return new MetadataStoreException("metadata store unavailable: " + e.getMessage(), e);
+    }
+}

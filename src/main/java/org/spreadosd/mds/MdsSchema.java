@@ -1,0 +1,47 @@
+package org.spreadosd.mds;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import javax.sql.DataSource;
+
+/**
+ * The one metadata schema, created on first start.
+ *
+ * <p>The primary key (okey, vtime) makes the head and by-time look-ups one backward probe of one
+ * index; (okey, vname, vtime) does the same for look-ups by name.
+ */
+final class MdsSchema {
+    static final int MAX_KEY_BYTES = 2048;
+    static final int MAX_VNAME_BYTES = 1024;
+    static final int MAX_ATTRS_BYTES = 1 << 20;
+
+    private MdsSchema() {}
+
+    static void create(DataSource ds, SqlDialect dialect) {
+        String[] ddl = {
+            "CREATE TABLE IF NOT EXISTS spread_version ("
+                + " okey " + dialect.binary(MAX_KEY_BYTES) + " NOT NULL,"
+                + " vtime BIGINT NOT NULL,"
+                + " rsid INTEGER NOT NULL,"
+                + " vname " + dialect.binary(MAX_VNAME_BYTES) + ","
+                + " removed BOOLEAN NOT NULL,"
+                + " pending BOOLEAN NOT NULL,"
+                + " size BIGINT NOT NULL,"
+                + " crc32c INTEGER NOT NULL,"
+                + " content_type VARCHAR(255),"
+                + " attrs " + dialect.binary(MAX_ATTRS_BYTES) + ","
+                + " created_ms BIGINT NOT NULL,"
+                + " PRIMARY KEY (okey, vtime))",
+            "CREATE INDEX IF NOT EXISTS spread_version_by_vname ON spread_version (okey, vname, vtime)",
+            "CREATE INDEX IF NOT EXISTS spread_version_pending ON spread_version (pending, created_ms)",
+        };
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            for (String sql : ddl) {
+                st.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new MetadataStoreException("cannot create the metadata schema: " + e.getMessage(), e);
+        }
+    }
+}

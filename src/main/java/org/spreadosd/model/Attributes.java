@@ -1,0 +1,82 @@
+package org.spreadosd.model;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.Value;
+import org.msgpack.value.ValueType;
+
+/**
+ * The attributes of a version: a map of string to string, in the order the client gave.
+ * Stored in the metadata store as a MessagePack map, the same encoding the RPC API uses.
+ */
+public record Attributes(Map<String, String> map) {
+    public static final Attributes EMPTY = new Attributes(Map.of());
+
+    public Attributes {
+        map = Collections.unmodifiableMap(new LinkedHashMap<>(map));
+    }
+
+    public boolean isEmpty() {
+        return map.isEmpty();
+    }
+
+    public byte[] toMsgpack() {
+        try (MessageBufferPacker packer = MessagePack.newDefaultBufferPacker()) {
+            packer.packMapHeader(map.size());
+            for (Map.Entry<String, String> e : map.entrySet()) {
+                packer.packString(e.getKey());
+                packer.packString(e.getValue());
+            }
+            return packer.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Reads a MessagePack map whose keys and values are str, bin or raw.
+     *
+     * @throws IllegalArgumentException naming the problem when the bytes are not such a map
+     */
+    public static Attributes fromMsgpack(byte[] bytes) {
+        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(bytes)) {
+            if (!unpacker.hasNext()) {
+                throw new IllegalArgumentException("attributes are empty, expected a MessagePack map");
+            }
+            Value value = unpacker.unpackValue();
+            if (unpacker.hasNext()) {
+                throw new IllegalArgumentException("attributes have trailing bytes after the MessagePack map");
+            }
+            return fromMsgpackValue(value);
+        } catch (IOException | org.msgpack.core.MessagePackException e) {
+            throw new IllegalArgumentException("attributes are not valid MessagePack: " + e.getMessage());
+        }
+    }
+
+    public static Attributes fromMsgpackValue(Value value) {
+        if (value.getValueType() != ValueType.MAP) {
+            throw new IllegalArgumentException("attributes must be a map, got " + value.getValueType().name().toLowerCase());
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<Value, Value> e : value.asMapValue().entrySet()) {
+            out.put(stringOf(e.getKey(), "name"), stringOf(e.getValue(), "value"));
+        }
+        return new Attributes(out);
+    }
+
+    private static String stringOf(Value v, String what) {
+        if (v.isStringValue()) {
+            return v.asStringValue().asString();
+        }
+        if (v.isBinaryValue()) {
+            return new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        throw new IllegalArgumentException("attribute " + what + " must be a string, got " + v.getValueType().name().toLowerCase());
+    }
+}
