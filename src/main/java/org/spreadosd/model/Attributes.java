@@ -22,6 +22,10 @@ public record Attributes(Map<String, String> map) {
         map = Collections.unmodifiableMap(new LinkedHashMap<>(map));
     }
 
+    public String get(String name) {
+        return map.get(name);
+    }
+
     public boolean isEmpty() {
         return map.isEmpty();
     }

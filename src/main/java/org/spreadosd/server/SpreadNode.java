@@ -127,7 +127,9 @@ public final class SpreadNode implements AutoCloseable {
                 bind("HTTP", settings.httpPort(), api::handle);
             }
         }
-        CoordinatedShutdown.get(system).addJvmShutdownHook(() -> log.info("SpreadOSD node nid={} stopping", settings.nid()));
+        // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported as a failure.
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-http-pools", () ->
+                Http.get(system).shutdownAllConnectionPools().thenApply(ignored -> Done.getInstance()));
         startManagement();
         log.info("SpreadOSD node ready: nid={} name={} roles={} rsids={} location={} http={} data={} cluster={} store={}",
                 settings.nid(), settings.name(), settings.roles(), settings.rsids(), settings.location(),
