@@ -15,6 +15,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 
@@ -38,9 +39,15 @@ public final class BlobStreamClient {
 
     public CompletionStage<BlobFacts> put(String dataUrl, int rsid, long vtime, byte[] key, String contentType,
             Source<ByteString, ?> data, long size) {
-        RequestEntity entity = size >= 0
-                ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, data)
-                : HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, data);
+        RequestEntity entity;
+        if (size == 0) {
+            data.runWith(Sink.ignore(), mat);
+            entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, new byte[0]);
+        } else if (size > 0) {
+            entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, data);
+        } else {
+            entity = HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, data);
+        }
         HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key)).withEntity(entity);
         if (contentType != null) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, contentType));

@@ -69,7 +69,6 @@ public final class ErrorPages {
                 case '>' -> sb.append("&gt;");
                 case '&' -> sb.append("&amp;");
                 case '"' -> sb.append("&quot;");
-                case '\'' -> sb.append("&#39;");
                 default -> sb.append(c < 0x20 && c != '\n' && c != '\t' ? '?' : c);
             }
         }

@@ -47,7 +47,8 @@ final class FormReader {
 
     CompletionStage<AddForm> readForAdd(HttpRequest request, RequestParams params, DataSink dataSink) {
         HttpEntity entity = request.entity();
-        String mediaType = entity.getContentType().mediaType().toString();
+        var mt = entity.getContentType().mediaType();
+        String mediaType = mt.mainType() + "/" + mt.subType();
         if (mediaType.equals("application/x-www-form-urlencoded")) {
             return strict(entity, maxFormBytes).thenApply(body -> {
                 params.addUrlEncoded(body.decodeString(StandardCharsets.ISO_8859_1));
