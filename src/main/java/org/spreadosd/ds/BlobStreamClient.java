@@ -52,7 +52,7 @@ public final class BlobStreamClient {
         if (contentType != null) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, contentType));
         }
-        return http.singleRequest(request).thenCompose(response -> {
+        return send(request, dataUrl).thenCompose(response -> {
             if (response.status().intValue() == 201) {
                 response.discardEntityBytes(mat);
                 return CompletableFuture.completedFuture(facts(response));
@@ -64,7 +64,7 @@ public final class BlobStreamClient {
     /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
     public CompletionStage<Optional<BlobDownload>> get(String dataUrl, int rsid, long vtime, byte[] key, long offset, long length) {
         String url = dataUrl + BlobStreamPaths.path(rsid, vtime, key) + "?offset=" + offset + "&length=" + length;
-        return http.singleRequest(HttpRequest.GET(url)).thenCompose(response -> {
+        return send(HttpRequest.GET(url), dataUrl).thenCompose(response -> {
             int status = response.status().intValue();
             if (status == 200) {
                 HttpEntity entity = response.entity();
@@ -80,13 +80,21 @@ public final class BlobStreamClient {
     }
 
     public CompletionStage<Boolean> delete(String dataUrl, int rsid, long vtime, byte[] key) {
-        return http.singleRequest(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key))).thenCompose(response -> {
+        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key)), dataUrl).thenCompose(response -> {
             int status = response.status().intValue();
             if (status == 200 || status == 404) {
                 response.discardEntityBytes(mat);
                 return CompletableFuture.completedFuture(status == 200);
             }
             return failed(response, dataUrl);
+        });
+    }
+
+    /** A data server that cannot be reached, or drops the connection, is a 503 for the client, not an internal error. */
+    private CompletionStage<HttpResponse> send(HttpRequest request, String dataUrl) {
+        return http.singleRequest(request).exceptionally(e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            throw new DataServerException(503, "data server " + dataUrl + " unreachable: " + cause.getMessage());
         });
     }
 

@@ -46,8 +46,12 @@ public final class Gateway {
     private final GatewayMode mode;
     private final String location;
     private final Placement placement = new Placement();
+    private final SuspectNodes suspects = new SuspectNodes(java.time.Duration.ofSeconds(5));
+    private final org.apache.pekko.stream.Materializer materializer;
 
-    public Gateway(MetadataStore mds, ClusterView view, BlobStreamClient blobs, Executor blocking, GatewayMode mode, String location) {
+    public Gateway(MetadataStore mds, ClusterView view, BlobStreamClient blobs, Executor blocking, GatewayMode mode, String location,
+            org.apache.pekko.stream.Materializer materializer) {
+        this.materializer = materializer;
         this.mds = mds;
         this.view = view;
         this.blobs = blobs;
@@ -68,10 +72,13 @@ public final class Gateway {
 
     /** Claims the next vtime of the key and streams the data to its set. */
     public CompletionStage<StagedVersion> stage(byte[] key, Source<ByteString, ?> data, long size, String contentType) {
-        refuseIfReadOnly();
+        if (mode.refusesWrites()) {
+            data.runWith(org.apache.pekko.stream.javadsl.Sink.cancelled(), materializer);
+            return readOnly();
+        }
         ClusterConfig config = view.config();
         return onBlocking(() -> mds.reserve(key, () -> placement.next(config))).thenCompose(okey -> {
-            List<NodeInfo> order = ReplicaOrder.of(config, okey.rsid(), key, location);
+            List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(config, okey.rsid(), key, location));
             if (order.isEmpty()) {
                 return onBlocking(() -> {
                     mds.abandon(okey);
@@ -82,6 +89,7 @@ public final class Gateway {
             return blobs.put(writer.dataUrl(), okey.rsid(), okey.vtime(), key, contentType, data, size)
                     .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                     .exceptionallyCompose(e -> onBlocking(() -> {
+                        noteFailure(writer, e);
                         mds.abandon(okey);
                         log.warn("add failed key={} vtime={} rsid={} nid={}: {}", Keys.printable(key), okey.vtime(), okey.rsid(),
                                 writer.nid(), unwrap(e).getMessage());
@@ -129,7 +137,7 @@ public final class Gateway {
      * next member on a miss or an error before the first byte.
      */
     public CompletionStage<BlobDownload> open(VersionRecord v, long offset, long length) {
-        List<NodeInfo> order = ReplicaOrder.of(view.config(), v.rsid(), v.key(), location);
+        List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(view.config(), v.rsid(), v.key(), location));
         return openFrom(order, 0, v, offset, length, null);
     }
 
@@ -144,6 +152,11 @@ public final class Gateway {
         NodeInfo node = order.get(index);
         return blobs.get(node.dataUrl(), v.rsid(), v.vtime(), v.key(), offset, length)
                 .handle((found, e) -> {
+                    if (e == null) {
+                        suspects.answered(node.nid());
+                    } else {
+                        noteFailure(node, e);
+                    }
                     if (e == null && found.isPresent()) {
                         return CompletableFuture.completedFuture(found.get());
                     }
@@ -170,12 +183,16 @@ public final class Gateway {
     // ---- changing ----
 
     public CompletionStage<Optional<ObjectKey>> updateAttrs(byte[] key, Attributes attrs) {
-        refuseIfReadOnly();
+        if (mode.refusesWrites()) {
+            return readOnly();
+        }
         return onBlocking(() -> mds.updateAttrs(key, attrs));
     }
 
     public CompletionStage<Optional<ObjectKey>> remove(byte[] key) {
-        refuseIfReadOnly();
+        if (mode.refusesWrites()) {
+            return readOnly();
+        }
         return onBlocking(() -> mds.remove(key)).thenApply(mark -> {
             mark.ifPresent(m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
             return mark;
@@ -184,7 +201,9 @@ public final class Gateway {
 
     /** Deletes the metadata row first, then the bytes on every member, so no reader sees a row without data. */
     public CompletionStage<Optional<VersionRecord>> delete(byte[] key, Selector selector) {
-        refuseIfReadOnly();
+        if (mode.refusesWrites()) {
+            return readOnly();
+        }
         return onBlocking(() -> mds.delete(key, selector)).thenCompose(deleted -> {
             if (deleted.isEmpty()) {
                 return CompletableFuture.completedFuture(deleted);
@@ -192,6 +211,26 @@ public final class Gateway {
             VersionRecord v = deleted.get();
             log.info("deleted key={} vtime={} rsid={}", Keys.printable(key), v.vtime(), v.rsid());
             return deleteBytes(v.objectKey()).thenApply(ignored -> deleted);
+        });
+    }
+
+    /**
+     * The garbage scan: an add that died between {@link #stage} and {@link #commit} (a crashed gateway)
+     * leaves a reservation and perhaps bytes on the set. Reservations older than {@code grace} are
+     * dropped with their bytes. Answers how many were swept.
+     */
+    public CompletionStage<Integer> sweepStaleReservations(java.time.Duration grace) {
+        return onBlocking(() -> mds.stalePending(System.currentTimeMillis() - grace.toMillis(), 1000)).thenCompose(stale -> {
+            CompletionStage<Void> all = CompletableFuture.completedFuture(null);
+            for (ObjectKey okey : stale) {
+                all = all.thenCompose(ignored -> deleteBytes(okey)).thenCompose(ignored -> onBlocking(() -> {
+                    mds.abandon(okey);
+                    log.info("garbage: dropped an add that never completed key={} vtime={} rsid={}",
+                            Keys.printable(okey.key()), okey.vtime(), okey.rsid());
+                    return null;
+                }));
+            }
+            return all.thenApply(ignored -> stale.size());
         });
     }
 
@@ -210,12 +249,16 @@ public final class Gateway {
         return CompletableFuture.allOf(all);
     }
 
-    private void refuseIfReadOnly() {
-        if (mode.refusesWrites()) {
-            throw new GatewayException(403, "this gateway is read-only" + (mode.snapshotTime() != null
-                    ? " (snapshot at vtime " + mode.snapshotTime() + ")"
-                    : mode.snapshotName() != null ? " (snapshot of version name " + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")" : ""));
+    private void noteFailure(NodeInfo node, Throwable e) {
+        if (unwrap(e) instanceof DataServerException d && d.status() == 503) {
+            suspects.failed(node.nid());
         }
+    }
+
+    private <T> CompletionStage<T> readOnly() {
+        return CompletableFuture.failedFuture(new GatewayException(403, "this gateway is read-only" + (mode.snapshotTime() != null
+                ? " (snapshot at vtime " + mode.snapshotTime() + ")"
+                : mode.snapshotName() != null ? " (snapshot of version name " + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")" : "")));
     }
 
     private <T> CompletableFuture<T> onBlocking(Supplier<T> body) {

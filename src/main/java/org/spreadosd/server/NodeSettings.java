@@ -33,7 +33,9 @@ public record NodeSettings(
         long maxFormBytes,
         int maxKeyBytes,
         long maxObjectBytes,
-        Duration uploadIdleTimeout) {
+        Duration uploadIdleTimeout,
+        Duration gcInterval,
+        Duration gcPendingGrace) {
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("spreadosd");
@@ -69,7 +71,9 @@ public record NodeSettings(
                 c.getBytes("http.max-form-size"),
                 c.getInt("http.max-key-bytes"),
                 c.getBytes("ds.max-object-size"),
-                c.getDuration("ds.upload-idle-timeout"));
+                c.getDuration("ds.upload-idle-timeout"),
+                c.getDuration("gc.interval"),
+                c.getDuration("gc.pending-grace"));
     }
 
     private static int derived(int configured, int fallback) {

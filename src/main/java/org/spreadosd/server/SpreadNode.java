@@ -118,10 +118,11 @@ public final class SpreadNode implements AutoCloseable {
         }
         if (settings.hasRole("gw")) {
             mds = openMetadataStore();
-            Gateway gateway = new Gateway(mds, view, new BlobStreamClient(system), blocking, settings.mode(), settings.location());
+            Gateway gateway = new Gateway(mds, view, new BlobStreamClient(system), blocking, settings.mode(), settings.location(), mat);
             ErrorPages pages = errorPages();
             HttpApi api = new HttpApi(new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
                     new DirectEndpoint(dataStore, blocking), pages, mat, settings.maxKeyBytes());
+            scheduleGarbageScan(gateway);
             awaitConfiguration();
             if (settings.httpPort() > 0) {
                 bind("HTTP", settings.httpPort(), api::handle);
@@ -134,6 +135,15 @@ public final class SpreadNode implements AutoCloseable {
         log.info("SpreadOSD node ready: nid={} name={} roles={} rsids={} location={} http={} data={} cluster={} store={}",
                 settings.nid(), settings.name(), settings.roles(), settings.rsids(), settings.location(),
                 settings.httpPort() > 0 ? settings.httpPort() : "off", settings.dataPort(), settings.clusterPort(), settings.store());
+    }
+
+    private void scheduleGarbageScan(Gateway gateway) {
+        system.scheduler().scheduleWithFixedDelay(settings.gcInterval(), settings.gcInterval(), () ->
+                gateway.sweepStaleReservations(settings.gcPendingGrace()).whenComplete((n, e) -> {
+                    if (e != null) {
+                        log.warn("garbage scan failed: {}", rootMessage(e));
+                    }
+                }), system.executionContext());
     }
 
     /** A gateway opens for requests once it knows where the data lives; a DS waits to see itself registered. */

@@ -46,10 +46,9 @@ public final class HttpApi {
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
-        return answer.exceptionally(e -> {
-            request.discardEntityBytes(mat);
-            return failure(request, e);
-        });
+        // An unread request body is not drained: Pekko closes the connection after the error response
+        // instead of reading a large upload that will be refused anyway.
+        return answer.exceptionally(e -> failure(request, e));
     }
 
     private CompletionStage<HttpResponse> route(HttpRequest request) {

@@ -1,0 +1,179 @@
+package org.spreadosd.gw;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.cluster.ClusterView;
+import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.BlobStreamServer;
+import org.spreadosd.ds.DataServerException;
+import org.spreadosd.ds.DataStore;
+import org.spreadosd.mds.JdbcMetadataStore;
+import org.spreadosd.mds.MdsUri;
+import org.spreadosd.mds.MetadataStore;
+import org.spreadosd.model.Attributes;
+import org.spreadosd.model.Keys;
+import org.spreadosd.model.ObjectKey;
+import org.spreadosd.model.Selector;
+import org.spreadosd.model.VersionClock;
+import org.spreadosd.model.VersionRecord;
+import org.spreadosd.testing.FreePorts;
+
+/**
+ * The gateway against a real data server over the node-to-node byte stream API, and a dead one
+ * (a port nobody listens on): failures are 503s that leave nothing visible, reads fall back.
+ */
+class GatewayTest {
+    @TempDir
+    Path dir;
+    ActorTestKit kit;
+    ExecutorService blocking;
+    MetadataStore mds;
+    DataStore store;
+    ServerBinding binding;
+    final ClusterView view = new ClusterView();
+    NodeInfo live;
+    NodeInfo dead;
+
+    @BeforeEach
+    void start() throws Exception {
+        kit = ActorTestKit.create(ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+        blocking = Executors.newFixedThreadPool(8);
+        mds = new JdbcMetadataStore(MdsUri.embeddedH2(dir.resolve("mds")), 4, VersionClock.system());
+        store = new DataStore(dir.resolve("ds"), 1 << 30);
+        Materializer mat = Materializer.matFromSystem(kit.system());
+        BlobStreamServer server = new BlobStreamServer(store, blocking, mat, Duration.ofSeconds(30));
+        int port = FreePorts.next();
+        binding = Http.get(kit.system()).newServerAt("127.0.0.1", port).bind(server::handle).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        live = new NodeInfo(1, "live", "127.0.0.1:1", List.of(0), "here", "http://127.0.0.1:" + port, null);
+        dead = new NodeInfo(2, "dead", "127.0.0.1:2", List.of(0), "here", "http://127.0.0.1:" + FreePorts.next(), null);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        kit.shutdownTestKit();
+        mds.close();
+        blocking.shutdownNow();
+    }
+
+    Gateway gateway(GatewayMode mode, NodeInfo... members) {
+        view.update(new ClusterConfig(view.config().revision() + 1, List.of(members), Map.of(), Set.of()));
+        return new Gateway(mds, view, new BlobStreamClient(kit.system()), blocking, mode, "here", Materializer.matFromSystem(kit.system()));
+    }
+
+    static <T> T await(CompletionStage<T> stage) {
+        return stage.toCompletableFuture().join();
+    }
+
+    static Throwable failure(CompletionStage<?> stage) {
+        try {
+            stage.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("expected a failure");
+    }
+
+    VersionRecord add(Gateway gw, String key, String data) {
+        byte[] bytes = data.getBytes();
+        return await(gw.add(Keys.utf8(key), Source.single(ByteString.fromArray(bytes)), bytes.length, null, null, Attributes.EMPTY));
+    }
+
+    String read(Gateway gw, VersionRecord v) {
+        var download = await(gw.open(v, 0, v.size()));
+        return await(download.data().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat),
+                Materializer.matFromSystem(kit.system()))).utf8String();
+    }
+
+    @Test
+    void anUnreachableDataServerIsA503AndTheAddLeavesNothing() {
+        Gateway gw = gateway(GatewayMode.READ_WRITE, dead);
+        Throwable e = failure(gw.add(Keys.utf8("k"), Source.single(ByteString.fromString("x")), 1, null, null, Attributes.EMPTY));
+        assertTrue(e instanceof DataServerException, e.toString());
+        assertEquals(503, ((DataServerException) e).status());
+        assertTrue(mds.find(Keys.utf8("k"), Selector.HEAD).isEmpty());
+        assertTrue(mds.stalePending(Long.MAX_VALUE, 10).isEmpty(), "the reservation was dropped");
+    }
+
+    @Test
+    void readsFallBackToTheNextMember() {
+        Gateway writer = gateway(GatewayMode.READ_WRITE, live);
+        List<VersionRecord> versions = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            versions.add(add(writer, "key" + i, "value" + i));
+        }
+        Gateway reader = gateway(GatewayMode.READ_WRITE, live, dead);
+        for (int i = 0; i < 20; i++) {
+            assertEquals("value" + i, read(reader, versions.get(i)));
+        }
+        Gateway nobody = gateway(GatewayMode.READ_WRITE, dead);
+        Throwable e = failure(nobody.open(versions.get(0), 0, versions.get(0).size()));
+        assertEquals(503, ((GatewayException) e).status());
+    }
+
+    @Test
+    void theGarbageScanDropsAddsThatNeverCompleted() throws Exception {
+        Gateway gw = gateway(GatewayMode.READ_WRITE, live);
+        byte[] key = Keys.utf8("orphan");
+        ObjectKey reserved = mds.reserve(key, () -> 0);
+        await(new BlobStreamClient(kit.system()).put(live.dataUrl(), 0, reserved.vtime(), key, null,
+                Source.single(ByteString.fromString("half")), 4));
+        assertTrue(store.find(0, key, reserved.vtime()).isPresent());
+        assertEquals(0, await(gw.sweepStaleReservations(Duration.ofHours(1))), "young reservations are left alone");
+        assertEquals(1, await(gw.sweepStaleReservations(Duration.ZERO)));
+        assertTrue(store.find(0, key, reserved.vtime()).isEmpty(), "bytes removed");
+        assertTrue(mds.stalePending(Long.MAX_VALUE, 10).isEmpty(), "reservation removed");
+    }
+
+    @Test
+    void deleteRemovesBytesFromTheDataServer() throws Exception {
+        Gateway gw = gateway(GatewayMode.READ_WRITE, live);
+        VersionRecord v = add(gw, "del", "bytes");
+        assertTrue(store.find(0, Keys.utf8("del"), v.vtime()).isPresent());
+        assertTrue(await(gw.delete(Keys.utf8("del"), Selector.HEAD)).isPresent());
+        assertTrue(store.find(0, Keys.utf8("del"), v.vtime()).isEmpty());
+    }
+
+    @Test
+    void readOnlyAndSnapshotGateways() {
+        Gateway rw = gateway(GatewayMode.READ_WRITE, live);
+        VersionRecord first = add(rw, "snap", "one");
+        add(rw, "snap", "two");
+        Gateway snapshot = gateway(new GatewayMode(false, first.vtime(), null), live);
+        assertEquals(first.vtime(), await(snapshot.find(Keys.utf8("snap"), Selector.HEAD)).orElseThrow().vtime());
+        Throwable e = failure(snapshot.remove(Keys.utf8("snap")));
+        assertEquals(403, ((GatewayException) e).status());
+        Gateway readOnly = gateway(new GatewayMode(true, null, null), live);
+        Throwable add = failure(readOnly.add(Keys.utf8("x"), Source.single(ByteString.fromString("x")), 1, null, null, Attributes.EMPTY));
+        assertEquals(403, ((GatewayException) add).status());
+        assertTrue(add.getMessage().contains("read-only"));
+        Gateway named = gateway(new GatewayMode(false, null, Keys.utf8("release")), live);
+        assertTrue(await(named.find(Keys.utf8("snap"), Selector.HEAD)).isEmpty(), "no version carries the snapshot name");
+    }
+}
