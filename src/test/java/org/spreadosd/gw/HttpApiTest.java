@@ -35,7 +35,8 @@ class HttpApiTest {
 
     @BeforeAll
     static void start() {
-        node = TestNode.standalone(dir.resolve("store"), Map.of("spreadosd.http.max-form-size", "1 MiB"));
+        node = TestNode.standalone(dir.resolve("store"), Map.of("spreadosd.http.max-form-size", "1 MiB",
+                "spreadosd.ds.max-object-size", "4 MiB"));
     }
 
     @AfterAll
@@ -343,6 +344,18 @@ class HttpApiTest {
                 http.method("PATCH", uri("/data/" + k), BodyPublishers.noBody()).headers().firstValue("Allow").orElseThrow());
         assertError(413, "larger than", http.form("POST", uri("/data/" + k), "data=" + "x".repeat(2 << 20)));
         assertEquals("x", text(http.get(uri("/data/" + k))), "failed requests changed nothing");
+    }
+
+    @Test
+    void oversizedValuesAreRefusedAndLeaveNothing() {
+        String k = key("huge");
+        HttpResponse<byte[]> big = http.put(uri("/data/" + k), new byte[5 << 20]);
+        assertEquals(413, big.statusCode(), text(big));
+        assertTrue(text(big).contains("maximum object size"), text(big));
+        assertEquals(404, http.get(uri("/data/" + k)).statusCode());
+        assertError(400, "vname is 1025 bytes", http.put(uri("/data/" + k + "?vname=" + "v".repeat(1025)), new byte[1]));
+        assertEquals(404, http.get(uri("/data/" + k)).statusCode());
+        assertEquals(202, http.put(uri("/data/" + k), new byte[4 << 20]).statusCode(), "the maximum itself is fine");
     }
 
     @Test
