@@ -212,6 +212,46 @@ abstract class MetadataStoreContract {
     }
 
     @Test
+    void lookupsAreIndexProbes() throws Exception {
+        byte[] k = key("idx");
+        for (int i = 0; i < 300; i++) {
+            byte[] other = key("filler" + i);
+            add(other, "n" + (i % 7), Map.of());
+        }
+        add(k, "n", Map.of());
+        String url = jdbcUrl();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url)) {
+            if (url.startsWith("jdbc:postgresql:")) {
+                try (java.sql.Statement st = c.createStatement()) {
+                    st.execute("ANALYZE spread_version");
+                }
+            }
+            String head = plan(c, "SELECT vtime FROM spread_version WHERE okey = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", k, null);
+            String byName = plan(c, "SELECT vtime FROM spread_version WHERE okey = ? AND vname = ? AND pending = FALSE"
+                    + " ORDER BY vtime DESC LIMIT 1", k, Keys.utf8("n"));
+            assertTrue(head.toLowerCase().contains("primary_key") || head.contains("spread_version_pkey"), head);
+            assertTrue(byName.contains("SPREAD_VERSION_BY_VNAME") || byName.contains("spread_version_by_vname"), byName);
+            assertFalse(head.contains("Seq Scan") || byName.contains("Seq Scan"), head + byName);
+        }
+    }
+
+    private static String plan(java.sql.Connection c, String sql, byte[] key, byte[] vname) throws java.sql.SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
+            ps.setBytes(1, key);
+            if (vname != null) {
+                ps.setBytes(2, vname);
+            }
+            StringBuilder out = new StringBuilder();
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.append(rs.getString(1)).append('\n');
+                }
+            }
+            return out.toString();
+        }
+    }
+
+    @Test
     void concurrentAddsToOneKeyGetDistinctVtimes() throws Exception {
         byte[] k = key("race");
         ExecutorService pool = Executors.newFixedThreadPool(8);
