@@ -51,6 +51,11 @@ final class BlobInputStream extends InputStream {
         }
         position += n;
         remaining -= n;
+        if (remaining == 0) {
+            // Checked before the last bytes are handed out: a reader of corrupt data never receives a
+            // complete response, so an HTTP client sees a truncated body instead of silently bad bytes.
+            verify();
+        }
         return n;
     }
 

@@ -359,6 +359,26 @@ class HttpApiTest {
     }
 
     @Test
+    void corruptBytesAreNeverServedAsAWholeResponse() throws Exception {
+        String k = key("corrupt");
+        byte[] body = random(100_000);
+        long vtime = vtimeOf(http.put(uri("/data/" + k), body));
+        Path file = new org.spreadosd.ds.DataStore(dir.resolve("store"), 1 << 30).pathOf(0, k.getBytes(StandardCharsets.UTF_8), vtime);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[99_999]}), ch.size() - 1);
+        }
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> {
+            try {
+                http.get(uri("/data/" + k));
+            } catch (java.io.UncheckedIOException u) {
+                throw u.getCause();
+            }
+        });
+        assertTrue(String.valueOf(e.getMessage()).contains("100000"), "a truncated body: " + e);
+        assertEquals(206, http.get(uri("/data/" + k), "Range", "bytes=0-9").statusCode(), "slices are not verified");
+    }
+
+    @Test
     void errorBodiesAreHtmlOrJson() {
         HttpResponse<byte[]> html = http.get(uri("/data/" + key("none")));
         assertEquals(404, html.statusCode());
