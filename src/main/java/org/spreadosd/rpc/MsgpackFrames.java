@@ -1,0 +1,96 @@
+package org.spreadosd.rpc;
+
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Finds where MessagePack values end in a byte stream that has no other framing (rpc-api.md,
+ * Transport). Only headers are read: a 256 MiB bin value costs the same to measure as a small one,
+ * so a message that arrives in many TCP reads is measured again cheaply on each read.
+ */
+public final class MsgpackFrames {
+    /** Not a MessagePack value: the stream cannot be understood from here on. */
+    public static final class MalformedStreamException extends RuntimeException {
+        public MalformedStreamException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private MsgpackFrames() {}
+
+    /**
+     * The length in bytes of the complete value at the start of {@code buf}, or -1 if more bytes are
+     * needed to know it. A value larger than {@code maxBytes} is refused as soon as its size is known.
+     */
+    public static long firstValueLength(ByteString buf, long maxBytes) {
+        long pos = 0;
+        long pending = 1;
+        while (pending > 0) {
+            if (pos >= buf.size()) {
+                return -1;
+            }
+            int b = buf.apply((int) pos) & 0xff;
+            pending--;
+            long header;
+            long payload = 0;
+            long children = 0;
+            if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+                header = 1;
+            } else if (b >= 0x80 && b <= 0x8f) {
+                header = 1;
+                children = 2L * (b & 0x0f);
+            } else if (b >= 0x90 && b <= 0x9f) {
+                header = 1;
+                children = b & 0x0f;
+            } else if (b >= 0xa0 && b <= 0xbf) {
+                header = 1;
+                payload = b & 0x1f;
+            } else {
+                switch (b) {
+                    case 0xc4, 0xd9 -> { header = 2; payload = unsigned(buf, pos + 1, 1); }
+                    case 0xc5, 0xda -> { header = 3; payload = unsigned(buf, pos + 1, 2); }
+                    case 0xc6, 0xdb -> { header = 5; payload = unsigned(buf, pos + 1, 4); }
+                    case 0xc7 -> { header = 3; payload = unsigned(buf, pos + 1, 1); }
+                    case 0xc8 -> { header = 4; payload = unsigned(buf, pos + 1, 2); }
+                    case 0xc9 -> { header = 6; payload = unsigned(buf, pos + 1, 4); }
+                    case 0xca -> header = 5;
+                    case 0xcb -> header = 9;
+                    case 0xcc, 0xd0 -> header = 2;
+                    case 0xcd, 0xd1 -> header = 3;
+                    case 0xce, 0xd2 -> header = 5;
+                    case 0xcf, 0xd3 -> header = 9;
+                    case 0xd4 -> header = 3;
+                    case 0xd5 -> header = 4;
+                    case 0xd6 -> header = 6;
+                    case 0xd7 -> header = 10;
+                    case 0xd8 -> header = 18;
+                    case 0xdc -> { header = 3; children = unsigned(buf, pos + 1, 2); }
+                    case 0xdd -> { header = 5; children = unsigned(buf, pos + 1, 4); }
+                    case 0xde -> { header = 3; children = 2 * unsigned(buf, pos + 1, 2); }
+                    case 0xdf -> { header = 5; children = 2 * unsigned(buf, pos + 1, 4); }
+                    default -> throw new MalformedStreamException(String.format("byte 0x%02x at offset %d is not a MessagePack type", b, pos));
+                }
+                if (payload < 0 || children < 0) {
+                    return -1;
+                }
+            }
+            pos += header + payload;
+            pending += children;
+            if (pos > maxBytes) {
+                throw new MalformedStreamException("message larger than the maximum of " + maxBytes + " bytes");
+            }
+        }
+        return pos <= buf.size() ? pos : -1;
+    }
+
+    /** A big-endian unsigned integer of {@code n} bytes at {@code at}, or -1 when not all of it has arrived. */
+    private static long unsigned(ByteString buf, long at, int n) {
+        if (at + n > buf.size()) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < n; i++) {
+            v = v << 8 | (buf.apply((int) at + i) & 0xff);
+        }
+        return v;
+    }
+}

@@ -1,0 +1,191 @@
+package org.spreadosd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.spreadosd.testing.FreePorts;
+import org.spreadosd.testing.SpreadProcess;
+
+/**
+ * The README quick start, run with the real {@code curl} against {@code scripts/spread-standalone} started
+ * as a real process on loopback and free ports; refusals to start; data surviving a restart.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class QuickStartIT {
+    private static final Duration CURL_TIMEOUT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path tmp;
+
+    private final List<SpreadProcess> started = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+
+    @AfterEach
+    void stopServers() {
+        for (SpreadProcess p : started) {
+            p.stop();
+        }
+        started.clear();
+    }
+
+    @Test
+    void readmeQuickStartWithCurl() throws Exception {
+        SpreadProcess server = start(tmp.resolve("data"), FreePorts.next());
+        server.awaitReady();
+        String base = "http://127.0.0.1:" + server.httpPort;
+
+        CurlResult add = curl("-s", "-X", "POST", "-d", "data=value1&attrs={\"test\":\"attr\"}", base + "/data/key1");
+        assertEquals(0, add.exitCode, () -> "curl POST failed: " + add + "\nserver log:\n" + server.log());
+
+        CurlResult data = curl("-s", base + "/data/key1");
+        assertEquals(0, data.exitCode, data::toString);
+        assertEquals("value1", data.out(), () -> "GET /data/key1: " + data + "\nserver log:\n" + server.log());
+
+        CurlResult attrs = curl("-s", base + "/attrs/key1");
+        assertEquals(0, attrs.exitCode, attrs::toString);
+        assertEquals("{\"test\":\"attr\"}", attrs.out(), () -> "GET /attrs/key1: " + attrs + "\nserver log:\n" + server.log());
+
+        CurlResult tsv = curl("-s", "-X", "GET", "-d", "format=tsv", base + "/attrs/key1");
+        assertEquals(0, tsv.exitCode, tsv::toString);
+        assertEquals("test\tattr\n", tsv.out(), () -> "GET /attrs/key1 format=tsv: " + tsv + "\nserver log:\n" + server.log());
+    }
+
+    @Test
+    void refusesToStartWhenTheHttpPortIsInUse() throws Exception {
+        try (ServerSocket occupied = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = occupied.getLocalPort();
+            SpreadProcess server = start(tmp.resolve("data"), port);
+            int exit = server.awaitExit();
+            String log = server.log();
+            assertNotEquals(0, exit, () -> "exit status 0 although HTTP port " + port + " was in use; output:\n" + log);
+            assertTrue(log.contains("cannot start"), () -> "no 'cannot start' in the output:\n" + log);
+            assertTrue(log.contains(String.valueOf(port)), () -> "the output does not name port " + port + ":\n" + log);
+        }
+    }
+
+    @Test
+    void refusesToStartWhenTheStoreCannotBeWritten() throws Exception {
+        Path regularFile = Files.writeString(tmp.resolve("a-regular-file"), "not a directory\n");
+        Path store = regularFile.resolve("store").toAbsolutePath();
+        SpreadProcess server = start(store, FreePorts.next());
+        int exit = server.awaitExit();
+        String log = server.log();
+        assertNotEquals(0, exit, () -> "exit status 0 with store " + store + " under a regular file; output:\n" + log);
+        assertTrue(log.contains("cannot start"), () -> "no 'cannot start' in the output:\n" + log);
+        assertTrue(log.contains(store.toString()), () -> "the output does not name the store directory " + store + ":\n" + log);
+    }
+
+    @Test
+    void dataSurvivesARestart() throws Exception {
+        Path store = tmp.resolve("data");
+        byte[] body = new byte[3 * 1024 * 1024 + 17];
+        new SplittableRandom(20240611L).nextBytes(body);
+        for (int i = 0; i < 256; i++) {
+            body[i] = (byte) i; // every byte value, at the start
+        }
+
+        SpreadProcess first = start(store, FreePorts.next());
+        first.awaitReady();
+        URI uri = URI.create("http://127.0.0.1:" + first.httpPort + "/data/restart/object.bin");
+        HttpResponse<byte[]> put = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
+                .PUT(BodyPublishers.ofByteArray(body)).build(), BodyHandlers.ofByteArray());
+        assertEquals(202, put.statusCode(), () -> "PUT: " + text(put) + "\nserver log:\n" + first.log());
+        HttpResponse<byte[]> before = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
+                BodyHandlers.ofByteArray());
+        assertEquals(200, before.statusCode(), () -> "GET before restart: " + text(before));
+        assertArrayEquals(body, before.body(), "bytes read back before the restart");
+        Optional<String> etagBefore = before.headers().firstValue("ETag");
+
+        assertTrue(first.terminate(), () -> "the server did not exit within " + SpreadProcess.STOP_TIMEOUT + " of SIGTERM; log:\n" + first.log());
+
+        SpreadProcess second = start(store, FreePorts.next());
+        second.awaitReady();
+        URI again = URI.create("http://127.0.0.1:" + second.httpPort + "/data/restart/object.bin");
+        HttpResponse<byte[]> after = http.send(HttpRequest.newBuilder(again).timeout(Duration.ofSeconds(60)).GET().build(),
+                BodyHandlers.ofByteArray());
+        assertEquals(200, after.statusCode(), () -> "GET after restart: " + text(after) + "\nserver log:\n" + second.log());
+        assertEquals(body.length, after.body().length, "length after the restart");
+        assertArrayEquals(body, after.body(), "bytes after the restart");
+        assertEquals(String.valueOf(body.length), after.headers().firstValue("Content-Length").orElse("none"));
+        assertEquals(etagBefore, after.headers().firstValue("ETag"), "the ETag of the version changed across the restart");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    private SpreadProcess start(Path store, int httpPort) throws IOException {
+        SpreadProcess p = SpreadProcess.start(tmp, store, httpPort, Map.of());
+        started.add(p);
+        return p;
+    }
+
+    private CurlResult curl(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add("curl");
+        cmd.addAll(List.of(args));
+        int n = CURL_RUNS.incrementAndGet();
+        Path out = tmp.resolve("curl-" + n + ".out");
+        Path err = tmp.resolve("curl-" + n + ".err");
+        Process p = new ProcessBuilder(cmd).directory(tmp.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try {
+            if (!p.waitFor(CURL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                fail("curl did not finish within " + CURL_TIMEOUT + ": " + cmd);
+            }
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        return new CurlResult(cmd, p.exitValue(), Files.readAllBytes(out), new String(Files.readAllBytes(err), StandardCharsets.UTF_8));
+    }
+
+    private static final AtomicInteger CURL_RUNS = new AtomicInteger();
+
+    private record CurlResult(List<String> command, int exitCode, byte[] stdout, String stderr) {
+        String out() {
+            return new String(stdout, StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String toString() {
+            return command + " -> exit " + exitCode + ", stdout [" + out() + "], stderr [" + stderr + "]";
+        }
+    }
+
+    private static String text(HttpResponse<byte[]> r) {
+        return r.statusCode() + " " + new String(r.body(), 0, Math.min(r.body().length, 2000), StandardCharsets.UTF_8);
+    }
+}
