@@ -128,7 +128,7 @@ public final class PostgresServer {
                             "start"), root);
                     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=" + USER;
                 } catch (IllegalStateException e) {
-                    String serverLog = Files.exists(log) ? Files.readString(log) : "(no server log at " + log + ")";
+                    String serverLog = Files.exists(log) ? readText(log) : "(no server log at " + log + ")";
                     // Another process may have taken the port between the probe and the server's bind.
                     if (attempt < START_ATTEMPTS && serverLog.contains("could not bind")) {
                         Files.deleteIfExists(log);
@@ -175,6 +175,11 @@ public final class PostgresServer {
         return base;
     }
 
+    /** A file's text; undecodable bytes become replacement characters instead of failing. */
+    private static String readText(Path file) throws IOException {
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();
@@ -217,7 +222,7 @@ public final class PostgresServer {
                     .start();
             int exit = p.waitFor();
             if (exit != 0) {
-                String output = Files.readString(out.toPath(), StandardCharsets.UTF_8);
+                String output = readText(out.toPath());
                 throw new IllegalStateException(String.join(" ", full) + " failed with exit code " + exit + ":\n" + output);
             }
         } catch (IOException e) {
