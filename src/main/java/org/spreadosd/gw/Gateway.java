@@ -46,6 +46,9 @@ public final class Gateway {
     private final GatewayMode mode;
     private final String location;
     private final Placement placement = new Placement();
+    private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder deletes = new java.util.concurrent.atomic.LongAdder();
     private final SuspectNodes suspects = new SuspectNodes(java.time.Duration.ofSeconds(5));
     private final org.apache.pekko.stream.Materializer materializer;
 
@@ -68,6 +71,15 @@ public final class Gateway {
         return mds;
     }
 
+    public ClusterConfig config() {
+        return view.config();
+    }
+
+    /** Requests served since start: reads of bytes, adds, deletes. */
+    public long[] counters() {
+        return new long[] {reads.sum(), writes.sum(), deletes.sum()};
+    }
+
     // ---- adding ----
 
     /** Claims the next vtime of the key and streams the data to its set. */
@@ -76,6 +88,7 @@ public final class Gateway {
             data.runWith(org.apache.pekko.stream.javadsl.Sink.cancelled(), materializer);
             return readOnly();
         }
+        writes.increment();
         ClusterConfig config = view.config();
         return onBlocking(() -> mds.reserve(key, () -> placement.next(config))).thenCompose(okey -> {
             List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(config, okey.rsid(), key, location));
@@ -137,16 +150,26 @@ public final class Gateway {
      * next member on a miss or an error before the first byte.
      */
     public CompletionStage<BlobDownload> open(VersionRecord v, long offset, long length) {
-        List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(view.config(), v.rsid(), v.key(), location));
-        return openFrom(order, 0, v, offset, length, null);
+        return open(v.objectKey(), offset, length);
     }
 
-    private CompletionStage<BlobDownload> openFrom(List<NodeInfo> order, int index, VersionRecord v, long offset, long length,
-            String lastProblem) {
+    /**
+     * Streams a slice of a version from the first member of its set that has it, falling back to the
+     * next member on a miss or an error before the first byte. Fails with 404 when every member
+     * answered that it does not hold the version, with 503 when some could not answer.
+     */
+    public CompletionStage<BlobDownload> open(ObjectKey okey, long offset, long length) {
+        reads.increment();
+        List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(view.config(), okey.rsid(), okey.key(), location));
+        return openFrom(order, 0, okey, offset, length, null, true);
+    }
+
+    private CompletionStage<BlobDownload> openFrom(List<NodeInfo> order, int index, ObjectKey v, long offset, long length,
+            String lastProblem, boolean allMissed) {
         if (index >= order.size()) {
             String why = order.isEmpty() ? "no member of replication-set " + v.rsid() + " is reachable"
                     : "no member of replication-set " + v.rsid() + " could serve it (" + lastProblem + ")";
-            return CompletableFuture.failedFuture(GatewayException.unavailable(
+            return CompletableFuture.failedFuture(new GatewayException(allMissed && !order.isEmpty() ? 404 : 503,
                     "version " + v.vtime() + " of key " + Keys.printable(v.key()) + ": " + why));
         }
         NodeInfo node = order.get(index);
@@ -162,7 +185,7 @@ public final class Gateway {
                     }
                     String problem = e == null ? "nid " + node.nid() + " does not hold it" : "nid " + node.nid() + ": " + unwrap(e).getMessage();
                     log.warn("read fallback key={} vtime={} rsid={}: {}", Keys.printable(v.key()), v.vtime(), v.rsid(), problem);
-                    return openFrom(order, index + 1, v, offset, length, problem);
+                    return openFrom(order, index + 1, v, offset, length, problem, allMissed && e == null);
                 })
                 .thenCompose(s -> s);
     }
@@ -174,6 +197,10 @@ public final class Gateway {
             return order.stream().filter(n -> n.httpUrl() != null).findFirst()
                     .map(n -> n.httpUrl() + "/direct/" + v.rsid() + "/" + v.vtime() + "/" + PathCodec.encodePath(key));
         }));
+    }
+
+    public CompletionStage<Long> countVersions() {
+        return onBlocking(mds::countVersions);
     }
 
     public CompletionStage<List<VersionRecord>> versions(byte[] key) {
@@ -204,6 +231,7 @@ public final class Gateway {
         if (mode.refusesWrites()) {
             return readOnly();
         }
+        deletes.increment();
         return onBlocking(() -> mds.delete(key, selector)).thenCompose(deleted -> {
             if (deleted.isEmpty()) {
                 return CompletableFuture.completedFuture(deleted);

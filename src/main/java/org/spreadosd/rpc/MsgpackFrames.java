@@ -22,6 +22,20 @@ public final class MsgpackFrames {
      * needed to know it. A value larger than {@code maxBytes} is refused as soon as its size is known.
      */
     public static long firstValueLength(ByteString buf, long maxBytes) {
+        return scan(buf, maxBytes, null);
+    }
+
+    /**
+     * Whether a complete value uses the types of the newer MessagePack spec (bin or str8), which an
+     * old-spec client could not decode: the server answers such a client in the newer spec.
+     */
+    public static boolean usesNewSpec(ByteString frame) {
+        boolean[] seen = new boolean[1];
+        scan(frame, Long.MAX_VALUE, seen);
+        return seen[0];
+    }
+
+    private static long scan(ByteString buf, long maxBytes, boolean[] newSpecSeen) {
         long pos = 0;
         long pending = 1;
         while (pending > 0) {
@@ -30,6 +44,9 @@ public final class MsgpackFrames {
             }
             int b = buf.apply((int) pos) & 0xff;
             pending--;
+            if (newSpecSeen != null && (b == 0xd9 || (b >= 0xc4 && b <= 0xc6))) {
+                newSpecSeen[0] = true;
+            }
             long header;
             long payload = 0;
             long children = 0;

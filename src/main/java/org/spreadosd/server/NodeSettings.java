@@ -35,7 +35,8 @@ public record NodeSettings(
         long maxObjectBytes,
         Duration uploadIdleTimeout,
         Duration gcInterval,
-        Duration gcPendingGrace) {
+        Duration gcPendingGrace,
+        long maxRpcMessageBytes) {
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("spreadosd");
@@ -73,7 +74,8 @@ public record NodeSettings(
                 c.getBytes("ds.max-object-size"),
                 c.getDuration("ds.upload-idle-timeout"),
                 c.getDuration("gc.interval"),
-                c.getDuration("gc.pending-grace"));
+                c.getDuration("gc.pending-grace"),
+                c.getBytes("rpc.max-message-size"));
     }
 
     private static int derived(int configured, int fallback) {

@@ -50,6 +50,7 @@ import org.spreadosd.mds.JdbcMetadataStore;
 import org.spreadosd.mds.MdsUri;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.model.VersionClock;
+import org.spreadosd.rpc.RpcServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,6 +128,7 @@ public final class SpreadNode implements AutoCloseable {
             if (settings.httpPort() > 0) {
                 bind("HTTP", settings.httpPort(), api::handle);
             }
+            bindRpc(gateway, mat);
         }
         // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported as a failure.
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-http-pools", () ->
@@ -198,6 +200,20 @@ public final class SpreadNode implements AutoCloseable {
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
             throw new StartupException("cannot listen for " + what + " on " + settings.listenHost() + ":" + port + ": "
                     + rootMessage(e), e);
+        }
+    }
+
+    private void bindRpc(Gateway gateway, Materializer mat) {
+        RpcServer rpc = new RpcServer(gateway, mat, settings.maxRpcMessageBytes(), settings.advertiseHost() + ":" + settings.rpcPort());
+        try {
+            var binding = rpc.bind(system, settings.listenHost(), settings.rpcPort()).toCompletableFuture()
+                    .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-rpc",
+                    () -> binding.unbind().thenApply(ignored -> Done.getInstance()));
+            log.info("MessagePack-RPC listening on {}", binding.localAddress());
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            throw new StartupException("cannot listen for MessagePack-RPC on " + settings.listenHost() + ":" + settings.rpcPort()
+                    + ": " + rootMessage(e), e);
         }
     }
 

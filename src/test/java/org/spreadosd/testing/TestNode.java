@@ -18,6 +18,10 @@ public final class TestNode implements AutoCloseable {
         this.httpPort = httpPort;
     }
 
+    public int rpcPort() {
+        return node.settings().rpcPort();
+    }
+
     public static TestNode standalone(Path store) {
         return standalone(store, Map.of());
     }

@@ -1,0 +1,156 @@
+package org.spreadosd.rpc;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageUnpacker;
+import org.msgpack.value.Value;
+import org.spreadosd.ds.DataServerException;
+import org.spreadosd.gw.Gateway;
+import org.spreadosd.gw.GatewayException;
+import org.spreadosd.mds.MetadataStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The MessagePack-RPC server of rpc-api.md on Pekko Streams TCP: a stream of MessagePack values per
+ * connection, requests pipelined and answered as they complete (matched by msgid), notifications
+ * run without an answer. A stream that is not MessagePack-RPC closes only its own connection.
+ */
+public final class RpcServer {
+    private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
+    private static final int PIPELINE = 64;
+
+    private final RpcService service;
+    private final long maxMessageBytes;
+
+    public RpcServer(Gateway gateway, Materializer mat, long maxMessageBytes, String csAddress) {
+        this.service = new RpcService(gateway, mat, maxMessageBytes, csAddress);
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
+        Materializer mat = Materializer.matFromSystem(system);
+        return Tcp.get(system).bind(host, port)
+                .to(Sink.foreach(connection -> connection.handleWith(connectionFlow(connection.remoteAddress().toString()), mat)))
+                .run(mat);
+    }
+
+    /** One connection: bytes in, frames, calls (several at once), answers out in completion order. */
+    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer) {
+        AtomicBoolean newSpec = new AtomicBoolean(false);
+        return Flow.of(ByteString.class)
+                .via(framing(peer))
+                .mapAsyncUnordered(PIPELINE, frame -> {
+                    if (MsgpackFrames.usesNewSpec(frame)) {
+                        newSpec.set(true);
+                    }
+                    try {
+                        return handle(frame, newSpec);
+                    } catch (MsgpackFrames.MalformedStreamException e) {
+                        throw closing(peer, e);
+                    }
+                })
+                .filter(answer -> !answer.isEmpty());
+    }
+
+    private Flow<ByteString, ByteString, NotUsed> framing(String peer) {
+        return Flow.of(ByteString.class).statefulMapConcat(() -> {
+            ByteString[] buffer = {ByteString.emptyByteString()};
+            return chunk -> {
+                buffer[0] = buffer[0].concat(chunk);
+                List<ByteString> frames = new ArrayList<>();
+                try {
+                    long length;
+                    while (!buffer[0].isEmpty() && (length = MsgpackFrames.firstValueLength(buffer[0], maxMessageBytes)) > 0) {
+                        frames.add(buffer[0].take((int) length).compact());
+                        buffer[0] = buffer[0].drop((int) length);
+                    }
+                } catch (MsgpackFrames.MalformedStreamException e) {
+                    throw closing(peer, e);
+                }
+                return frames;
+            };
+        });
+    }
+
+    /** The one log line of a connection closed for a malformed stream; the failure closes only that connection. */
+    private static RuntimeException closing(String peer, MsgpackFrames.MalformedStreamException e) {
+        log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
+        return e;
+    }
+
+    private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {
+        Value message;
+        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(frame.toArrayUnsafe())) {
+            message = unpacker.unpackValue();
+        } catch (IOException | RuntimeException e) {
+            throw new MsgpackFrames.MalformedStreamException("undecodable message: " + e.getMessage());
+        }
+        List<Value> parts = message.isArrayValue() ? message.asArrayValue().list() : List.of();
+        if (parts.size() == 4 && isInt(parts.get(0), 0) && parts.get(1).isIntegerValue() && isName(parts.get(2)) && parts.get(3).isArrayValue()) {
+            long msgid = parts.get(1).asIntegerValue().toLong();
+            return call(name(parts.get(2)), parts.get(3).asArrayValue().list())
+                    .handle((result, e) -> RpcWriter.response(msgid, e == null ? null : errorMessage(e), e == null ? result : null, newSpec.get()));
+        }
+        if (parts.size() == 3 && isInt(parts.get(0), 2) && isName(parts.get(1)) && parts.get(2).isArrayValue()) {
+            String method = name(parts.get(1));
+            return call(method, parts.get(2).asArrayValue().list()).handle((result, e) -> {
+                if (e != null) {
+                    log.info("notification {} failed: {}", method, errorMessage(e));
+                }
+                return ByteString.emptyByteString();
+            });
+        }
+        throw new MsgpackFrames.MalformedStreamException("not a MessagePack-RPC request or notification: " + abbreviate(message));
+    }
+
+    private CompletionStage<Object> call(String method, List<Value> params) {
+        try {
+            return service.call(method, params);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static String errorMessage(Throwable e) {
+        while (e instanceof CompletionException && e.getCause() != null) {
+            e = e.getCause();
+        }
+        if (e instanceof RpcArgs.CallError || e instanceof GatewayException || e instanceof DataServerException
+                || e instanceof MetadataStoreException) {
+            return e.getMessage();
+        }
+        log.error("RPC call failed unexpectedly", e);
+        return "internal error: " + e;
+    }
+
+    private static boolean isInt(Value v, int expected) {
+        return v.isIntegerValue() && v.asIntegerValue().isInIntRange() && v.asIntegerValue().toInt() == expected;
+    }
+
+    private static boolean isName(Value v) {
+        return v.isStringValue() || v.isBinaryValue();
+    }
+
+    private static String name(Value v) {
+        return v.isStringValue() ? v.asStringValue().asString() : new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String abbreviate(Value v) {
+        String s = v.toString();
+        return s.length() > 100 ? s.substring(0, 100) + "..." : s;
+    }
+}

@@ -1,0 +1,182 @@
+package org.spreadosd.rpc;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.msgpack.value.Value;
+import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.gw.Gateway;
+import org.spreadosd.gw.GatewayException;
+import org.spreadosd.model.Attributes;
+import org.spreadosd.model.ObjectKey;
+import org.spreadosd.model.Selector;
+import org.spreadosd.model.VersionRecord;
+import org.spreadosd.server.Version;
+
+/**
+ * The methods of rpc-api.md over the {@link Gateway}, with the original argument order and result
+ * shapes. Data travels whole inside RPC messages by the protocol's design, bounded by the
+ * server's maximum message size.
+ */
+final class RpcService {
+    private final Gateway gateway;
+    private final Materializer mat;
+    private final long maxDataBytes;
+    private final String csAddress;
+    private final long startedMillis = System.currentTimeMillis();
+
+    RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress) {
+        this.gateway = gateway;
+        this.mat = mat;
+        this.maxDataBytes = maxDataBytes;
+        this.csAddress = csAddress;
+    }
+
+    CompletionStage<Object> call(String method, List<Value> params) {
+        RpcArgs a = new RpcArgs(method, params);
+        return switch (method) {
+            case "get" -> { a.expectCount(1); yield both(a.raw(0), Selector.HEAD); }
+            case "get_data" -> { a.expectCount(1); yield data(a.raw(0), Selector.HEAD, 0, -1); }
+            case "get_attrs" -> { a.expectCount(1); yield attrs(a.raw(0), Selector.HEAD); }
+            case "read" -> { a.expectCount(3); yield data(a.raw(0), Selector.HEAD, a.nonNegative(1, "offset"), a.nonNegative(2, "size")); }
+            case "gett" -> { a.expectCount(2); yield both(a.raw(1), Selector.atTime(a.integer(0))); }
+            case "gett_data" -> { a.expectCount(2); yield data(a.raw(1), Selector.atTime(a.integer(0)), 0, -1); }
+            case "gett_attrs" -> { a.expectCount(2); yield attrs(a.raw(1), Selector.atTime(a.integer(0))); }
+            case "readt" -> { a.expectCount(4); yield data(a.raw(1), Selector.atTime(a.integer(0)), a.nonNegative(2, "offset"), a.nonNegative(3, "size")); }
+            case "getv" -> { a.expectCount(2); yield both(a.raw(1), Selector.named(a.raw(0))); }
+            case "getv_data" -> { a.expectCount(2); yield data(a.raw(1), Selector.named(a.raw(0)), 0, -1); }
+            case "getv_attrs" -> { a.expectCount(2); yield attrs(a.raw(1), Selector.named(a.raw(0))); }
+            case "readv" -> { a.expectCount(4); yield data(a.raw(1), Selector.named(a.raw(0)), a.nonNegative(2, "offset"), a.nonNegative(3, "size")); }
+            case "getd_data" -> { a.expectCount(1); yield direct(a.okey(0), 0, -1); }
+            case "readd" -> { a.expectCount(3); yield direct(a.okey(0), a.nonNegative(1, "offset"), a.nonNegative(2, "size")); }
+            case "add" -> { a.expectCount(3); yield add(a.raw(0), a.raw(1), null, a.attrs(2)); }
+            case "add_data" -> { a.expectCount(2); yield add(a.raw(0), a.raw(1), null, Attributes.EMPTY); }
+            case "addv" -> { a.expectCount(4); yield add(a.raw(1), a.raw(2), a.raw(0), a.attrs(3)); }
+            case "addv_data" -> { a.expectCount(3); yield add(a.raw(1), a.raw(2), a.raw(0), Attributes.EMPTY); }
+            case "update_attrs" -> { a.expectCount(2); yield gateway.updateAttrs(a.raw(0), a.attrs(1)).thenApply(o -> o.orElse(null)); }
+            case "remove" -> { a.expectCount(1); yield gateway.remove(a.raw(0)).thenApply(o -> (Object) o.isPresent()); }
+            case "delete" -> { a.expectCount(1); yield delete(a.raw(0), Selector.HEAD); }
+            case "deletet" -> { a.expectCount(2); yield delete(a.raw(1), Selector.atTime(a.integer(0))); }
+            case "deletev" -> { a.expectCount(2); yield delete(a.raw(1), Selector.named(a.raw(0))); }
+            case "url" -> { a.expectCount(1); yield url(a.raw(0), Selector.HEAD); }
+            case "urlt" -> { a.expectCount(2); yield url(a.raw(1), Selector.atTime(a.integer(0))); }
+            case "urlv" -> { a.expectCount(2); yield url(a.raw(1), Selector.named(a.raw(0))); }
+            case "util_locate" -> { a.expectCount(1); yield locate(a.raw(0)); }
+            case "stat" -> { a.expectCount(1); yield stat(a.text(0)); }
+            default -> throw new RpcArgs.CallError("unknown method '" + method + "'");
+        };
+    }
+
+    private CompletionStage<Object> both(byte[] key, Selector selector) {
+        return gateway.find(key, selector).thenCompose(found -> found.isEmpty()
+                ? done(java.util.Arrays.asList(null, null))
+                : bytes(found.get(), 0, -1).thenApply(data -> (Object) List.of(data, found.get().attrs())));
+    }
+
+    private CompletionStage<Object> attrs(byte[] key, Selector selector) {
+        return gateway.find(key, selector).thenApply(found -> found.<Object>map(VersionRecord::attrs).orElse(null));
+    }
+
+    private CompletionStage<Object> data(byte[] key, Selector selector, long offset, long size) {
+        return gateway.find(key, selector).thenCompose(found -> found.isEmpty()
+                ? done(null)
+                : bytes(found.get(), offset, size).thenApply(b -> (Object) b));
+    }
+
+    private CompletionStage<byte[]> bytes(VersionRecord v, long offset, long size) {
+        long start = Math.min(offset, v.size());
+        long length = size < 0 ? v.size() - start : Math.min(size, v.size() - start);
+        if (length == 0) {
+            return CompletableFuture.completedFuture(new byte[0]);
+        }
+        if (length > maxDataBytes) {
+            throw new RpcArgs.CallError("the version is " + v.size() + " bytes, more than one RPC message may carry ("
+                    + maxDataBytes + "); read it in parts with read, readt or readv, or over HTTP");
+        }
+        return gateway.open(v, start, length).thenCompose(d -> collect(d.data()));
+    }
+
+    private CompletionStage<Object> direct(ObjectKey okey, long offset, long size) {
+        long length = size < 0 ? maxDataBytes + 1 : size;
+        return gateway.open(okey, offset, length).thenCompose(d -> {
+            if (d.length() > maxDataBytes) {
+                d.data().runWith(Sink.cancelled(), mat);
+                throw new RpcArgs.CallError("the version is larger than one RPC message may carry; use readd");
+            }
+            return collect(d.data()).thenApply(b -> (Object) b);
+        }).exceptionally(e -> {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof GatewayException g && g.status() == 404) {
+                return null;
+            }
+            throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+        });
+    }
+
+    private CompletionStage<byte[]> collect(Source<ByteString, ?> data) {
+        return data.runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat).thenApply(ByteString::toArray);
+    }
+
+    private CompletionStage<Object> add(byte[] key, byte[] data, byte[] vname, Attributes attrs) {
+        return gateway.add(key, Source.single(ByteString.fromArrayUnsafe(data)), data.length, null, vname, attrs)
+                .thenApply(VersionRecord::objectKey);
+    }
+
+    private CompletionStage<Object> delete(byte[] key, Selector selector) {
+        return gateway.delete(key, selector).thenApply(d -> (Object) d.isPresent());
+    }
+
+    private CompletionStage<Object> url(byte[] key, Selector selector) {
+        return gateway.url(key, selector).thenApply(u -> u.orElse(null));
+    }
+
+    private CompletionStage<Object> locate(byte[] key) {
+        return gateway.versions(key).thenApply(versions -> {
+            List<Object> out = new ArrayList<>();
+            for (VersionRecord v : versions) {
+                out.add(java.util.Arrays.asList(v.objectKey(), v.vname()));
+            }
+            return out;
+        });
+    }
+
+    private CompletionStage<Object> stat(String cmd) {
+        ClusterConfig config = gateway.config();
+        long[] counters = gateway.counters();
+        return switch (cmd) {
+            case "uptime" -> done((System.currentTimeMillis() - startedMillis) / 1000);
+            case "time" -> done(System.currentTimeMillis() / 1000);
+            case "pid" -> done(ProcessHandle.current().pid());
+            case "version" -> done(Version.current());
+            case "cs_address" -> done(csAddress);
+            case "nodes" -> done(config.nodes().stream().map(n -> (Object) List.of(n.nid(), n.address(), n.name(),
+                    n.rsids().stream().map(Integer::longValue).toList(), n.location())).toList());
+            case "fault" -> done(config.fault().stream().map(Integer::longValue).sorted().toList());
+            case "replset" -> {
+                Map<Object, Object> sets = new TreeMap<>();
+                for (int rsid : config.rsids()) {
+                    sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid)));
+                }
+                yield done(sets);
+            }
+            case "db_items" -> gateway.countVersions().thenApply(n -> (Object) n);
+            case "cmd_read" -> done(counters[0]);
+            case "cmd_write" -> done(counters[1]);
+            case "cmd_delete" -> done(counters[2]);
+            default -> throw new RpcArgs.CallError("unknown stat cmd '" + cmd + "': use uptime, time, pid, version, cs_address,"
+                    + " nodes, fault, replset, db_items, cmd_read, cmd_write or cmd_delete");
+        };
+    }
+
+    private static CompletionStage<Object> done(Object o) {
+        return CompletableFuture.completedFuture(o);
+    }
+}

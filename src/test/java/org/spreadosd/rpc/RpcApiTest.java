@@ -1,0 +1,254 @@
+package org.spreadosd.rpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.msgpack.core.MessagePacker;
+import org.msgpack.value.Value;
+import org.spreadosd.testing.RpcClient;
+import org.spreadosd.testing.TestNode;
+
+/** MessagePack-RPC over a real socket against a started node. */
+class RpcApiTest {
+    @TempDir
+    static Path dir;
+    static TestNode node;
+    static final AtomicLong ids = new AtomicLong();
+
+    @BeforeAll
+    static void start() {
+        node = TestNode.standalone(dir.resolve("store"));
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    interface Params {
+        void write(MessagePacker p) throws IOException;
+    }
+
+    static Value call(RpcClient c, String method, boolean newSpec, Params params) throws IOException {
+        long id = ids.incrementAndGet();
+        c.send(RpcClient.request(id, method, newSpec, p -> {
+            try {
+                params.write(p);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }));
+        Value r = c.receive();
+        List<Value> parts = r.asArrayValue().list();
+        assertEquals(1, parts.get(0).asIntegerValue().toInt());
+        assertEquals(id, parts.get(1).asIntegerValue().toLong());
+        return r;
+    }
+
+    static Value result(Value response) {
+        List<Value> parts = response.asArrayValue().list();
+        assertTrue(parts.get(2).isNilValue(), "error: " + parts.get(2));
+        return parts.get(3);
+    }
+
+    static String error(Value response) {
+        List<Value> parts = response.asArrayValue().list();
+        assertTrue(parts.get(3).isNilValue());
+        return parts.get(2).asStringValue().asString();
+    }
+
+    static byte[] bytes(Value v) {
+        return v.isBinaryValue() ? v.asBinaryValue().asByteArray() : v.asStringValue().asByteArray();
+    }
+
+    static void raws(MessagePacker p, String... values) throws IOException {
+        p.packArrayHeader(values.length);
+        for (String v : values) {
+            p.packString(v);
+        }
+    }
+
+    @Test
+    void addThenReadEveryWay() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            Value okey = result(call(c, "add", true, p -> {
+                p.packArrayHeader(3).packString("rk");
+                p.packBinaryHeader(5).writePayload("hello".getBytes());
+                p.packMapHeader(1).packString("type").packString("txt");
+            }));
+            List<Value> ok = okey.asArrayValue().list();
+            assertEquals("rk", new String(bytes(ok.get(0))));
+            long vtime = ok.get(1).asIntegerValue().toLong();
+            Value v2 = result(call(c, "addv", true, p -> {
+                p.packArrayHeader(4).packString("v2").packString("rk");
+                p.packBinaryHeader(5).writePayload("world".getBytes());
+                p.packMapHeader(0);
+            }));
+            assertTrue(v2.asArrayValue().get(1).asIntegerValue().toLong() > vtime);
+
+            List<Value> got = result(call(c, "get", true, p -> raws(p, "rk"))).asArrayValue().list();
+            assertEquals("world", new String(bytes(got.get(0))));
+            assertEquals("hello", new String(bytes(result(call(c, "gett_data", true, p -> {
+                p.packArrayHeader(2).packLong(vtime).packString("rk");
+            })))));
+            assertEquals("world", new String(bytes(result(call(c, "getv_data", true, p -> raws(p, "v2", "rk"))))));
+            assertEquals("txt", utf8(bytes(result(call(c, "gett_attrs", true, p -> p.packArrayHeader(2).packLong(vtime).packString("rk")))
+                    .asMapValue().map().values().iterator().next())));
+            assertEquals("ell", new String(bytes(result(call(c, "readt", true, p ->
+                    p.packArrayHeader(4).packLong(vtime).packString("rk").packInt(1).packInt(3))))));
+            assertEquals("ld", new String(bytes(result(call(c, "read", true, p ->
+                    p.packArrayHeader(3).packString("rk").packInt(3).packInt(100))))), "shorter at the end");
+            assertEquals("hello", new String(bytes(result(call(c, "getd_data", true, p -> {
+                p.packArrayHeader(1).packArrayHeader(3).packString("rk").packLong(vtime).packInt(ok.get(2).asIntegerValue().toInt());
+            })))));
+            assertEquals(2, result(call(c, "util_locate", true, p -> raws(p, "rk"))).asArrayValue().size());
+            assertTrue(new String(bytes(result(call(c, "url", true, p -> raws(p, "rk"))))).contains("/direct/0/"));
+
+            List<Value> missing = result(call(c, "get", true, p -> raws(p, "nope"))).asArrayValue().list();
+            assertTrue(missing.get(0).isNilValue() && missing.get(1).isNilValue());
+            assertTrue(result(call(c, "get_data", true, p -> raws(p, "nope"))).isNilValue());
+            assertTrue(result(call(c, "getd_data", true, p -> p.packArrayHeader(1).packArrayHeader(3).packString("nope").packLong(1).packInt(0))).isNilValue());
+
+            assertTrue(result(call(c, "deletev", true, p -> raws(p, "v2", "rk"))).asBooleanValue().getBoolean());
+            assertFalse(result(call(c, "deletev", true, p -> raws(p, "v2", "rk"))).asBooleanValue().getBoolean());
+            assertTrue(result(call(c, "remove", true, p -> raws(p, "rk"))).asBooleanValue().getBoolean());
+            assertTrue(result(call(c, "get_data", true, p -> raws(p, "rk"))).isNilValue());
+            assertFalse(result(call(c, "remove", true, p -> raws(p, "rk"))).asBooleanValue().getBoolean());
+        }
+    }
+
+    @Test
+    void errorsAreAnswersNotDroppedConnections() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            assertTrue(error(call(c, "frobnicate", true, p -> raws(p))).contains("unknown method 'frobnicate'"));
+            assertTrue(error(call(c, "get", true, p -> raws(p, "a", "b"))).contains("wrong number of arguments for get: expected 1, got 2"));
+            assertTrue(error(call(c, "gett", true, p -> raws(p, "x", "k"))).contains("argument 1 of gett must be an integer"));
+            assertTrue(error(call(c, "read", true, p -> p.packArrayHeader(3).packString("k").packInt(-1).packInt(3))).contains("must not be negative"));
+            assertTrue(error(call(c, "add", true, p -> p.packArrayHeader(3).packString("k").packString("d").packInt(5))).contains("must be a map"));
+            assertTrue(error(call(c, "stat", true, p -> raws(p, "bogus"))).contains("unknown stat cmd 'bogus'"));
+            assertTrue(result(call(c, "stat", true, p -> raws(p, "pid"))).asIntegerValue().toLong() > 0, "still answering");
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAllAnsweredByMsgid() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            ByteString all = ByteString.emptyByteString();
+            Set<Long> sent = new HashSet<>();
+            for (int i = 0; i < 100; i++) {
+                long id = 10_000 + i;
+                sent.add(id);
+                String key = "pipe" + (i % 10);
+                byte[] req = i % 2 == 0
+                        ? RpcClient.request(id, "add_data", true, p -> uncheck(() -> p.packArrayHeader(2).packString(key).packString("v")))
+                        : RpcClient.request(id, "get_attrs", true, p -> uncheck(() -> p.packArrayHeader(1).packString(key)));
+                all = all.concat(ByteString.fromArray(req));
+            }
+            c.send(all.toArray());
+            Set<Long> answered = new HashSet<>();
+            for (int i = 0; i < 100; i++) {
+                List<Value> r = c.receive().asArrayValue().list();
+                assertTrue(r.get(2).isNilValue(), r.toString());
+                answered.add(r.get(1).asIntegerValue().toLong());
+            }
+            assertEquals(sent, answered);
+        }
+    }
+
+    @Test
+    void aRequestSplitByteByByte() throws Exception {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            byte[] req = RpcClient.request(7, "stat", true, p -> uncheck(() -> p.packArrayHeader(1).packString("version")));
+            for (byte b : req) {
+                c.send(new byte[] {b});
+            }
+            assertEquals(7, c.receive().asArrayValue().get(1).asIntegerValue().toLong());
+        }
+    }
+
+    @Test
+    void oldSpecClientsGetOldSpecAnswers() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            c.send(RpcClient.request(1, "add_data", false, p -> uncheck(() -> {
+                p.packArrayHeader(2).packRawStringHeader(3).writePayload("old".getBytes());
+                p.packRawStringHeader(40).writePayload(new byte[40]);
+            })));
+            c.receive();
+            c.send(RpcClient.request(2, "get_data", false, p -> uncheck(() -> p.packArrayHeader(1).packRawStringHeader(3).writePayload("old".getBytes()))));
+            byte[] raw = readRaw(c, 4 + 3 + 40);
+            for (byte b : raw) {
+                int t = b & 0xff;
+                assertFalse(t == 0xd9 || (t >= 0xc4 && t <= 0xc6), String.format("new-spec type 0x%02x in an old-spec answer", t));
+            }
+            assertEquals(0xda, raw[4] & 0xff, "40 bytes of data as raw16, not str8 or bin8");
+        }
+    }
+
+    @Test
+    void garbageClosesOnlyItsOwnConnection() throws Exception {
+        try (RpcClient good = new RpcClient(node.rpcPort()); RpcClient bad = new RpcClient(node.rpcPort())) {
+            bad.send(new byte[] {(byte) 0xc1, 1, 2, 3});
+            assertClosed(bad, "the garbage connection is closed");
+            try (RpcClient shape = new RpcClient(node.rpcPort())) {
+                shape.send(new byte[] {(byte) 0x93, 5, 5, 5});
+                assertClosed(shape, "a wrong message shape closes too");
+            }
+            assertTrue(result(call(good, "stat", true, p -> raws(p, "time"))).asIntegerValue().toLong() > 0);
+        }
+    }
+
+    /** The server closed the connection: end of stream, or a reset when it aborted with unread input. */
+    private static void assertClosed(RpcClient c, String why) {
+        try {
+            assertEquals(-1, c.socket().getInputStream().read(), why);
+        } catch (java.net.SocketException reset) {
+            assertTrue(String.valueOf(reset.getMessage()).contains("reset"), why + ": " + reset);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] readRaw(RpcClient c, int atLeast) throws IOException {
+        byte[] buf = new byte[4096];
+        int n = 0;
+        while (n < atLeast) {
+            int r = c.socket().getInputStream().read(buf, n, buf.length - n);
+            if (r < 0) {
+                break;
+            }
+            n += r;
+        }
+        return java.util.Arrays.copyOf(buf, n);
+    }
+
+    interface IoAction {
+        void run() throws IOException;
+    }
+
+    static void uncheck(IoAction a) {
+        try {
+            a.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String utf8(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
