@@ -9,9 +9,16 @@ import org.apache.pekko.util.ByteString;
  */
 public final class MsgpackFrames {
     /** Not a MessagePack value: the stream cannot be understood from here on. */
-    public static final class MalformedStreamException extends RuntimeException {
+    public static class MalformedStreamException extends RuntimeException {
         public MalformedStreamException(String message) {
             super(message, null, false, false);
+        }
+    }
+
+    /** A message larger than the maximum: refused from its header, before its body is read. */
+    public static final class TooLargeException extends MalformedStreamException {
+        public TooLargeException(String message) {
+            super(message);
         }
     }
 
@@ -93,10 +100,32 @@ public final class MsgpackFrames {
             pos += header + payload;
             pending += children;
             if (pos > maxBytes) {
-                throw new MalformedStreamException("message larger than the maximum of " + maxBytes + " bytes");
+                throw new TooLargeException("message larger than the maximum of " + maxBytes + " bytes");
             }
         }
         return pos <= buf.size() ? pos : -1;
+    }
+
+    /**
+     * The msgid of a request {@code [0, msgid, ...]} from the first bytes of its message, or -1 when
+     * they are not such a request: lets the server answer a message it refuses to read whole.
+     */
+    public static long requestId(ByteString buf) {
+        if (buf.size() < 3 || (buf.apply(0) & 0xff) != 0x94 || buf.apply(1) != 0) {
+            return -1;
+        }
+        int b = buf.apply(2) & 0xff;
+        if (b <= 0x7f) {
+            return b;
+        }
+        int n = switch (b) {
+            case 0xcc -> 1;
+            case 0xcd -> 2;
+            case 0xce -> 4;
+            case 0xcf -> 8;
+            default -> 0;
+        };
+        return n == 0 ? -1 : unsigned(buf, 3, n);
     }
 
     /** A big-endian unsigned integer of {@code n} bytes at {@code at}, or -1 when not all of it has arrived. */

@@ -52,8 +52,13 @@ public final class RpcServer {
     Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer) {
         AtomicBoolean newSpec = new AtomicBoolean(false);
         return Flow.of(ByteString.class)
-                .via(framing(peer))
-                .mapAsyncUnordered(PIPELINE, frame -> {
+                .via(framing(peer, newSpec))
+                .takeWhile(frame -> !(frame instanceof Refusal), true)
+                .mapAsyncUnordered(PIPELINE, item -> {
+                    if (item instanceof Refusal refusal) {
+                        return CompletableFuture.completedFuture(refusal.answer());
+                    }
+                    ByteString frame = (ByteString) item;
                     if (MsgpackFrames.usesNewSpec(frame)) {
                         newSpec.set(true);
                     }
@@ -66,18 +71,30 @@ public final class RpcServer {
                 .filter(answer -> !answer.isEmpty());
     }
 
-    private Flow<ByteString, ByteString, NotUsed> framing(String peer) {
+    /** The last answer of a connection that sent a message too large to read: the connection closes after it. */
+    private record Refusal(ByteString answer) {}
+
+    /** Cuts the byte stream into messages; an oversized request gets an error answer (a {@link Refusal}) instead. */
+    private Flow<ByteString, Object, NotUsed> framing(String peer, AtomicBoolean newSpec) {
         return Flow.of(ByteString.class).statefulMapConcat(() -> {
             ByteString[] buffer = {ByteString.emptyByteString()};
             return chunk -> {
                 buffer[0] = buffer[0].concat(chunk);
-                List<ByteString> frames = new ArrayList<>();
+                List<Object> frames = new ArrayList<>();
                 try {
                     long length;
                     while (!buffer[0].isEmpty() && (length = MsgpackFrames.firstValueLength(buffer[0], maxMessageBytes)) > 0) {
                         frames.add(buffer[0].take((int) length).compact());
                         buffer[0] = buffer[0].drop((int) length);
                     }
+                } catch (MsgpackFrames.TooLargeException e) {
+                    long msgid = MsgpackFrames.requestId(buffer[0]);
+                    if (msgid < 0) {
+                        throw closing(peer, e);
+                    }
+                    log.warn("refusing a MessagePack-RPC request from {} (msgid {}): {}; closing the connection", peer, msgid, e.getMessage());
+                    buffer[0] = ByteString.emptyByteString();
+                    frames.add(new Refusal(RpcWriter.response(msgid, e.getMessage(), null, newSpec.get())));
                 } catch (MsgpackFrames.MalformedStreamException e) {
                     throw closing(peer, e);
                 }

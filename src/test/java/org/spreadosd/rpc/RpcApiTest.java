@@ -32,7 +32,7 @@ class RpcApiTest {
 
     @BeforeAll
     static void start() {
-        node = TestNode.standalone(dir.resolve("store"));
+        node = TestNode.standalone(dir.resolve("store"), java.util.Map.of("spreadosd.rpc.max-message-size", "1 MiB"));
     }
 
     @AfterAll
@@ -142,6 +142,24 @@ class RpcApiTest {
             assertTrue(error(call(c, "add", true, p -> p.packArrayHeader(3).packString("k").packString("d").packInt(5))).contains("must be a map"));
             assertTrue(error(call(c, "stat", true, p -> raws(p, "bogus"))).contains("unknown stat cmd 'bogus'"));
             assertTrue(result(call(c, "stat", true, p -> raws(p, "pid"))).asIntegerValue().toLong() > 0, "still answering");
+        }
+    }
+
+    @Test
+    void anOversizedMessageIsAnsweredWithAnErrorNotRead() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            byte[] message = RpcClient.request(99, "add_data", true, p -> uncheck(() -> {
+                p.packArrayHeader(2).packString("too-big");
+                p.packBinaryHeader(2 << 20).writePayload(new byte[2 << 20]);
+            }));
+            c.send(java.util.Arrays.copyOf(message, 1000));
+            List<Value> answer = c.receive().asArrayValue().list();
+            assertEquals(99, answer.get(1).asIntegerValue().toLong());
+            assertTrue(answer.get(2).asStringValue().asString().contains("larger than the maximum of 1048576 bytes"), answer.toString());
+            assertClosed(c, "refused from its header: the server answers and closes without waiting for the body");
+        }
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            assertTrue(result(call(c, "get_data", true, p -> raws(p, "too-big"))).isNilValue(), "nothing was stored");
         }
     }
 
