@@ -34,6 +34,17 @@ class ReadOnlyGatewayHttpTest {
             assertEquals(403, http.get(node.uri("/api/remove?key=k")).statusCode());
             assertEquals(403, http.method("DELETE", node.uri("/data/k"), BodyPublishers.noBody()).statusCode());
             assertEquals(403, http.form("POST", node.uri("/attrs/k"), "attrs={}").statusCode());
+            try (org.spreadosd.testing.RpcClient rpc = new org.spreadosd.testing.RpcClient(node.rpcPort())) {
+                rpc.send(org.spreadosd.testing.RpcClient.request(1, "add_data", true, p -> {
+                    try {
+                        p.packArrayHeader(2).packString("k").packString("x");
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }));
+                var answer = rpc.receive().asArrayValue().list();
+                assertTrue(answer.get(2).asStringValue().asString().contains("read-only"), "RPC writes refused too: " + answer);
+            }
             HttpResponse<byte[]> missing = http.get(node.uri("/data/k"));
             assertEquals(404, missing.statusCode(), "reads still work");
             assertTrue(text(missing).startsWith("<p class=oops>404|Not Found|key=k"), text(missing));

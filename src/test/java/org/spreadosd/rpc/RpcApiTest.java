@@ -133,6 +133,78 @@ class RpcApiTest {
     }
 
     @Test
+    void everyOtherMethodFoundAndNotFound() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            List<Value> k1 = result(call(c, "addv_data", false, p -> raws(p, "n1", "mk", "first"))).asArrayValue().list();
+            long t1 = k1.get(1).asIntegerValue().toLong();
+            result(call(c, "addv", false, p -> {
+                p.packArrayHeader(4).packString("n2").packString("mk").packString("second");
+                p.packMapHeader(1).packString("a").packString("1");
+            }));
+            List<Value> byName = result(call(c, "getv", false, p -> raws(p, "n1", "mk"))).asArrayValue().list();
+            assertEquals("first", utf8(bytes(byName.get(0))));
+            assertEquals(0, byName.get(1).asMapValue().size());
+            assertTrue(result(call(c, "getv", false, p -> raws(p, "zz", "mk"))).asArrayValue().get(0).isNilValue());
+            assertEquals("first", utf8(bytes(result(call(c, "gett", false, p -> p.packArrayHeader(2).packLong(t1).packString("mk")))
+                    .asArrayValue().get(0))));
+            assertTrue(result(call(c, "gett", false, p -> p.packArrayHeader(2).packLong(t1 - 1).packString("mk"))).asArrayValue().get(0).isNilValue());
+            assertEquals(1, result(call(c, "getv_attrs", false, p -> raws(p, "n2", "mk"))).asMapValue().size());
+            assertTrue(result(call(c, "getv_attrs", false, p -> raws(p, "zz", "mk"))).isNilValue());
+            assertEquals(1, result(call(c, "get_attrs", false, p -> raws(p, "mk"))).asMapValue().size());
+            assertTrue(result(call(c, "get_attrs", false, p -> raws(p, "nope"))).isNilValue());
+            assertTrue(result(call(c, "gett_attrs", false, p -> p.packArrayHeader(2).packLong(1).packString("mk"))).isNilValue());
+            assertEquals("eco", utf8(bytes(result(call(c, "readv", false, p -> {
+                p.packArrayHeader(4).packString("n2").packString("mk").packInt(1).packInt(3);
+            })))));
+            assertTrue(result(call(c, "readv", false, p -> p.packArrayHeader(4).packString("zz").packString("mk").packInt(0).packInt(1))).isNilValue());
+            assertEquals("irs", utf8(bytes(result(call(c, "readd", false, p -> {
+                p.packArrayHeader(3).packArrayHeader(3).packString("mk").packLong(t1).packInt(0).packInt(1).packInt(3);
+            })))));
+            assertTrue(result(call(c, "readd", false, p -> {
+                p.packArrayHeader(3).packArrayHeader(3).packString("mk").packLong(t1 - 1).packInt(0).packInt(0).packInt(3);
+            })).isNilValue());
+            assertTrue(result(call(c, "readt", false, p -> p.packArrayHeader(4).packLong(1).packString("mk").packInt(0).packInt(1))).isNilValue());
+            assertTrue(result(call(c, "read", false, p -> p.packArrayHeader(3).packString("nope").packInt(0).packInt(1))).isNilValue());
+            assertEquals("", utf8(bytes(result(call(c, "read", false, p -> p.packArrayHeader(3).packString("mk").packInt(100).packInt(1))))),
+                    "an offset past the end reads nothing");
+
+            List<Value> updated = result(call(c, "update_attrs", false, p -> {
+                p.packArrayHeader(2).packString("mk").packMapHeader(1).packString("b").packString("2");
+            })).asArrayValue().list();
+            assertEquals("mk", utf8(bytes(updated.get(0))));
+            assertTrue(result(call(c, "update_attrs", false, p -> p.packArrayHeader(2).packString("nope").packMapHeader(0))).isNilValue());
+
+            assertTrue(utf8(bytes(result(call(c, "urlt", false, p -> p.packArrayHeader(2).packLong(t1).packString("mk"))))).contains("/" + t1 + "/mk"));
+            assertTrue(utf8(bytes(result(call(c, "urlv", false, p -> raws(p, "n1", "mk"))))).contains("/" + t1 + "/mk"));
+            assertTrue(result(call(c, "urlv", false, p -> raws(p, "zz", "mk"))).isNilValue());
+            assertTrue(result(call(c, "url", false, p -> raws(p, "nope"))).isNilValue());
+            assertEquals(0, result(call(c, "util_locate", false, p -> raws(p, "nope"))).asArrayValue().size());
+
+            assertTrue(result(call(c, "deletet", false, p -> p.packArrayHeader(2).packLong(t1).packString("mk"))).asBooleanValue().getBoolean());
+            assertFalse(result(call(c, "deletet", false, p -> p.packArrayHeader(2).packLong(t1 - 1).packString("mk"))).asBooleanValue().getBoolean());
+            assertTrue(result(call(c, "delete", false, p -> raws(p, "mk"))).asBooleanValue().getBoolean());
+            assertFalse(result(call(c, "delete", false, p -> raws(p, "mk"))).asBooleanValue().getBoolean());
+        }
+    }
+
+    @Test
+    void statAnswersEveryCmd() throws IOException {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            for (String cmd : List.of("uptime", "time", "pid", "db_items", "cmd_read", "cmd_write", "cmd_delete")) {
+                assertTrue(result(call(c, "stat", true, p -> raws(p, cmd))).asIntegerValue().toLong() >= 0, cmd);
+            }
+            assertTrue(result(call(c, "stat", true, p -> raws(p, "version"))).isStringValue());
+            assertTrue(result(call(c, "stat", true, p -> raws(p, "cs_address"))).isStringValue());
+            List<Value> nodes = result(call(c, "stat", true, p -> raws(p, "nodes"))).asArrayValue().list();
+            assertEquals(1, nodes.size());
+            assertEquals(5, nodes.get(0).asArrayValue().size(), "[nid, address, name, rsids, location]");
+            assertEquals(0, result(call(c, "stat", true, p -> raws(p, "fault"))).asArrayValue().size());
+            var replset = result(call(c, "stat", true, p -> raws(p, "replset"))).asMapValue().map();
+            assertEquals(1, replset.size(), "rsid 0 -> [nids, weight]");
+        }
+    }
+
+    @Test
     void errorsAreAnswersNotDroppedConnections() throws IOException {
         try (RpcClient c = new RpcClient(node.rpcPort())) {
             assertTrue(error(call(c, "frobnicate", true, p -> raws(p))).contains("unknown method 'frobnicate'"));
