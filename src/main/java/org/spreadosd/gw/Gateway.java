@@ -63,14 +63,6 @@ public final class Gateway {
         this.location = location;
     }
 
-    public GatewayMode mode() {
-        return mode;
-    }
-
-    public MetadataStore metadata() {
-        return mds;
-    }
-
     public ClusterConfig config() {
         return view.config();
     }
@@ -298,9 +290,5 @@ public final class Gateway {
             e = e.getCause();
         }
         return e instanceof RuntimeException r ? r : new CompletionException(e);
-    }
-
-    public static boolean isDataServerFailure(Throwable e) {
-        return unwrap(e) instanceof DataServerException;
     }
 }

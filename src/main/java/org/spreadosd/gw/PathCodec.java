@@ -52,8 +52,10 @@ public final class PathCodec {
             } else if (c < 0x80) {
                 out.write(c);
             } else {
-                byte[] utf8 = String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                int codePoint = Character.codePointAt(s, i);
+                byte[] utf8 = new String(Character.toChars(codePoint)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 out.write(utf8, 0, utf8.length);
+                i += Character.charCount(codePoint) - 1;
             }
         }
         return out.toByteArray();

@@ -263,10 +263,6 @@ public final class SpreadNode implements AutoCloseable {
         return settings;
     }
 
-    public ClusterView view() {
-        return view;
-    }
-
     public ActorSystem<Void> system() {
         return system;
     }

@@ -3,7 +3,6 @@ package org.spreadosd.gw.http;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -150,13 +149,5 @@ public final class HttpApi {
             log.warn("{} {} failed with {}: {}", request.method().value(), RawTarget.of(request).path(), status, e.getMessage());
         }
         return pages.page(request, status, e.getMessage());
-    }
-
-    static <T> CompletionStage<T> attempt(Supplier<CompletionStage<T>> body) {
-        try {
-            return body.get();
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
     }
 }

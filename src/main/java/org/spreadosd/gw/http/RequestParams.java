@@ -60,11 +60,6 @@ public final class RequestParams {
         return v;
     }
 
-    public String optionalString(String name) {
-        byte[] v = values.get(name);
-        return v == null ? null : new String(v, StandardCharsets.UTF_8);
-    }
-
     /** {@code vtime=} or {@code vname=}, or the head; both at once is a client error. */
     public Selector selector() {
         byte[] vtime = values.get("vtime");
