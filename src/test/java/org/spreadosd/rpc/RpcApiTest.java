@@ -261,6 +261,22 @@ class RpcApiTest {
     }
 
     @Test
+    void notificationsRunWithoutAnAnswer() throws Exception {
+        try (RpcClient c = new RpcClient(node.rpcPort())) {
+            try (var p = org.msgpack.core.MessagePack.newDefaultBufferPacker()) {
+                p.packArrayHeader(3).packInt(2).packString("add_data").packArrayHeader(2).packString("notified").packString("yes");
+                c.send(p.toByteArray());
+            }
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            Value data;
+            do {
+                data = result(call(c, "get_data", true, p -> raws(p, "notified")));
+            } while (data.isNilValue() && System.nanoTime() < deadline);
+            assertEquals("yes", utf8(bytes(data)), "the notification's add ran; the first answer on the connection was to get_data");
+        }
+    }
+
+    @Test
     void aRequestSplitByteByByte() throws Exception {
         try (RpcClient c = new RpcClient(node.rpcPort())) {
             byte[] req = RpcClient.request(7, "stat", true, p -> uncheck(() -> p.packArrayHeader(1).packString("version")));
