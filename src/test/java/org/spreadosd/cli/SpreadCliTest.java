@@ -6,29 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import picocli.CommandLine;
-import org.spreadosd.testing.TestNode;
+import org.spreadosd.testing.StandaloneNodeExtension;
 
 /** spreadcli against a started node over a real socket. */
 class SpreadCliTest {
-    @TempDir
-    static Path dir;
-    static TestNode node;
+    @RegisterExtension
+    static final StandaloneNodeExtension standalone = new StandaloneNodeExtension();
 
-    @BeforeAll
-    static void start() {
-        node = TestNode.standalone(dir.resolve("store"));
-    }
 
-    @AfterAll
-    static void stop() {
-        node.close();
-    }
 
     record Run(int status, String out, String err) {}
 
@@ -39,7 +27,7 @@ class SpreadCliTest {
         StringWriter err = new StringWriter();
         CommandLine cmd = new CommandLine(cli).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
         String[] all = new String[args.length + 1];
-        all[0] = "127.0.0.1:" + node.rpcPort();
+        all[0] = "127.0.0.1:" + standalone.node().rpcPort();
         System.arraycopy(args, 0, all, 1, args.length);
         return new Run(cmd.execute(all), out.toString(), err.toString());
     }

@@ -17,39 +17,28 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.testing.Http;
-import org.spreadosd.testing.TestNode;
+import org.spreadosd.testing.StandaloneNodeExtension;
 
 /** The HTTP API of http-api.md against a real standalone node, through a real HTTP client. */
 class HttpApiTest {
-    @TempDir
-    static Path dir;
-    static TestNode node;
+    @RegisterExtension
+    static final StandaloneNodeExtension standalone = new StandaloneNodeExtension(Map.of("spreadosd.http.max-form-size", "1 MiB",
+            "spreadosd.ds.max-object-size", "4 MiB"));
     static final Http http = new Http();
     static final AtomicInteger counter = new AtomicInteger();
 
-    @BeforeAll
-    static void start() {
-        node = TestNode.standalone(dir.resolve("store"), Map.of("spreadosd.http.max-form-size", "1 MiB",
-                "spreadosd.ds.max-object-size", "4 MiB"));
-    }
 
-    @AfterAll
-    static void stop() {
-        node.close();
-    }
 
     static String key(String name) {
         return "t" + counter.incrementAndGet() + "-" + name;
     }
 
     static URI uri(String pathAndQuery) {
-        return node.uri(pathAndQuery);
+        return standalone.node().uri(pathAndQuery);
     }
 
     static String enc(String s) {
@@ -143,7 +132,7 @@ class HttpApiTest {
         assertEquals(400, r.statusCode());
         assertTrue(text(r).contains("not valid JSON"), text(r));
         assertEquals(404, http.get(uri("/data/" + k)).statusCode());
-        try (Stream<Path> files = Files.walk(dir.resolve("store").resolve("tmp"))) {
+        try (Stream<Path> files = Files.walk(standalone.store().resolve("tmp"))) {
             assertEquals(1, files.count(), "only the tmp directory itself");
         }
     }
@@ -285,7 +274,7 @@ class HttpApiTest {
         HttpResponse<byte[]> redirect = http.get(uri("/redirect/" + ek));
         assertEquals(302, redirect.statusCode());
         String location = redirect.headers().firstValue("Location").orElseThrow();
-        assertEquals("http://127.0.0.1:" + node.httpPort() + "/direct/0/" + vtime + "/" + ek, location);
+        assertEquals("http://127.0.0.1:" + standalone.node().httpPort() + "/direct/0/" + vtime + "/" + ek, location);
         assertArrayEquals(body, http.get(URI.create(location)).body());
         assertEquals(location, text(http.get(uri("/api/url?key=" + enc(k.substring(0, k.indexOf('/')) + "/a b")))));
         HttpResponse<byte[]> range = http.get(URI.create(location), "Range", "bytes=1-2");
@@ -363,7 +352,7 @@ class HttpApiTest {
         String k = key("corrupt");
         byte[] body = random(100_000);
         long vtime = vtimeOf(http.put(uri("/data/" + k), body));
-        Path file = new org.spreadosd.ds.DataStore(dir.resolve("store"), 1 << 30).pathOf(0, k.getBytes(StandardCharsets.UTF_8), vtime);
+        Path file = new org.spreadosd.ds.DataStore(standalone.store(), 1 << 30).pathOf(0, k.getBytes(StandardCharsets.UTF_8), vtime);
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[99_999]}), ch.size() - 1);
         }
@@ -404,7 +393,7 @@ class HttpApiTest {
 
     /** Sends a request line that java.net.http refuses to build, and answers the status line and headers. */
     static String rawRequest(String requestLine) {
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", node.httpPort())) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", standalone.node().httpPort())) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write((requestLine + "\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));

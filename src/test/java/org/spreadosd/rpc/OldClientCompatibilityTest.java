@@ -7,16 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.msgpack.MessagePack;
 import org.msgpack.packer.Packer;
 import org.msgpack.type.Value;
 import org.msgpack.unpacker.Unpacker;
-import org.spreadosd.testing.TestNode;
+import org.spreadosd.testing.StandaloneNodeExtension;
 
 /**
  * A client built on msgpack-java 0.6.7, an old-spec release of the original SpreadOSD Java client's
@@ -24,24 +21,15 @@ import org.spreadosd.testing.TestNode;
  * so these calls succeed only if the server answers an old-spec client in the old spec.
  */
 class OldClientCompatibilityTest {
-    @TempDir
-    static Path dir;
-    static TestNode node;
+    @RegisterExtension
+    static final StandaloneNodeExtension standalone = new StandaloneNodeExtension();
 
-    @BeforeAll
-    static void start() {
-        node = TestNode.standalone(dir.resolve("store"));
-    }
 
-    @AfterAll
-    static void stop() {
-        node.close();
-    }
 
     @Test
     void anOldSpecClientAddsAndReadsBack() throws IOException {
         MessagePack msgpack = new MessagePack();
-        try (Socket socket = new Socket("127.0.0.1", node.rpcPort())) {
+        try (Socket socket = new Socket("127.0.0.1", standalone.node().rpcPort())) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
             Unpacker in = msgpack.createUnpacker(socket.getInputStream());

@@ -8,37 +8,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.util.ByteString;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.msgpack.core.MessagePacker;
 import org.msgpack.value.Value;
 import org.spreadosd.testing.RpcClient;
-import org.spreadosd.testing.TestNode;
+import org.spreadosd.testing.StandaloneNodeExtension;
 
-/** MessagePack-RPC over a real socket against a started node. */
+/** MessagePack-RPC over a real socket against a started standalone.node(). */
 class RpcApiTest {
-    @TempDir
-    static Path dir;
-    static TestNode node;
+    @RegisterExtension
+    static final StandaloneNodeExtension standalone = new StandaloneNodeExtension(java.util.Map.of("spreadosd.rpc.max-message-size", "1 MiB"));
     static final AtomicLong ids = new AtomicLong();
 
-    @BeforeAll
-    static void start() {
-        node = TestNode.standalone(dir.resolve("store"), java.util.Map.of("spreadosd.rpc.max-message-size", "1 MiB"));
-    }
 
-    @AfterAll
-    static void stop() {
-        node.close();
-    }
 
     interface Params {
         void write(MessagePacker p) throws IOException;
@@ -85,7 +73,7 @@ class RpcApiTest {
 
     @Test
     void addThenReadEveryWay() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             Value okey = result(call(c, "add", true, p -> {
                 p.packArrayHeader(3).packString("rk");
                 p.packBinaryHeader(5).writePayload("hello".getBytes());
@@ -134,7 +122,7 @@ class RpcApiTest {
 
     @Test
     void everyOtherMethodFoundAndNotFound() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             List<Value> k1 = result(call(c, "addv_data", false, p -> raws(p, "n1", "mk", "first"))).asArrayValue().list();
             long t1 = k1.get(1).asIntegerValue().toLong();
             result(call(c, "addv", false, p -> {
@@ -189,7 +177,7 @@ class RpcApiTest {
 
     @Test
     void statAnswersEveryCmd() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             for (String cmd : List.of("uptime", "time", "pid", "db_items", "cmd_read", "cmd_write", "cmd_delete")) {
                 assertTrue(result(call(c, "stat", true, p -> raws(p, cmd))).asIntegerValue().toLong() >= 0, cmd);
             }
@@ -206,7 +194,7 @@ class RpcApiTest {
 
     @Test
     void errorsAreAnswersNotDroppedConnections() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             assertTrue(error(call(c, "frobnicate", true, p -> raws(p))).contains("unknown method 'frobnicate'"));
             assertTrue(error(call(c, "get", true, p -> raws(p, "a", "b"))).contains("wrong number of arguments for get: expected 1, got 2"));
             assertTrue(error(call(c, "gett", true, p -> raws(p, "x", "k"))).contains("argument 1 of gett must be an integer"));
@@ -219,7 +207,7 @@ class RpcApiTest {
 
     @Test
     void anOversizedMessageIsAnsweredWithAnErrorNotRead() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             byte[] message = RpcClient.request(99, "add_data", true, p -> uncheck(() -> {
                 p.packArrayHeader(2).packString("too-big");
                 p.packBinaryHeader(2 << 20).writePayload(new byte[2 << 20]);
@@ -230,14 +218,14 @@ class RpcApiTest {
             assertTrue(answer.get(2).asStringValue().asString().contains("larger than the maximum of 1048576 bytes"), answer.toString());
             assertClosed(c, "refused from its header: the server answers and closes without waiting for the body");
         }
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             assertTrue(result(call(c, "get_data", true, p -> raws(p, "too-big"))).isNilValue(), "nothing was stored");
         }
     }
 
     @Test
     void pipelinedRequestsAreAllAnsweredByMsgid() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             ByteString all = ByteString.emptyByteString();
             Set<Long> sent = new HashSet<>();
             for (int i = 0; i < 100; i++) {
@@ -262,7 +250,7 @@ class RpcApiTest {
 
     @Test
     void notificationsRunWithoutAnAnswer() throws Exception {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             try (var p = org.msgpack.core.MessagePack.newDefaultBufferPacker()) {
                 p.packArrayHeader(3).packInt(2).packString("add_data").packArrayHeader(2).packString("notified").packString("yes");
                 c.send(p.toByteArray());
@@ -278,7 +266,7 @@ class RpcApiTest {
 
     @Test
     void aRequestSplitByteByByte() throws Exception {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             byte[] req = RpcClient.request(7, "stat", true, p -> uncheck(() -> p.packArrayHeader(1).packString("version")));
             for (byte b : req) {
                 c.send(new byte[] {b});
@@ -289,7 +277,7 @@ class RpcApiTest {
 
     @Test
     void oldSpecClientsGetOldSpecAnswers() throws IOException {
-        try (RpcClient c = new RpcClient(node.rpcPort())) {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             c.send(RpcClient.request(1, "add_data", false, p -> uncheck(() -> {
                 p.packArrayHeader(2).packRawStringHeader(3).writePayload("old".getBytes());
                 p.packRawStringHeader(40).writePayload(new byte[40]);
@@ -307,10 +295,10 @@ class RpcApiTest {
 
     @Test
     void garbageClosesOnlyItsOwnConnection() throws Exception {
-        try (RpcClient good = new RpcClient(node.rpcPort()); RpcClient bad = new RpcClient(node.rpcPort())) {
+        try (RpcClient good = new RpcClient(standalone.node().rpcPort()); RpcClient bad = new RpcClient(standalone.node().rpcPort())) {
             bad.send(new byte[] {(byte) 0xc1, 1, 2, 3});
             assertClosed(bad, "the garbage connection is closed");
-            try (RpcClient shape = new RpcClient(node.rpcPort())) {
+            try (RpcClient shape = new RpcClient(standalone.node().rpcPort())) {
                 shape.send(new byte[] {(byte) 0x93, 5, 5, 5});
                 assertClosed(shape, "a wrong message shape closes too");
             }
