@@ -79,6 +79,11 @@ class QuickStartIT {
         CurlResult tsv = curl("-s", "-X", "GET", "-d", "format=tsv", base + "/attrs/key1");
         assertEquals(0, tsv.exitCode, tsv::toString);
         assertEquals("test\tattr\n", tsv.out(), () -> "GET /attrs/key1 format=tsv: " + tsv + "\nserver log:\n" + server.log());
+
+        String spreadcli = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath().resolve("scripts/spreadcli").toString();
+        CurlResult rpc = run(spreadcli, "127.0.0.1:" + server.rpcPort, "get", "key1");
+        assertEquals(0, rpc.exitCode, rpc::toString);
+        assertTrue(rpc.out().startsWith("[\"value1\", {\"test\": \"attr\"}]\n"), () -> "spreadcli get key1: " + rpc);
     }
 
     @Test
@@ -150,8 +155,13 @@ class QuickStartIT {
     }
 
     private CurlResult curl(String... args) throws IOException, InterruptedException {
+        return run("curl", args);
+    }
+
+    /** Runs a command line tool to its end and answers its exit code and outputs. */
+    private CurlResult run(String program, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add("curl");
+        cmd.add(program);
         cmd.addAll(List.of(args));
         int n = CURL_RUNS.incrementAndGet();
         Path out = tmp.resolve("curl-" + n + ".out");
@@ -161,7 +171,7 @@ class QuickStartIT {
                 .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         try {
             if (!p.waitFor(CURL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                fail("curl did not finish within " + CURL_TIMEOUT + ": " + cmd);
+                fail(program + " did not finish within " + CURL_TIMEOUT + ": " + cmd);
             }
         } finally {
             if (p.isAlive()) {

@@ -263,6 +263,11 @@ public final class SpreadNode implements AutoCloseable {
         return settings;
     }
 
+    /** The metadata store this node's gateway uses, or null on a node without the gw role. */
+    public MetadataStore metadataStore() {
+        return mds;
+    }
+
     public ActorSystem<Void> system() {
         return system;
     }

@@ -27,8 +27,11 @@ public final class SpreadProcess {
     public final Process process;
     public final Path log;
     public final int httpPort;
+    /** The MessagePack-RPC port (-p). */
+    public final int rpcPort;
 
-    private SpreadProcess(Process process, Path log, int httpPort) {
+    private SpreadProcess(Process process, Path log, int httpPort, int rpcPort) {
+        this.rpcPort = rpcPort;
         this.process = process;
         this.log = log;
         this.httpPort = httpPort;
@@ -37,12 +40,13 @@ public final class SpreadProcess {
     public static SpreadProcess start(Path workDir, Path store, int httpPort, Map<String, String> env) throws IOException {
         Path home = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath();
         Path script = home.resolve("scripts/spread-standalone");
+        int rpcPort = FreePorts.next();
         assertTrue(Files.isExecutable(script), () -> script + " is not executable");
         assertTrue(Files.isRegularFile(home.resolve("target/spreadosd.jar")), "target/spreadosd.jar missing: run mvn package first");
         List<String> cmd = List.of(script.toString(),
                 "-s", store.toString(),
                 "-l", "127.0.0.1",
-                "-p", String.valueOf(FreePorts.next()),
+                "-p", String.valueOf(rpcPort),
                 "--data-port", String.valueOf(FreePorts.next()),
                 "--cluster-port", String.valueOf(FreePorts.next()),
                 "--management-port", String.valueOf(FreePorts.next()),
@@ -53,7 +57,7 @@ public final class SpreadProcess {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().putAll(env);
-        return new SpreadProcess(pb.start(), log, httpPort);
+        return new SpreadProcess(pb.start(), log, httpPort, rpcPort);
     }
 
     /** Polls the HTTP port until it answers any HTTP response; fails if the process exits or the deadline passes. */
