@@ -7,4 +7,10 @@ public class CorruptBlobException extends IOException {
     public CorruptBlobException(String message) {
         super(message);
     }
+
+    /** The log line that reports the corruption says all there is to say; a stack trace would add nothing. */
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+        return this;
+    }
 }
