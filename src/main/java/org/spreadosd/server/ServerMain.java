@@ -1,6 +1,7 @@
 package org.spreadosd.server;
 
-import java.util.Map;
+import com.typesafe.config.Config;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -21,12 +22,12 @@ final class ServerMain {
         return cli.execute(args);
     }
 
-    static int runUntilStopped(ServerOptions options, Map<String, Object> commandSettings) {
+    static int runUntilStopped(ServerOptions options, Supplier<Config> commandLine) {
         options.configureLogging();
         Logger log = LoggerFactory.getLogger(ServerMain.class);
         SpreadNode node;
         try {
-            node = SpreadNode.start(options.toConfig(commandSettings));
+            node = SpreadNode.start(commandLine.get());
         } catch (StartupException e) {
             log.error("cannot start: {}", e.getMessage());
             throw e;

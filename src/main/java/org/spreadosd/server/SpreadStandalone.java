@@ -40,6 +40,11 @@ public final class SpreadStandalone implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        return ServerMain.runUntilStopped(options, this::config);
+    }
+
+    /** The settings the command line gives, over the --config file (reference.conf is the last fallback). */
+    com.typesafe.config.Config config() {
         Map<String, Object> m = new HashMap<>();
         m.put("spreadosd.roles", List.of("cs", "ds", "gw"));
         ServerOptions.put(m, "rpc-port", port);
@@ -56,6 +61,6 @@ public final class SpreadStandalone implements Callable<Integer> {
         if (rsids != null) {
             m.put("spreadosd.rsids", ServerOptions.intList(rsids));
         }
-        return ServerMain.runUntilStopped(options, m);
+        return options.toConfig(m);
     }
 }

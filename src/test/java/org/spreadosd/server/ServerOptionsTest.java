@@ -1,0 +1,64 @@
+package org.spreadosd.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Command-line options of spread-standalone override the --config file, which overrides reference.conf. */
+class ServerOptionsTest {
+    @TempDir
+    Path dir;
+
+    static NodeSettings settings(String... args) {
+        SpreadStandalone cmd = new SpreadStandalone();
+        new CommandLine(cmd).parseArgs(args);
+        return NodeSettings.from(cmd.config().withFallback(ConfigFactory.load()));
+    }
+
+    @Test
+    void defaultsDeriveThePortsFromTheBasePort() {
+        NodeSettings s = settings();
+        assertEquals(18900, s.rpcPort());
+        assertEquals(19900, s.dataPort());
+        assertEquals(20900, s.clusterPort());
+        assertEquals(21900, s.managementPort());
+        assertEquals(-1, s.httpPort());
+        assertEquals("subnet-127.000.000", s.location());
+        assertEquals("ds0", s.name());
+    }
+
+    @Test
+    void optionsWin() {
+        NodeSettings s = settings("-s", dir.toString(), "-t", "18080", "-p", "28900", "-i", "3", "-g", "1, 2",
+                "-L", "dc-east", "-R", "--data-port", "5000", "-l", "127.0.0.1");
+        assertEquals(dir.toAbsolutePath().normalize(), s.store());
+        assertEquals(18080, s.httpPort());
+        assertEquals(5000, s.dataPort(), "an explicit data port replaces the derived one");
+        assertEquals(30900, s.clusterPort());
+        assertEquals(3, s.nid());
+        assertEquals("ds3", s.name());
+        assertEquals(List.of(1, 2), s.rsids());
+        assertEquals("dc-east", s.location());
+        assertEquals("127.0.0.1", s.listenHost());
+        assertTrue(s.mode().refusesWrites());
+    }
+
+    @Test
+    void aConfigFileSetsWhatOptionsLeaveOpen() throws Exception {
+        Path file = dir.resolve("node.conf");
+        Files.writeString(file, "spreadosd { http-port = 7070, location = \"from-file\", read-only-time = 1700000000 }");
+        NodeSettings fromFile = settings("--config", file.toString());
+        assertEquals(7070, fromFile.httpPort());
+        assertEquals("from-file", fromFile.location());
+        assertEquals(1_700_000_000L, fromFile.mode().snapshotTime());
+        NodeSettings overridden = settings("--config", file.toString(), "-t", "8080");
+        assertEquals(8080, overridden.httpPort());
+    }
+}
