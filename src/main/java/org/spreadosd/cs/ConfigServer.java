@@ -4,19 +4,27 @@ import java.util.HashSet;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.spreadosd.cluster.CborSerializable;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
 
 /**
  * The config server: the one keeper of the cluster configuration, run as a Cluster Singleton on the
- * {@code cs} role. Every change is pushed to all subscribers (gateways and data servers).
+ * {@code cs} role. Its state is event sourced: every change is an event in the journal, so a
+ * restarted or moved config server rebuilds the same configuration. Every change is pushed to all
+ * subscribers (gateways and data servers).
  */
-public final class ConfigServer extends AbstractBehavior<ConfigServer.Command> {
+public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Command, ConfigServer.Event, ClusterConfig> {
+    public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("spread-config");
+    static final int SNAPSHOT_EVERY = 100;
 
     public sealed interface Command extends CborSerializable {}
 
@@ -35,65 +43,93 @@ public final class ConfigServer extends AbstractBehavior<ConfigServer.Command> {
 
     private record SubscriberGone(ActorRef<ClusterConfig> subscriber) implements Command {}
 
+    /** What the journal keeps: each change of the configuration. */
+    public sealed interface Event extends CborSerializable {}
+
+    public record NodeRegistered(NodeInfo node) implements Event {}
+
+    public record WeightChanged(int rsid, Integer weight) implements Event {}
+
+    private final ActorContext<Command> context;
     private final Set<ActorRef<ClusterConfig>> subscribers = new HashSet<>();
-    private ClusterConfig config;
 
     public static Behavior<Command> create() {
-        return Behaviors.setup(ctx -> new ConfigServer(ctx, ClusterConfig.EMPTY));
+        return create(PERSISTENCE_ID);
     }
 
-    private ConfigServer(ActorContext<Command> context, ClusterConfig initial) {
-        super(context);
-        this.config = initial;
+    /** A config server with its own journal, e.g. one per test. */
+    public static Behavior<Command> create(PersistenceId id) {
+        return Behaviors.setup(ctx -> new ConfigServer(ctx, id));
+    }
+
+    private ConfigServer(ActorContext<Command> context, PersistenceId id) {
+        super(id);
+        this.context = context;
     }
 
     @Override
-    public Receive<Command> createReceive() {
-        return newReceiveBuilder()
-                .onMessage(RegisterNode.class, this::onRegister)
-                .onMessage(Subscribe.class, this::onSubscribe)
-                .onMessage(GetConfig.class, m -> {
-                    m.replyTo().tell(config);
-                    return this;
-                })
-                .onMessage(SetWeight.class, this::onSetWeight)
-                .onMessage(SubscriberGone.class, m -> {
+    public ClusterConfig emptyState() {
+        return ClusterConfig.EMPTY;
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+    }
+
+    @Override
+    public CommandHandler<Command, Event, ClusterConfig> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(RegisterNode.class, this::onRegister)
+                .onCommand(Subscribe.class, this::onSubscribe)
+                .onCommand(GetConfig.class, (config, m) -> Effect().none().thenRun(c -> m.replyTo().tell(c)))
+                .onCommand(SetWeight.class, this::onSetWeight)
+                .onCommand(SubscriberGone.class, (config, m) -> {
                     subscribers.remove(m.subscriber());
-                    return this;
+                    return Effect().none();
                 })
                 .build();
     }
 
-    private Behavior<Command> onRegister(RegisterNode m) {
+    @Override
+    public EventHandler<ClusterConfig, Event> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onEvent(NodeRegistered.class, (config, e) -> config.withNode(e.node()))
+                .onEvent(WeightChanged.class, (config, e) -> config.withWeight(e.rsid(), e.weight()))
+                .build();
+    }
+
+    private Effect<Event, ClusterConfig> onRegister(ClusterConfig config, RegisterNode m) {
         NodeInfo node = m.node();
         boolean unchanged = config.node(node.nid()).map(node::equals).orElse(false) && !config.isFault(node.nid());
-        if (!unchanged) {
-            change(config.withNode(node));
-            getContext().getLog().info("node registered: nid={} name={} address={} rsids={} location={}",
+        if (unchanged) {
+            return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(node.nid(), c.revision())));
+        }
+        return Effect().persist(new NodeRegistered(node)).thenRun(c -> {
+            context.getLog().info("node registered: nid={} name={} address={} rsids={} location={}",
                     node.nid(), node.name(), node.address(), node.rsids(), node.location());
-        }
-        m.replyTo().tell(new Registered(node.nid(), config.revision()));
-        return this;
+            publish(c);
+            m.replyTo().tell(new Registered(node.nid(), c.revision()));
+        });
     }
 
-    private Behavior<Command> onSubscribe(Subscribe m) {
+    private Effect<Event, ClusterConfig> onSubscribe(ClusterConfig config, Subscribe m) {
         if (subscribers.add(m.subscriber())) {
-            getContext().watchWith(m.subscriber(), new SubscriberGone(m.subscriber()));
+            context.watchWith(m.subscriber(), new SubscriberGone(m.subscriber()));
         }
-        m.subscriber().tell(config);
-        return this;
+        return Effect().none().thenRun(c -> m.subscriber().tell(c));
     }
 
-    private Behavior<Command> onSetWeight(SetWeight m) {
-        change(config.withWeight(m.rsid(), m.weight()));
-        getContext().getLog().info("weight of rsid={} set to {}", m.rsid(),
-                m.weight() == null ? "default " + ClusterConfig.DEFAULT_WEIGHT : m.weight());
-        m.replyTo().tell(config);
-        return this;
+    private Effect<Event, ClusterConfig> onSetWeight(ClusterConfig config, SetWeight m) {
+        return Effect().persist(new WeightChanged(m.rsid(), m.weight())).thenRun(c -> {
+            context.getLog().info("weight of rsid={} set to {}", m.rsid(),
+                    m.weight() == null ? "default " + ClusterConfig.DEFAULT_WEIGHT : m.weight());
+            publish(c);
+            m.replyTo().tell(c);
+        });
     }
 
-    private void change(ClusterConfig next) {
-        config = next;
-        subscribers.forEach(s -> s.tell(next));
+    private void publish(ClusterConfig config) {
+        subscribers.forEach(s -> s.tell(config));
     }
 }

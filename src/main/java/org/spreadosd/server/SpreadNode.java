@@ -104,6 +104,9 @@ public final class SpreadNode implements AutoCloseable {
             cluster.manager().tell(new JoinSeedNodes(settings.seedNodes().stream()
                     .map(s -> org.apache.pekko.actor.AddressFromURIString.parse("pekko://spreadosd@" + s)).toList()));
         }
+        if (settings.hasRole("cs")) {
+            createJournalSchema();
+        }
         ClusterSingleton singleton = ClusterSingleton.get(system);
         ActorRef<ConfigServer.Command> configServer = singleton.init(SingletonActor.of(ConfigServer.create(), "config-server")
                 .withSettings(ClusterSingletonSettings.create(system).withRole("cs")));
@@ -146,6 +149,16 @@ public final class SpreadNode implements AutoCloseable {
                         log.warn("garbage scan failed: {}", rootMessage(e));
                     }
                 }), system.executionContext());
+    }
+
+    /** The config server's journal tables, created on first start. */
+    private void createJournalSchema() {
+        try {
+            org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils.createIfNotExists(system)
+                    .toCompletableFuture().get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            throw new StartupException("cannot create the config server journal: " + rootMessage(e), e);
+        }
     }
 
     /** A gateway opens for requests once it knows where the data lives; a DS waits to see itself registered. */
@@ -247,6 +260,8 @@ public final class SpreadNode implements AutoCloseable {
         m.put("pekko.management.http.bind-hostname", s.listenHost());
         m.put("pekko.management.http.port", s.managementPort());
         m.put("pekko.management.http.bind-port", s.managementPort());
+        m.put("pekko-persistence-jdbc.shared-databases.spread.db.url",
+                "jdbc:h2:file:" + s.store().resolve("cs").resolve("journal") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
         return ConfigFactory.parseMap(m).withFallback(ConfigFactory.empty().withValue("spreadosd.store",
                 ConfigValueFactory.fromAnyRef(s.store().toString())));
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.spreadosd.cluster.ClusterConfig;
@@ -15,14 +16,40 @@ import org.spreadosd.cluster.NodeInfo;
 
 /** The config server's protocol. Every message is serialized, as it would be between cluster nodes. */
 class ConfigServerTest {
+    static final Path snapshots = tempDir();
     static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.parseString("""
             pekko.actor.provider = local
             pekko.actor.serialize-messages = on
-            """).withFallback(ConfigFactory.load()));
+            pekko.persistence.journal.plugin = "pekko.persistence.journal.inmem"
+            pekko.persistence.journal.inmem.test-serialization = on
+            pekko.persistence.snapshot-store.plugin = "pekko.persistence.snapshot-store.local"
+            """).withFallback(ConfigFactory.parseMap(java.util.Map.of(
+                    "pekko.persistence.snapshot-store.local.dir", snapshots.toString())))
+            .withFallback(ConfigFactory.load()));
+
+    static Path tempDir() {
+        try {
+            return java.nio.file.Files.createTempDirectory("spread-cs-snapshots");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws java.io.IOException {
         kit.shutdownTestKit();
+        try (var files = java.nio.file.Files.walk(snapshots)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    static final java.util.concurrent.atomic.AtomicInteger journals = new java.util.concurrent.atomic.AtomicInteger();
+    /** Each test has its own journal: the in-memory journal lives as long as the test kit. */
+    final org.apache.pekko.persistence.typed.PersistenceId id =
+            org.apache.pekko.persistence.typed.PersistenceId.ofUniqueId("spread-config-" + journals.incrementAndGet());
+
+    ActorRef<ConfigServer.Command> configServer() {
+        return kit.spawn(ConfigServer.create(id));
     }
 
     static NodeInfo node(int nid, int rsid, String address) {
@@ -31,7 +58,7 @@ class ConfigServerTest {
 
     @Test
     void registrationsReachSubscribers() {
-        ActorRef<ConfigServer.Command> cs = kit.spawn(ConfigServer.create());
+        ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ClusterConfig> subscriber = kit.createTestProbe();
         cs.tell(new ConfigServer.Subscribe(subscriber.getRef()));
         assertEquals(0, subscriber.receiveMessage().nodes().size());
@@ -46,7 +73,7 @@ class ConfigServerTest {
 
     @Test
     void aKnownNidTakesItsOldPlaceAndRepeatsChangeNothing() {
-        ActorRef<ConfigServer.Command> cs = kit.spawn(ConfigServer.create());
+        ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ConfigServer.Registered> reply = kit.createTestProbe();
         cs.tell(new ConfigServer.RegisterNode(node(1, 0, "127.0.0.1:18901"), reply.getRef()));
         long first = reply.receiveMessage().revision();
@@ -62,8 +89,46 @@ class ConfigServerTest {
     }
 
     @Test
+    void aRestartedConfigServerRecoversItsConfigurationFromTheJournal() {
+        ActorRef<ConfigServer.Command> first = configServer();
+        TestProbe<ConfigServer.Registered> reply = kit.createTestProbe();
+        first.tell(new ConfigServer.RegisterNode(node(7, 3, "127.0.0.1:18907"), reply.getRef()));
+        reply.receiveMessage();
+        TestProbe<ClusterConfig> probe = kit.createTestProbe();
+        first.tell(new ConfigServer.SetWeight(3, 25, probe.getRef()));
+        ClusterConfig before = probe.receiveMessage();
+        kit.stop(first);
+
+        ActorRef<ConfigServer.Command> second = configServer();
+        second.tell(new ConfigServer.GetConfig(probe.getRef()));
+        ClusterConfig after = probe.receiveMessage();
+        assertEquals(before, after);
+        assertEquals(25, after.weight(3));
+        assertTrue(after.node(7).isPresent());
+        kit.stop(second);
+    }
+
+    @Test
+    void snapshotsAreTakenEveryHundredEvents() throws Exception {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        TestProbe<ClusterConfig> probe = kit.createTestProbe();
+        for (int i = 0; i < ConfigServer.SNAPSHOT_EVERY; i++) {
+            cs.tell(new ConfigServer.SetWeight(1, i, probe.getRef()));
+            probe.receiveMessage();
+        }
+        kit.stop(cs);
+        try (var files = java.nio.file.Files.list(snapshots)) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("snapshot-" + id.id())), "a snapshot file");
+        }
+        ActorRef<ConfigServer.Command> again = configServer();
+        again.tell(new ConfigServer.GetConfig(probe.getRef()));
+        assertEquals(ConfigServer.SNAPSHOT_EVERY - 1, probe.receiveMessage().weight(1), "recovered from the snapshot");
+        kit.stop(again);
+    }
+
+    @Test
     void weightsSetAndReset() {
-        ActorRef<ConfigServer.Command> cs = kit.spawn(ConfigServer.create());
+        ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
         cs.tell(new ConfigServer.SetWeight(2, 0, probe.getRef()));
         assertEquals(0, probe.receiveMessage().weight(2));
