@@ -9,11 +9,12 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The cluster configuration the CS keeps and tells every node: nodes, set weights, FAULT marks.
+ * The cluster configuration the CS keeps and tells every node: nodes, set weights, FAULT marks and
+ * the metadata store (and its cache) every node should use; an empty URI means the node's own default.
  * Immutable; every change makes a new copy with a higher {@code revision}.
  */
-public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault)
-        implements CborSerializable {
+public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault,
+        String mdsUri, String mdsCacheUri) implements CborSerializable {
     public static final int DEFAULT_WEIGHT = 10;
     public static final ClusterConfig EMPTY = new ClusterConfig(0, List.of(), Map.of(), Set.of());
 
@@ -21,6 +22,12 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         nodes = List.copyOf(nodes);
         weights = Map.copyOf(weights);
         fault = Set.copyOf(fault);
+        mdsUri = mdsUri == null ? "" : mdsUri;
+        mdsCacheUri = mdsCacheUri == null ? "" : mdsCacheUri;
+    }
+
+    public ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault) {
+        this(revision, nodes, weights, fault, "", "");
     }
 
     public Optional<NodeInfo> node(int nid) {
@@ -53,7 +60,29 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         next.sort((a, b) -> Integer.compare(a.nid(), b.nid()));
         Set<Integer> nextFault = new TreeSet<>(fault);
         nextFault.remove(node.nid());
-        return new ClusterConfig(revision + 1, next, weights, nextFault);
+        return new ClusterConfig(revision + 1, next, weights, nextFault, mdsUri, mdsCacheUri);
+    }
+
+    /** This configuration without the node (and without its FAULT mark). */
+    public ClusterConfig withoutNode(int nid) {
+        Set<Integer> nextFault = new TreeSet<>(fault);
+        nextFault.remove(nid);
+        return new ClusterConfig(revision + 1, nodes.stream().filter(n -> n.nid() != nid).toList(), weights, nextFault,
+                mdsUri, mdsCacheUri);
+    }
+
+    public ClusterConfig withFault(int nid, boolean isFault) {
+        Set<Integer> nextFault = new TreeSet<>(fault);
+        if (isFault) {
+            nextFault.add(nid);
+        } else {
+            nextFault.remove(nid);
+        }
+        return new ClusterConfig(revision + 1, nodes, weights, nextFault, mdsUri, mdsCacheUri);
+    }
+
+    public ClusterConfig withMds(String uri, String cacheUri) {
+        return new ClusterConfig(revision + 1, nodes, weights, fault, uri, cacheUri);
     }
 
     public ClusterConfig withWeight(int rsid, Integer weight) {
@@ -63,6 +92,6 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         } else {
             next.put(rsid, weight);
         }
-        return new ClusterConfig(revision + 1, nodes, next, fault);
+        return new ClusterConfig(revision + 1, nodes, next, fault, mdsUri, mdsCacheUri);
     }
 }

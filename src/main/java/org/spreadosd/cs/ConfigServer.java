@@ -41,6 +41,18 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     /** Sets ({@code weight} not null) or resets to the default the weight of a replication-set. */
     public record SetWeight(int rsid, Integer weight, ActorRef<ClusterConfig> replyTo) implements Command {}
 
+    /** Removes a node that is FAULT; a live node is refused, it would register again at once. */
+    public record RemoveNode(int nid, ActorRef<Outcome> replyTo) implements Command {}
+
+    /** Marks a node FAULT (unreachable) or clears the mark (it came back). */
+    public record SetFault(int nid, boolean fault) implements Command {}
+
+    /** Switches every node to another metadata store or metadata cache (a null field keeps its value). */
+    public record SetMds(String mdsUri, String mdsCacheUri, ActorRef<ClusterConfig> replyTo) implements Command {}
+
+    /** The answer to a change that may be refused: {@code error} null when done. */
+    public record Outcome(String error, long revision) implements CborSerializable {}
+
     private record SubscriberGone(ActorRef<ClusterConfig> subscriber) implements Command {}
 
     /** What the journal keeps: each change of the configuration. */
@@ -49,6 +61,12 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     public record NodeRegistered(NodeInfo node) implements Event {}
 
     public record WeightChanged(int rsid, Integer weight) implements Event {}
+
+    public record NodeRemoved(int nid) implements Event {}
+
+    public record FaultChanged(int nid, boolean fault) implements Event {}
+
+    public record MdsChanged(String mdsUri, String mdsCacheUri) implements Event {}
 
     private final ActorContext<Command> context;
     private final Set<ActorRef<ClusterConfig>> subscribers = new HashSet<>();
@@ -84,6 +102,11 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
                 .onCommand(Subscribe.class, this::onSubscribe)
                 .onCommand(GetConfig.class, (config, m) -> Effect().none().thenRun(c -> m.replyTo().tell(c)))
                 .onCommand(SetWeight.class, this::onSetWeight)
+                .onCommand(RemoveNode.class, this::onRemoveNode)
+                .onCommand(SetFault.class, this::onSetFault)
+                .onCommand(SetMds.class, (config, m) -> persistAndPublish(new MdsChanged(
+                        m.mdsUri() != null ? m.mdsUri() : config.mdsUri(),
+                        m.mdsCacheUri() != null ? m.mdsCacheUri() : config.mdsCacheUri()), m.replyTo()))
                 .onCommand(SubscriberGone.class, (config, m) -> {
                     subscribers.remove(m.subscriber());
                     return Effect().none();
@@ -96,6 +119,9 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(NodeRegistered.class, (config, e) -> config.withNode(e.node()))
                 .onEvent(WeightChanged.class, (config, e) -> config.withWeight(e.rsid(), e.weight()))
+                .onEvent(NodeRemoved.class, (config, e) -> config.withoutNode(e.nid()))
+                .onEvent(FaultChanged.class, (config, e) -> config.withFault(e.nid(), e.fault()))
+                .onEvent(MdsChanged.class, (config, e) -> config.withMds(e.mdsUri(), e.mdsCacheUri()))
                 .build();
     }
 
@@ -126,6 +152,39 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
                     m.weight() == null ? "default " + ClusterConfig.DEFAULT_WEIGHT : m.weight());
             publish(c);
             m.replyTo().tell(c);
+        });
+    }
+
+    private Effect<Event, ClusterConfig> onRemoveNode(ClusterConfig config, RemoveNode m) {
+        if (config.node(m.nid()).isEmpty()) {
+            return Effect().none().thenRun(c -> m.replyTo().tell(new Outcome("no node with nid " + m.nid(), c.revision())));
+        }
+        if (!config.isFault(m.nid())) {
+            return Effect().none().thenRun(c -> m.replyTo().tell(new Outcome("node " + m.nid()
+                    + " is active; stop it first (it must be down or FAULT)", c.revision())));
+        }
+        return Effect().persist(new NodeRemoved(m.nid())).thenRun(c -> {
+            context.getLog().info("node removed: nid={}", m.nid());
+            publish(c);
+            m.replyTo().tell(new Outcome(null, c.revision()));
+        });
+    }
+
+    private Effect<Event, ClusterConfig> onSetFault(ClusterConfig config, SetFault m) {
+        if (config.node(m.nid()).isEmpty() || config.isFault(m.nid()) == m.fault()) {
+            return Effect().none();
+        }
+        return Effect().persist(new FaultChanged(m.nid(), m.fault())).thenRun(c -> {
+            context.getLog().info("node nid={} {}", m.nid(), m.fault() ? "marked FAULT" : "active again");
+            publish(c);
+        });
+    }
+
+    private Effect<Event, ClusterConfig> persistAndPublish(Event event, ActorRef<ClusterConfig> replyTo) {
+        return Effect().persist(event).thenRun(c -> {
+            context.getLog().info("configuration changed: {}", event);
+            publish(c);
+            replyTo.tell(c);
         });
     }
 

@@ -127,6 +127,60 @@ class ConfigServerTest {
     }
 
     @Test
+    void onlyAFaultNodeCanBeRemoved() {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        TestProbe<ConfigServer.Registered> registered = kit.createTestProbe();
+        cs.tell(new ConfigServer.RegisterNode(node(4, 1, "127.0.0.1:18904"), registered.getRef()));
+        registered.receiveMessage();
+        TestProbe<ConfigServer.Outcome> outcome = kit.createTestProbe();
+        cs.tell(new ConfigServer.RemoveNode(4, outcome.getRef()));
+        assertTrue(outcome.receiveMessage().error().contains("is active"));
+        cs.tell(new ConfigServer.RemoveNode(99, outcome.getRef()));
+        assertTrue(outcome.receiveMessage().error().contains("no node with nid 99"));
+
+        TestProbe<ClusterConfig> subscriber = kit.createTestProbe();
+        cs.tell(new ConfigServer.Subscribe(subscriber.getRef()));
+        subscriber.receiveMessage();
+        cs.tell(new ConfigServer.SetFault(4, true));
+        assertEquals(java.util.Set.of(4), subscriber.receiveMessage().fault());
+        cs.tell(new ConfigServer.RemoveNode(4, outcome.getRef()));
+        assertEquals(null, outcome.receiveMessage().error());
+        ClusterConfig after = subscriber.receiveMessage();
+        assertTrue(after.node(4).isEmpty());
+        assertTrue(after.fault().isEmpty());
+    }
+
+    @Test
+    void aReturningNodeClearsItsFaultMark() {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        TestProbe<ConfigServer.Registered> registered = kit.createTestProbe();
+        cs.tell(new ConfigServer.RegisterNode(node(5, 1, "127.0.0.1:18905"), registered.getRef()));
+        registered.receiveMessage();
+        cs.tell(new ConfigServer.SetFault(5, true));
+        cs.tell(new ConfigServer.RegisterNode(node(5, 1, "127.0.0.1:18905"), registered.getRef()));
+        registered.receiveMessage();
+        TestProbe<ClusterConfig> probe = kit.createTestProbe();
+        cs.tell(new ConfigServer.GetConfig(probe.getRef()));
+        assertTrue(probe.receiveMessage().fault().isEmpty());
+    }
+
+    @Test
+    void mdsUrisAreJournaled() {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        TestProbe<ClusterConfig> probe = kit.createTestProbe();
+        cs.tell(new ConfigServer.SetMds("jdbc:postgresql://db/spread", null, probe.getRef()));
+        assertEquals("jdbc:postgresql://db/spread", probe.receiveMessage().mdsUri());
+        cs.tell(new ConfigServer.SetMds(null, "local:10000", probe.getRef()));
+        ClusterConfig both = probe.receiveMessage();
+        assertEquals("jdbc:postgresql://db/spread", both.mdsUri());
+        assertEquals("local:10000", both.mdsCacheUri());
+        kit.stop(cs);
+        ActorRef<ConfigServer.Command> again = configServer();
+        again.tell(new ConfigServer.GetConfig(probe.getRef()));
+        assertEquals(both, probe.receiveMessage());
+    }
+
+    @Test
     void weightsSetAndReset() {
         ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
