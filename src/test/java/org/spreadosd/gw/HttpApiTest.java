@@ -363,7 +363,10 @@ class HttpApiTest {
                 throw u.getCause();
             }
         });
-        assertTrue(String.valueOf(e.getMessage()).contains("100000"), "a truncated body: " + e);
+        // Depending on how far the gateway got when the data server's stream failed, the client sees a body
+        // shorter than its Content-Length, or the connection closed before any header: never a whole response.
+        String why = String.valueOf(e.getMessage());
+        assertTrue(why.contains("100000") || why.contains("received no bytes"), "a truncated response: " + e);
         assertEquals(206, http.get(uri("/data/" + k), "Range", "bytes=0-9").statusCode(), "slices are not verified");
     }
 
