@@ -1,13 +1,17 @@
 package org.spreadosd.gw;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.cluster.ClusterConfig;
@@ -46,14 +50,14 @@ public final class Gateway {
     private final GatewayMode mode;
     private final String location;
     private final Placement placement = new Placement();
-    private final java.util.concurrent.atomic.LongAdder reads = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.LongAdder deletes = new java.util.concurrent.atomic.LongAdder();
-    private final SuspectNodes suspects = new SuspectNodes(java.time.Duration.ofSeconds(5));
-    private final org.apache.pekko.stream.Materializer materializer;
+    private final LongAdder reads = new LongAdder();
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder deletes = new LongAdder();
+    private final SuspectNodes suspects = new SuspectNodes(Duration.ofSeconds(5));
+    private final Materializer materializer;
 
     public Gateway(MetadataStore mds, ClusterView view, BlobStreamClient blobs, Executor blocking, GatewayMode mode, String location,
-            org.apache.pekko.stream.Materializer materializer) {
+            Materializer materializer) {
         this.materializer = materializer;
         this.mds = mds;
         this.view = view;
@@ -77,7 +81,7 @@ public final class Gateway {
     /** Claims the next vtime of the key and streams the data to its set. */
     public CompletionStage<StagedVersion> stage(byte[] key, Source<ByteString, ?> data, long size, String contentType) {
         if (mode.refusesWrites()) {
-            data.runWith(org.apache.pekko.stream.javadsl.Sink.cancelled(), materializer);
+            data.runWith(Sink.cancelled(), materializer);
             return readOnly();
         }
         writes.increment();
@@ -202,27 +206,22 @@ public final class Gateway {
     // ---- changing ----
 
     public CompletionStage<Optional<ObjectKey>> updateAttrs(byte[] key, Attributes attrs) {
-        if (mode.refusesWrites()) {
-            return readOnly();
-        }
-        return onBlocking(() -> mds.updateAttrs(key, attrs));
+        return ifWritable(() -> onBlocking(() -> mds.updateAttrs(key, attrs)));
     }
 
     public CompletionStage<Optional<ObjectKey>> remove(byte[] key) {
-        if (mode.refusesWrites()) {
-            return readOnly();
-        }
-        return onBlocking(() -> mds.remove(key)).thenApply(mark -> {
+        return ifWritable(() -> onBlocking(() -> mds.remove(key)).thenApply(mark -> {
             mark.ifPresent(m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
             return mark;
-        });
+        }));
     }
 
     /** Deletes the metadata row first, then the bytes on every member, so no reader sees a row without data. */
     public CompletionStage<Optional<VersionRecord>> delete(byte[] key, Selector selector) {
-        if (mode.refusesWrites()) {
-            return readOnly();
-        }
+        return ifWritable(() -> deleteSelected(key, selector));
+    }
+
+    private CompletionStage<Optional<VersionRecord>> deleteSelected(byte[] key, Selector selector) {
         deletes.increment();
         return onBlocking(() -> mds.delete(key, selector)).thenCompose(deleted -> {
             if (deleted.isEmpty()) {
@@ -239,7 +238,7 @@ public final class Gateway {
      * leaves a reservation and perhaps bytes on the set. Reservations older than {@code grace} are
      * dropped with their bytes. Answers how many were swept.
      */
-    public CompletionStage<Integer> sweepStaleReservations(java.time.Duration grace) {
+    public CompletionStage<Integer> sweepStaleReservations(Duration grace) {
         return onBlocking(() -> mds.stalePending(System.currentTimeMillis() - grace.toMillis(), 1000)).thenCompose(stale -> {
             CompletionStage<Void> all = CompletableFuture.completedFuture(null);
             for (ObjectKey okey : stale) {
@@ -275,6 +274,10 @@ public final class Gateway {
         }
     }
 
+    private <T> CompletionStage<T> ifWritable(Supplier<CompletionStage<T>> write) {
+        return mode.refusesWrites() ? readOnly() : write.get();
+    }
+
     private <T> CompletionStage<T> readOnly() {
         return CompletableFuture.failedFuture(new GatewayException(403, "this gateway is read-only" + (mode.snapshotTime() != null
                 ? " (snapshot at vtime " + mode.snapshotTime() + ")"
@@ -286,9 +289,7 @@ public final class Gateway {
     }
 
     static RuntimeException unwrap(Throwable e) {
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
+        e = Failures.cause(e);
         return e instanceof RuntimeException r ? r : new CompletionException(e);
     }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.NotUsed;
@@ -17,10 +16,8 @@ import org.apache.pekko.util.ByteString;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
-import org.spreadosd.ds.DataServerException;
+import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.Gateway;
-import org.spreadosd.gw.GatewayException;
-import org.spreadosd.mds.MetadataStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,11 +140,8 @@ public final class RpcServer {
     }
 
     private static String errorMessage(Throwable e) {
-        while (e instanceof CompletionException && e.getCause() != null) {
-            e = e.getCause();
-        }
-        if (e instanceof RpcArgs.CallError || e instanceof GatewayException || e instanceof DataServerException
-                || e instanceof MetadataStoreException) {
+        e = Failures.cause(e);
+        if (e instanceof RpcArgs.CallError || Failures.status(e) >= 0) {
             return e.getMessage();
         }
         log.error("RPC call failed unexpectedly", e);

@@ -1,6 +1,5 @@
 package org.spreadosd.rpc;
 
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +12,7 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.model.Attributes;
@@ -113,8 +113,7 @@ final class RpcService {
             }
             return collect(d.data()).thenApply(b -> (Object) b);
         }).exceptionally(e -> {
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof GatewayException g && g.status() == 404) {
+            if (Failures.cause(e) instanceof GatewayException g && g.status() == 404) {
                 return null;
             }
             throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);

@@ -1,19 +1,16 @@
 package org.spreadosd.gw.http;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
-import org.spreadosd.ds.DataServerException;
+import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.gw.PathCodec;
-import org.spreadosd.mds.MetadataStoreException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,19 +126,9 @@ public final class HttpApi {
     }
 
     private HttpResponse failure(HttpRequest request, Throwable e) {
-        while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        int status;
-        if (e instanceof GatewayException g) {
-            status = g.status();
-        } else if (e instanceof DataServerException d) {
-            status = d.status();
-        } else if (e instanceof MetadataStoreException) {
-            status = 503;
-        } else if (e instanceof EntityStreamSizeException) {
-            status = 413;
-        } else {
+        e = Failures.cause(e);
+        int status = Failures.status(e);
+        if (status < 0) {
             log.error("unexpected failure of {} {}", request.method().value(), RawTarget.of(request).path(), e);
             return pages.page(request, 500, "internal error: " + e);
         }
