@@ -60,8 +60,14 @@ public final class DataStore {
     }
 
     public Path pathOf(int rsid, byte[] key, long vtime) {
+        return pathOf(dataDir.getParent(), rsid, key, vtime);
+    }
+
+    /** Where a version lives in the store at {@code root}, without opening that store. */
+    public static Path pathOf(Path root, int rsid, byte[] key, long vtime) {
         String name = HexFormat.of().formatHex(digest(key, vtime));
-        return dataDir.resolve(Integer.toString(rsid)).resolve(name.substring(0, 2)).resolve(name.substring(2, 4)).resolve(name);
+        return root.resolve("data").resolve(Integer.toString(rsid)).resolve(name.substring(0, 2)).resolve(name.substring(2, 4))
+                .resolve(name);
     }
 
     /**

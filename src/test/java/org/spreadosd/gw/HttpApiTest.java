@@ -352,7 +352,7 @@ class HttpApiTest {
         String k = key("corrupt");
         byte[] body = random(100_000);
         long vtime = vtimeOf(http.put(uri("/data/" + k), body));
-        Path file = new org.spreadosd.ds.DataStore(standalone.store(), 1 << 30).pathOf(0, k.getBytes(StandardCharsets.UTF_8), vtime);
+        Path file = org.spreadosd.ds.DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[99_999]}), ch.size() - 1);
         }
