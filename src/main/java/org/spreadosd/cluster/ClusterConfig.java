@@ -1,6 +1,7 @@
 package org.spreadosd.cluster;
 
 import java.util.ArrayList;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +19,7 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
     public static final int DEFAULT_WEIGHT = 10;
     public static final ClusterConfig EMPTY = new ClusterConfig(0, List.of(), Map.of(), Set.of());
 
+    @JsonCreator
     public ClusterConfig {
         nodes = List.copyOf(nodes);
         weights = Map.copyOf(weights);

@@ -1,9 +1,11 @@
 package org.spreadosd.cluster;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -11,12 +13,19 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.spreadosd.cs.ConfigServer;
 
 /**
- * A node's copy of the cluster configuration, kept current by subscribing to the config server.
- * Request paths read it without asking any actor.
+ * A node's copy of the cluster configuration, kept current by subscribing to the config server, and
+ * of which cluster members are up and reachable right now (Pekko's failure detector). Request paths
+ * read both without asking any actor.
  */
 public final class ClusterView {
     private final AtomicReference<ClusterConfig> current = new AtomicReference<>(ClusterConfig.EMPTY);
     private final List<Waiter> waiters = new CopyOnWriteArrayList<>();
+    private final List<Runnable> configServerListeners = new CopyOnWriteArrayList<>();
+    private final List<Runnable> membershipListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<ClusterConfig>> changeListeners = new CopyOnWriteArrayList<>();
+    /** Cluster addresses ({@code host:port}) of reachable members; null until membership is known. */
+    private volatile Set<String> reachableMembers;
+    private volatile Set<String> configServers = Set.of();
 
     private record Waiter(Predicate<ClusterConfig> condition, CompletableFuture<ClusterConfig> done) {}
 
@@ -26,7 +35,11 @@ public final class ClusterView {
 
     /** Keeps the newest configuration seen: revisions only move forward. */
     public void update(ClusterConfig next) {
+        ClusterConfig before = current.get();
         ClusterConfig now = current.accumulateAndGet(next, (old, fresh) -> fresh.revision() >= old.revision() ? fresh : old);
+        if (!now.equals(before)) {
+            changeListeners.forEach(l -> l.accept(now));
+        }
         for (Waiter w : waiters) {
             if (w.condition().test(now) && w.done().complete(now)) {
                 waiters.remove(w);
@@ -42,12 +55,72 @@ public final class ClusterView {
         return w.done();
     }
 
-    /** An actor that subscribes to the config server and feeds every configuration it is told into this view. */
-    public Behavior<ClusterConfig> subscriber(ActorRef<ConfigServer.Command> configServer) {
+    /**
+     * Whether the node's cluster member is up and reachable. Before membership is known, and for a node
+     * registered without a cluster address, every node counts as reachable.
+     */
+    public boolean isReachable(NodeInfo node) {
+        Set<String> live = reachableMembers;
+        return live == null || node.clusterAddress() == null || live.contains(node.clusterAddress());
+    }
+
+    /** Whether the member at {@code host:port} is up and reachable; false while membership is unknown. */
+    public boolean isReachableMember(String clusterAddress) {
+        Set<String> live = reachableMembers;
+        return live != null && live.contains(clusterAddress);
+    }
+
+    /** Whether membership has been seen yet (a FAULT decision needs it). */
+    public boolean knowsMembership() {
+        return reachableMembers != null;
+    }
+
+    /**
+     * Called on every membership or reachability change.
+     *
+     * @param reachable cluster addresses of the members that are up and reachable
+     * @param upConfigServers unique addresses of the up members with the cs role: when this set changes,
+     *     a config server may have (re)started without knowing this node's subscription
+     */
+    public void membershipChanged(Set<String> reachable, Set<String> upConfigServers) {
+        reachableMembers = Set.copyOf(reachable);
+        boolean newConfigServer = !upConfigServers.isEmpty() && !upConfigServers.equals(configServers);
+        configServers = Set.copyOf(upConfigServers);
+        membershipListeners.forEach(Runnable::run);
+        if (newConfigServer) {
+            configServerListeners.forEach(Runnable::run);
+        }
+    }
+
+    /** Runs {@code action} whenever a config server member comes up (to subscribe or register again). */
+    public void onConfigServerUp(Runnable action) {
+        configServerListeners.add(action);
+    }
+
+    /** Runs {@code action} with every new configuration (on the thread that delivered it). */
+    public void onChange(Consumer<ClusterConfig> action) {
+        changeListeners.add(action);
+    }
+
+    /** Runs {@code action} after every membership or reachability change. */
+    public void onMembershipChange(Runnable action) {
+        membershipListeners.add(action);
+    }
+
+    /**
+     * An actor that subscribes to the config server, again whenever a config server comes up, feeds every
+     * configuration it is told into this view, and keeps the newest one in {@code copy} on disk.
+     */
+    public Behavior<ClusterConfig> subscriber(ActorRef<ConfigServer.Command> configServer, ConfigCopy copy) {
         return Behaviors.setup(ctx -> {
             configServer.tell(new ConfigServer.Subscribe(ctx.getSelf()));
+            onConfigServerUp(() -> configServer.tell(new ConfigServer.Subscribe(ctx.getSelf())));
             return Behaviors.receiveMessage(config -> {
+                long before = config().revision();
                 update(config);
+                if (config().revision() != before || !copy.exists()) {
+                    copy.save(config(), ctx.getLog());
+                }
                 return Behaviors.same();
             });
         });

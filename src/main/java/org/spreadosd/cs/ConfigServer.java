@@ -2,6 +2,7 @@ package org.spreadosd.cs;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -31,7 +32,8 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     /** A data server announces itself on start; a known nid takes its old place. */
     public record RegisterNode(NodeInfo node, ActorRef<Registered> replyTo) implements Command {}
 
-    public record Registered(int nid, long revision) implements CborSerializable {}
+    /** The answer to a registration: {@code refusal} says why it was refused (the nid is held by another live node), else null. */
+    public record Registered(int nid, long revision, String refusal) implements CborSerializable {}
 
     /** Sends the current configuration now and every later one. */
     public record Subscribe(ActorRef<ClusterConfig> subscriber) implements Command {}
@@ -69,20 +71,26 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     public record MdsChanged(String mdsUri, String mdsCacheUri) implements Event {}
 
     private final ActorContext<Command> context;
+    private final Predicate<String> isReachable;
     private final Set<ActorRef<ClusterConfig>> subscribers = new HashSet<>();
 
-    public static Behavior<Command> create() {
-        return create(PERSISTENCE_ID);
+    /**
+     * @param isReachable whether the cluster member at a {@code host:port} cluster address is up and reachable:
+     *     a nid held by such a member is refused to anyone else
+     */
+    public static Behavior<Command> create(Predicate<String> isReachable) {
+        return create(PERSISTENCE_ID, isReachable);
     }
 
     /** A config server with its own journal, e.g. one per test. */
-    public static Behavior<Command> create(PersistenceId id) {
-        return Behaviors.setup(ctx -> new ConfigServer(ctx, id));
+    public static Behavior<Command> create(PersistenceId id, Predicate<String> isReachable) {
+        return Behaviors.setup(ctx -> new ConfigServer(ctx, id, isReachable));
     }
 
-    private ConfigServer(ActorContext<Command> context, PersistenceId id) {
+    private ConfigServer(ActorContext<Command> context, PersistenceId id, Predicate<String> isReachable) {
         super(id);
         this.context = context;
+        this.isReachable = isReachable;
     }
 
     @Override
@@ -127,16 +135,29 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     private Effect<Event, ClusterConfig> onRegister(ClusterConfig config, RegisterNode m) {
         NodeInfo node = m.node();
-        boolean unchanged = config.node(node.nid()).map(node::equals).orElse(false) && !config.isFault(node.nid());
+        NodeInfo holder = config.node(node.nid()).orElse(null);
+        if (holder != null && heldByAnother(holder, node)) {
+            String refusal = "nid " + node.nid() + " is held by the live node " + holder.name() + " at " + holder.address()
+                    + "; choose another --nid, or stop that node first";
+            context.getLog().warn("registration refused: nid={} name={} address={}: {}", node.nid(), node.name(), node.address(), refusal);
+            return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(node.nid(), c.revision(), refusal)));
+        }
+        boolean unchanged = node.equals(holder) && !config.isFault(node.nid());
         if (unchanged) {
-            return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(node.nid(), c.revision())));
+            return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(node.nid(), c.revision(), null)));
         }
         return Effect().persist(new NodeRegistered(node)).thenRun(c -> {
             context.getLog().info("node registered: nid={} name={} address={} rsids={} location={}",
                     node.nid(), node.name(), node.address(), node.rsids(), node.location());
             publish(c);
-            m.replyTo().tell(new Registered(node.nid(), c.revision()));
+            m.replyTo().tell(new Registered(node.nid(), c.revision(), null));
         });
+    }
+
+    /** A restarted node takes its old place, on the same or another address, unless its old member is still alive. */
+    private boolean heldByAnother(NodeInfo holder, NodeInfo claimant) {
+        String old = holder.clusterAddress();
+        return old != null && !old.equals(claimant.clusterAddress()) && isReachable.test(old);
     }
 
     private Effect<Event, ClusterConfig> onSubscribe(ClusterConfig config, Subscribe m) {

@@ -86,8 +86,8 @@ public final class Gateway {
         }
         writes.increment();
         ClusterConfig config = view.config();
-        return onBlocking(() -> mds.reserve(key, () -> placement.next(config))).thenCompose(okey -> {
-            List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(config, okey.rsid(), key, location));
+        return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable))).thenCompose(okey -> {
+            List<NodeInfo> order = readOrder(config, okey.rsid(), key);
             if (order.isEmpty()) {
                 return onBlocking(() -> {
                     mds.abandon(okey);
@@ -156,8 +156,13 @@ public final class Gateway {
      */
     public CompletionStage<BlobDownload> open(ObjectKey okey, long offset, long length) {
         reads.increment();
-        List<NodeInfo> order = suspects.lastIfSuspect(ReplicaOrder.of(view.config(), okey.rsid(), okey.key(), location));
-        return openFrom(order, 0, okey, offset, length, null, true);
+        ClusterConfig config = view.config();
+        List<NodeInfo> order = readOrder(config, okey.rsid(), okey.key());
+        // Only when every member answered "not here" is it a 404; a FAULT member left out may hold it.
+        boolean askedEveryMember = order.size() == config.members(okey.rsid()).size();
+        String down = askedEveryMember ? null : "members marked FAULT: " + config.members(okey.rsid()).stream()
+                .filter(n -> config.isFault(n.nid())).map(n -> "nid " + n.nid()).toList();
+        return openFrom(order, 0, okey, offset, length, down, askedEveryMember);
     }
 
     private CompletionStage<BlobDownload> openFrom(List<NodeInfo> order, int index, ObjectKey v, long offset, long length,
@@ -186,10 +191,20 @@ public final class Gateway {
                 .thenCompose(s -> s);
     }
 
+    /**
+     * Members of the set in the order to try them: own location first and a per-key order (ReplicaOrder),
+     * but members that Pekko's failure detector sees as unreachable, or that failed a moment ago, go last.
+     */
+    private List<NodeInfo> readOrder(ClusterConfig config, int rsid, byte[] key) {
+        return ReplicaOrder.of(config, rsid, key, location).stream()
+                .sorted(java.util.Comparator.comparingInt(n -> (view.isReachable(n) ? 0 : 2) + (suspects.isSuspect(n.nid()) ? 1 : 0)))
+                .toList();
+    }
+
     /** An http:// URL on a member DS that serves the version's bytes directly ({@code /direct}). */
     public CompletionStage<Optional<String>> url(byte[] key, Selector selector) {
         return find(key, selector).thenApply(found -> found.flatMap(v -> {
-            List<NodeInfo> order = ReplicaOrder.of(view.config(), v.rsid(), key, location);
+            List<NodeInfo> order = readOrder(view.config(), v.rsid(), key);
             return order.stream().filter(n -> n.httpUrl() != null).findFirst()
                     .map(n -> n.httpUrl() + "/direct/" + v.rsid() + "/" + v.vtime() + "/" + PathCodec.encodePath(key));
         }));

@@ -3,20 +3,27 @@ package org.spreadosd.gw;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.cluster.NodeInfo;
 
 /**
  * Chooses the replication-set of a new key: smooth weighted round-robin over the sets that can take
- * writes (weight above 0 and a member not FAULT), so sets get new keys in proportion to their weights
+ * writes (weight above 0 and a member that is neither FAULT nor unreachable), so sets get new keys in proportion to their weights
  * and evenly interleaved.
  */
 public final class Placement {
     private final Map<Integer, Long> credit = new HashMap<>();
 
-    public synchronized int next(ClusterConfig config) {
+    public int next(ClusterConfig config) {
+        return next(config, node -> true);
+    }
+
+    /** @param reachable whether a member is reachable now: a set whose members all are not takes no new keys */
+    public synchronized int next(ClusterConfig config, Predicate<NodeInfo> reachable) {
         List<Integer> writable = config.rsids().stream()
                 .filter(rsid -> config.weight(rsid) > 0)
-                .filter(rsid -> config.members(rsid).stream().anyMatch(n -> !config.isFault(n.nid())))
+                .filter(rsid -> config.members(rsid).stream().anyMatch(n -> !config.isFault(n.nid()) && reachable.test(n)))
                 .toList();
         if (writable.isEmpty()) {
             throw GatewayException.unavailable("no replication-set can take writes (no set with weight > 0 and a live member)");

@@ -1,11 +1,8 @@
 package org.spreadosd.gw;
 
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.spreadosd.cluster.NodeInfo;
 
 /**
  * Data servers this gateway failed to reach a moment ago. They are tried last for a while, so reads
@@ -38,10 +35,5 @@ public final class SuspectNodes {
             return false;
         }
         return true;
-    }
-
-    /** The same members, suspects moved to the end (stable otherwise). */
-    public List<NodeInfo> lastIfSuspect(List<NodeInfo> order) {
-        return order.stream().sorted(Comparator.comparingInt(n -> isSuspect(n.nid()) ? 1 : 0)).toList();
     }
 }

@@ -7,14 +7,21 @@ import java.nio.file.Path;
  * anything else is a directory for an embedded H2 database.
  */
 public final class MdsUri {
+    /** The file name of the embedded H2 database inside its directory. */
+    public static final String H2_DATABASE_NAME = "spread";
+
     private MdsUri() {}
 
     public static String toJdbcUrl(String uri) {
         if (uri.startsWith("jdbc:")) {
             return uri;
         }
-        String dir = uri.startsWith("h2:") ? uri.substring(3) : uri;
-        return embeddedH2(Path.of(dir));
+        return embeddedH2(h2Directory(uri));
+    }
+
+    /** The directory an operator's {@code --mds} names for an embedded H2 database: a path, or h2:path. */
+    public static Path h2Directory(String uri) {
+        return Path.of(uri.startsWith("h2:") ? uri.substring(3) : uri);
     }
 
     /**
@@ -22,7 +29,7 @@ public final class MdsUri {
      * survives a process crash.
      */
     public static String embeddedH2(Path dir) {
-        return "jdbc:h2:file:" + dir.toAbsolutePath().normalize().resolve("spread") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
+        return "jdbc:h2:file:" + dir.toAbsolutePath().normalize().resolve(H2_DATABASE_NAME) + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE";
     }
 
     /** The URL without a password, for logs. */

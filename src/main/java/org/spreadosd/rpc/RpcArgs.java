@@ -6,10 +6,10 @@ import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 
 /** The arguments of one call, checked by position; a wrong type is an error answer that names it. */
-final class RpcArgs {
+public final class RpcArgs {
     /** A call the server cannot run as asked: answered as {@code [1, id, message, nil]}. */
-    static final class CallError extends RuntimeException {
-        CallError(String message) {
+    public static final class CallError extends RuntimeException {
+        public CallError(String message) {
             super(message, null, false, false);
         }
     }
@@ -17,19 +17,19 @@ final class RpcArgs {
     private final String method;
     private final List<Value> values;
 
-    RpcArgs(String method, List<Value> values) {
+    public RpcArgs(String method, List<Value> values) {
         this.method = method;
         this.values = values;
     }
 
-    void expectCount(int n) {
+    public void expectCount(int n) {
         if (values.size() != n) {
             throw new CallError("wrong number of arguments for " + method + ": expected " + n + ", got " + values.size());
         }
     }
 
     /** raw, str or bin: the original clients send raw, modern ones str or bin. */
-    byte[] raw(int i) {
+    public byte[] raw(int i) {
         Value v = values.get(i);
         if (v.isStringValue()) {
             return v.asStringValue().asByteArray();
@@ -40,7 +40,7 @@ final class RpcArgs {
         throw wrongType(i, "raw bytes", v);
     }
 
-    long integer(int i) {
+    public long integer(int i) {
         Value v = values.get(i);
         if (!v.isIntegerValue() || !v.asIntegerValue().isInLongRange()) {
             throw wrongType(i, "an integer", v);
@@ -48,7 +48,7 @@ final class RpcArgs {
         return v.asIntegerValue().toLong();
     }
 
-    long nonNegative(int i, String what) {
+    public long nonNegative(int i, String what) {
         long n = integer(i);
         if (n < 0) {
             throw new CallError(what + " of " + method + " must not be negative, got " + n);
@@ -56,7 +56,7 @@ final class RpcArgs {
         return n;
     }
 
-    Attributes attrs(int i) {
+    public Attributes attrs(int i) {
         try {
             return Attributes.fromMsgpackValue(values.get(i));
         } catch (IllegalArgumentException e) {
@@ -64,7 +64,7 @@ final class RpcArgs {
         }
     }
 
-    ObjectKey okey(int i) {
+    public ObjectKey okey(int i) {
         Value v = values.get(i);
         if (!v.isArrayValue() || v.asArrayValue().size() != 3) {
             throw wrongType(i, "an object key [key, vtime, rsid]", v);
@@ -73,7 +73,7 @@ final class RpcArgs {
         return new ObjectKey(parts.raw(0), parts.integer(1), (int) parts.integer(2));
     }
 
-    String text(int i) {
+    public String text(int i) {
         return new String(raw(i), java.nio.charset.StandardCharsets.UTF_8);
     }
 

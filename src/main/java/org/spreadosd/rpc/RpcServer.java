@@ -17,7 +17,6 @@ import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 import org.spreadosd.gw.Failures;
-import org.spreadosd.gw.Gateway;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +29,11 @@ public final class RpcServer {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
     private static final int PIPELINE = 64;
 
-    private final RpcService service;
+    private final RpcHandler service;
     private final long maxMessageBytes;
 
-    public RpcServer(Gateway gateway, Materializer mat, long maxMessageBytes, String csAddress) {
-        this.service = new RpcService(gateway, mat, maxMessageBytes, csAddress);
+    public RpcServer(RpcHandler service, long maxMessageBytes) {
+        this.service = service;
         this.maxMessageBytes = maxMessageBytes;
     }
 

@@ -26,21 +26,27 @@ import org.spreadosd.server.Version;
  * shapes. Data travels whole inside RPC messages by the protocol's design, bounded by the
  * server's maximum message size.
  */
-final class RpcService {
+public final class RpcService implements RpcHandler {
     private final Gateway gateway;
     private final Materializer mat;
     private final long maxDataBytes;
     private final String csAddress;
     private final long startedMillis = System.currentTimeMillis();
 
-    RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress) {
+    public RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress) {
         this.gateway = gateway;
         this.mat = mat;
         this.maxDataBytes = maxDataBytes;
         this.csAddress = csAddress;
     }
 
-    CompletionStage<Object> call(String method, List<Value> params) {
+    @Override
+    public boolean serves(String method) {
+        return true;
+    }
+
+    @Override
+    public CompletionStage<Object> call(String method, List<Value> params) {
         RpcArgs a = new RpcArgs(method, params);
         return switch (method) {
             case "get" -> { a.expectCount(1); yield both(a.raw(0), Selector.HEAD); }

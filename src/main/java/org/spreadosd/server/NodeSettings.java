@@ -36,7 +36,14 @@ public record NodeSettings(
         Duration uploadIdleTimeout,
         Duration gcInterval,
         Duration gcPendingGrace,
-        long maxRpcMessageBytes) {
+        long maxRpcMessageBytes,
+        String csAddress,
+        String mdsCache,
+        Duration faultGrace) {
+    /** The config server's MessagePack-RPC port when {@code --cs} names none. */
+    public static final int DEFAULT_CS_PORT = 18700;
+    /** The cluster port of a node is its base port + this (see reference.conf). */
+    static final int CLUSTER_PORT_OFFSET = 2000;
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("spreadosd");
@@ -57,9 +64,9 @@ public record NodeSettings(
                 rpcPort,
                 c.getInt("http-port"),
                 derived(c.getInt("data-port"), rpcPort + 1000),
-                derived(c.getInt("cluster-port"), rpcPort + 2000),
+                derived(c.getInt("cluster-port"), rpcPort + CLUSTER_PORT_OFFSET),
                 derived(c.getInt("management-port"), rpcPort + 3000),
-                c.getStringList("seed-nodes"),
+                seedNodes(c),
                 nid,
                 name,
                 c.getIntList("rsids"),
@@ -75,7 +82,29 @@ public record NodeSettings(
                 c.getDuration("ds.upload-idle-timeout"),
                 c.getDuration("gc.interval"),
                 c.getDuration("gc.pending-grace"),
-                c.getBytes("rpc.max-message-size"));
+                c.getBytes("rpc.max-message-size"),
+                c.getString("cs-address"),
+                c.getString("mds-cache"),
+                c.getDuration("cs.fault-grace"));
+    }
+
+    /** Explicit seed nodes, else the config server's cluster port (its RPC port + 2000), else none (join itself). */
+    private static List<String> seedNodes(Config c) {
+        List<String> explicit = c.getStringList("seed-nodes");
+        String cs = c.getString("cs-address");
+        if (!explicit.isEmpty() || cs.isEmpty()) {
+            return explicit;
+        }
+        return List.of(csHost(cs) + ":" + (csPort(cs) + CLUSTER_PORT_OFFSET));
+    }
+
+    static String csHost(String csAddress) {
+        return csAddress.split(":", 2)[0];
+    }
+
+    static int csPort(String csAddress) {
+        String[] hp = csAddress.split(":", 2);
+        return hp.length == 2 ? ServerOptions.port(hp[1]) : DEFAULT_CS_PORT;
     }
 
     private static int derived(int configured, int fallback) {
@@ -95,6 +124,11 @@ public record NodeSettings(
     }
 
     public NodeInfo nodeInfo() {
-        return new NodeInfo(nid, name, advertiseHost + ":" + rpcPort, rsids, location, dataUrl(), httpUrl());
+        return new NodeInfo(nid, name, advertiseHost + ":" + rpcPort, rsids, location, dataUrl(), httpUrl(), clusterAddress());
+    }
+
+    /** {@code host:port} of this node's cluster member, as other members see it. */
+    public String clusterAddress() {
+        return advertiseHost + ":" + clusterPort;
     }
 }

@@ -10,7 +10,8 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * Options every server command shares (commands.md). Each one, when given, overrides the matching
+ * Options every server command shares (commands.md): store, listen address, logging, ports. Each one,
+ * when given, overrides the matching
  * {@code spreadosd.*} setting of reference.conf and of the {@code --config} file.
  */
 public class ServerOptions {
@@ -19,24 +20,6 @@ public class ServerOptions {
 
     @Option(names = {"-l", "--listen"}, paramLabel = "HOST[:PORT]", description = "interface (and port) to listen on")
     String listen;
-
-    @Option(names = {"-t", "--http"}, paramLabel = "PORT", description = "serve the HTTP API on this port")
-    Integer http;
-
-    @Option(names = {"--http-error-page"}, paramLabel = "PATH", description = "HTML template of status pages")
-    Path httpErrorPage;
-
-    @Option(names = {"-R", "--read-only"}, description = "refuse writes")
-    boolean readOnly;
-
-    @Option(names = {"-N", "--read-only-name"}, paramLabel = "NAME", description = "serve the snapshot of versions named NAME (read-only)")
-    String readOnlyName;
-
-    @Option(names = {"-T", "--read-only-time"}, paramLabel = "TIME", description = "serve the snapshot at vtime TIME (read-only)")
-    Long readOnlyTime;
-
-    @Option(names = {"-L", "--location"}, paramLabel = "STRING", description = "location of this node (default subnet of its address)")
-    String location;
 
     @Option(names = {"-o", "--log"}, paramLabel = "PATH", description = "write the log to this file instead of standard output")
     Path log;
@@ -76,34 +59,58 @@ public class ServerOptions {
 
     /** The settings the options give, as a configuration layer over the --config file and reference.conf. */
     Config toConfig(Map<String, Object> commandSpecific) {
+        return toConfig(commandSpecific, Map.of());
+    }
+
+    /**
+     * @param commandDefaults defaults of this command that differ from reference.conf (e.g. its store directory):
+     *     the --config file still overrides them
+     */
+    Config toConfig(Map<String, Object> commandSpecific, Map<String, Object> commandDefaults) {
         Map<String, Object> m = new HashMap<>(commandSpecific);
         put(m, "store", store == null ? null : store.toString());
         if (listen != null) {
             String[] hp = listen.split(":", 2);
             m.put("spreadosd.listen-host", hp[0]);
             if (hp.length == 2) {
-                m.put("spreadosd.rpc-port", Integer.parseInt(hp[1]));
+                m.put("spreadosd.rpc-port", port(hp[1]));
             }
         }
-        put(m, "http-port", http);
-        put(m, "http.error-page", httpErrorPage == null ? null : httpErrorPage.toString());
-        if (readOnly) {
-            m.put("spreadosd.read-only", true);
-        }
-        put(m, "read-only-name", readOnlyName);
-        put(m, "read-only-time", readOnlyTime);
-        put(m, "location", location);
         put(m, "data-port", dataPort);
         put(m, "cluster-port", clusterPort);
         put(m, "management-port", managementPort);
         Config options = ConfigFactory.parseMap(m);
-        return config == null ? options : options.withFallback(ConfigFactory.parseFile(config.toFile()));
+        Config file = config == null ? ConfigFactory.empty() : ConfigFactory.parseFile(config.toFile());
+        return options.withFallback(file).withFallback(ConfigFactory.parseMap(commandDefaults));
     }
 
     static void put(Map<String, Object> m, String key, Object value) {
         if (value != null) {
             m.put("spreadosd." + key, value);
         }
+    }
+
+    /** {@code HOST[:PORT]} as the advertised host and, when given, the MessagePack-RPC port. */
+    static void addAddress(Map<String, Object> m, String address) {
+        if (address != null) {
+            String[] hp = address.split(":", 2);
+            m.put("spreadosd.advertise-host", hp[0]);
+            if (hp.length == 2) {
+                m.put("spreadosd.rpc-port", port(hp[1]));
+            }
+        }
+    }
+
+    static int port(String text) {
+        try {
+            int p = Integer.parseInt(text.trim());
+            if (p > 0 && p < 65536) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Object()), "not a port number: '" + text + "'");
     }
 
     static List<Integer> intList(String commaList) {

@@ -28,14 +28,31 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.stream.Materializer;
+import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
+import org.spreadosd.cluster.ConfigCopy;
+import org.spreadosd.cluster.MembershipTracker;
+import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.cs.ConfigRpc;
+import org.spreadosd.cs.FaultMarker;
+import org.spreadosd.cs.VersionLocator;
+import org.spreadosd.mds.H2TcpServer;
+import org.spreadosd.mds.SwitchingMetadataStore;
+import org.spreadosd.rpc.RpcHandler;
+import org.spreadosd.rpc.RpcService;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
 import org.spreadosd.cs.ConfigServer;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
@@ -68,6 +85,9 @@ public final class SpreadNode implements AutoCloseable {
     private final ClusterView view = new ClusterView();
     private MetadataStore mds;
     private DataStore dataStore;
+    private List<String> joinedThrough = List.of();
+    /** Keeps the served embedded H2 database open while this node runs. */
+    private java.sql.Connection embeddedMdsKeeper;
 
     private SpreadNode(ActorSystem<Void> system, NodeSettings settings) {
         this.system = system;
@@ -97,49 +117,193 @@ public final class SpreadNode implements AutoCloseable {
     }
 
     private void startRoles() {
-        Cluster cluster = Cluster.get(system);
-        if (settings.seedNodes().isEmpty()) {
-            cluster.manager().tell(Join.create(cluster.selfMember().address()));
-        } else {
-            cluster.manager().tell(new JoinSeedNodes(settings.seedNodes().stream()
-                    .map(s -> org.apache.pekko.actor.AddressFromURIString.parse("pekko://spreadosd@" + s)).toList()));
-        }
+        ConfigCopy copy = new ConfigCopy(settings.store());
+        copy.load(log).ifPresent(view::update);
+        system.systemActorOf(MembershipTracker.create(view), "membership", Props.empty());
+        join();
         if (settings.hasRole("cs")) {
             createJournalSchema();
         }
         ClusterSingleton singleton = ClusterSingleton.get(system);
-        ActorRef<ConfigServer.Command> configServer = singleton.init(SingletonActor.of(ConfigServer.create(), "config-server")
-                .withSettings(ClusterSingletonSettings.create(system).withRole("cs")));
-        system.systemActorOf(view.subscriber(configServer), "cluster-view", Props.empty());
+        ActorRef<ConfigServer.Command> configServer = singleton.init(SingletonActor.of(ConfigServer.create(view::isReachableMember),
+                "config-server").withSettings(ClusterSingletonSettings.create(system).withRole("cs")));
+        system.systemActorOf(view.subscriber(configServer, copy), "cluster-view", Props.empty());
+        awaitMembership();
 
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("spreadosd.blocking-io-dispatcher"));
         Materializer mat = Materializer.matFromSystem(system);
+        BlobStreamClient blobs = new BlobStreamClient(system);
+        ConfigRpc csRpc = null;
+        if (settings.hasRole("cs")) {
+            csRpc = startConfigServerSide(configServer, blobs, blocking, mat);
+        }
+        CompletableFuture<ConfigServer.Registered> registration = new CompletableFuture<>();
         if (settings.hasRole("ds")) {
             dataStore = openDataStore();
-            BlobStreamServer blobs = new BlobStreamServer(dataStore, blocking, mat, settings.uploadIdleTimeout());
-            bind("data stream", settings.dataPort(), blobs::handle);
-            system.systemActorOf(DataServer.create(settings.nodeInfo(), configServer), "data-server", Props.empty());
+            BlobStreamServer blobServer = new BlobStreamServer(dataStore, blocking, mat, settings.uploadIdleTimeout());
+            bind("data stream", settings.dataPort(), blobServer::handle);
+            system.systemActorOf(DataServer.create(settings.nodeInfo(), configServer, view, registration), "data-server", Props.empty());
+            awaitRegistration(registration);
         }
         if (settings.hasRole("gw")) {
-            mds = openMetadataStore();
-            Gateway gateway = new Gateway(mds, view, new BlobStreamClient(system), blocking, settings.mode(), settings.location(), mat);
+            awaitConfiguration();
+            if (mds == null) {
+                mds = openMetadataStore(blocking);
+            }
+            Gateway gateway = new Gateway(mds, view, blobs, blocking, settings.mode(), settings.location(), mat);
             ErrorPages pages = errorPages();
             HttpApi api = new HttpApi(new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
                     new DirectEndpoint(dataStore, blocking), pages, mat, settings.maxKeyBytes());
             scheduleGarbageScan(gateway);
-            awaitConfiguration();
             if (settings.httpPort() > 0) {
                 bind("HTTP", settings.httpPort(), api::handle);
             }
-            bindRpc(gateway, mat);
+            RpcHandler gatewayRpc = new RpcService(gateway, mat, settings.maxRpcMessageBytes(), csAddress());
+            bindRpc(csRpc == null ? gatewayRpc : csRpc.withGateway(gatewayRpc));
+        } else if (csRpc != null) {
+            bindRpc(csRpc);
         }
         // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported as a failure.
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-http-pools", () ->
                 Http.get(system).shutdownAllConnectionPools().thenApply(ignored -> Done.getInstance()));
         startManagement();
-        log.info("SpreadOSD node ready: nid={} name={} roles={} rsids={} location={} http={} data={} cluster={} store={}",
-                settings.nid(), settings.name(), settings.roles(), settings.rsids(), settings.location(),
+        log.info("SpreadOSD node ready: nid={} name={} roles={} rsids={} location={} rpc={} http={} data={} cluster={} store={}",
+                settings.nid(), settings.name(), settings.roles(), settings.rsids(), settings.location(), settings.rpcPort(),
                 settings.httpPort() > 0 ? settings.httpPort() : "off", settings.dataPort(), settings.clusterPort(), settings.store());
+    }
+
+    /**
+     * Joins the cluster. A node with seed nodes (a DS or GW: its config server) joins through them; a config
+     * server forms the cluster itself, after first trying the members it knew before a restart, so that a
+     * restarted config server rejoins the running cluster instead of starting a second one.
+     */
+    private void join() {
+        Cluster cluster = Cluster.get(system);
+        List<String> seeds = new ArrayList<>(settings.seedNodes());
+        if (seeds.isEmpty()) {
+            seeds.add(settings.clusterAddress());
+            if (settings.hasRole("cs")) {
+                view.config().nodes().stream().map(NodeInfo::clusterAddress).filter(a -> a != null && !seeds.contains(a))
+                        .forEach(seeds::add);
+            }
+        }
+        if (seeds.size() == 1 && seeds.get(0).equals(settings.clusterAddress())) {
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        } else {
+            cluster.manager().tell(new JoinSeedNodes(seeds.stream()
+                    .map(s -> AddressFromURIString.parse("pekko://spreadosd@" + s)).toList()));
+        }
+        joinedThrough = seeds;
+    }
+
+    /** Waits until this node is an up member of the cluster; a CS that cannot be reached is a clear start-up failure. */
+    private void awaitMembership() {
+        CompletableFuture<Done> up = new CompletableFuture<>();
+        ActorRef<SelfUp> listener = system.systemActorOf(Behaviors.<SelfUp>receiveMessage(m -> {
+            up.complete(Done.getInstance());
+            return Behaviors.stopped();
+        }), "await-self-up", Props.empty());
+        Cluster.get(system).subscriptions().tell(new Subscribe<>(listener, SelfUp.class));
+        try {
+            up.get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            String through = settings.csAddress().isEmpty() ? "seed nodes " + joinedThrough
+                    : "the config server at " + settings.csAddress() + " (its cluster port " + joinedThrough.get(0) + ")";
+            throw new StartupException("cannot join the cluster through " + through + " within " + settings.startupTimeout()
+                    + ": is it running and reachable?");
+        } catch (InterruptedException | ExecutionException e) {
+            throw new StartupException("interrupted while joining the cluster", e);
+        }
+    }
+
+    /** The config server's parts on a cs-role node: FAULT marks, the metadata store it serves or names, its RPC methods. */
+    private ConfigRpc startConfigServerSide(ActorRef<ConfigServer.Command> configServer, BlobStreamClient blobs, Executor blocking,
+            Materializer mat) {
+        system.systemActorOf(FaultMarker.create(view, configServer, settings.faultGrace()), "fault-marker", Props.empty());
+        ClusterConfig current = askConfig(configServer);
+        String announce = null;
+        if (settings.hasRole("gw")) {
+            announce = null; // a standalone node uses its own metadata store until an operator names another
+        } else if (settings.mds().startsWith("jdbc:") && !settings.mds().startsWith("jdbc:h2:file:")) {
+            announce = settings.mds();
+        } else {
+            H2TcpServer server = serveEmbeddedMds();
+            // After `spreadctl set_mds`, a restarted CS must not switch the cluster back to its own database.
+            boolean operatorChoseAnother = settings.mds().isEmpty() && !current.mdsUri().isEmpty()
+                    && !current.mdsUri().startsWith("jdbc:h2:tcp:");
+            announce = operatorChoseAnother ? null : server.url();
+        }
+        if ((announce != null && !announce.equals(current.mdsUri()))
+                || (!settings.mdsCache().isEmpty() && !settings.mdsCache().equals(current.mdsCacheUri()))) {
+            String mdsUri = announce;
+            String cacheUri = settings.mdsCache().isEmpty() ? null : settings.mdsCache();
+            AskPattern.<ConfigServer.Command, ClusterConfig>ask(configServer, r -> new ConfigServer.SetMds(mdsUri, cacheUri, r),
+                    BIND_TIMEOUT, system.scheduler()).toCompletableFuture().join();
+            log.info("metadata store of the cluster set to {}", announce == null ? current.mdsUri() : MdsUri.redact(announce));
+        }
+        mds = openMetadataStore(blocking);
+        VersionLocator locator = new VersionLocator(mds, blobs, blocking, mat);
+        return new ConfigRpc(configServer, system.scheduler(), locator, csAddress());
+    }
+
+    /** The embedded H2 metadata database in {@code <store>/mds}, created here and served over TCP to the other nodes. */
+    private H2TcpServer serveEmbeddedMds() {
+        Path dir = settings.mds().isEmpty() ? settings.store().resolve("mds") : MdsUri.h2Directory(settings.mds());
+        try {
+            new JdbcMetadataStore(MdsUri.embeddedH2(dir), 1, VersionClock.system()).close();
+            embeddedMdsKeeper = java.sql.DriverManager.getConnection(MdsUri.embeddedH2(dir));
+            boolean loopbackOnly = settings.listenHost().startsWith("127.") || settings.listenHost().equals("localhost");
+            H2TcpServer server = H2TcpServer.start(dir, settings.advertiseHost(), settings.dataPort(), !loopbackOnly);
+            log.info("metadata store served over TCP: {} (database {})", server.url(), dir);
+            return server;
+        } catch (java.sql.SQLException | RuntimeException e) {
+            throw new StartupException("cannot serve the metadata store on port " + settings.dataPort() + ": " + rootMessage(e), e);
+        }
+    }
+
+    private ClusterConfig askConfig(ActorRef<ConfigServer.Command> configServer) {
+        try {
+            return AskPattern.<ConfigServer.Command, ClusterConfig>ask(configServer, ConfigServer.GetConfig::new,
+                    settings.startupTimeout(), system.scheduler()).toCompletableFuture().get();
+        } catch (InterruptedException | ExecutionException e) {
+            throw new StartupException("the config server did not recover its configuration: " + rootMessage(e), e);
+        }
+    }
+
+    private String csAddress() {
+        if (settings.hasRole("cs")) {
+            return settings.advertiseHost() + ":" + settings.rpcPort();
+        }
+        return settings.csAddress().contains(":") ? settings.csAddress() : settings.csAddress() + ":" + NodeSettings.DEFAULT_CS_PORT;
+    }
+
+    /**
+     * A data server serves once the config server has confirmed it. If it already is in its saved copy of the
+     * configuration exactly as it is now, it serves at once and the registration goes on in the background, so
+     * a data server restarted while no config server is up still serves. A refusal stops the start.
+     */
+    private void awaitRegistration(CompletableFuture<ConfigServer.Registered> registration) {
+        NodeInfo self = settings.nodeInfo();
+        if (view.config().node(self.nid()).map(self::equals).orElse(false)) {
+            registration.thenAccept(r -> {
+                if (r.refusal() != null) {
+                    log.error("stopping: {}", r.refusal());
+                    system.terminate();
+                }
+            });
+            return;
+        }
+        ConfigServer.Registered answer;
+        try {
+            answer = registration.get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new StartupException("the config server did not confirm this node's registration within " + settings.startupTimeout());
+        } catch (InterruptedException | ExecutionException e) {
+            throw new StartupException("interrupted while registering with the config server", e);
+        }
+        if (answer.refusal() != null) {
+            throw new StartupException(answer.refusal());
+        }
     }
 
     private void scheduleGarbageScan(Gateway gateway) {
@@ -161,10 +325,11 @@ public final class SpreadNode implements AutoCloseable {
         }
     }
 
-    /** A gateway opens for requests once it knows where the data lives; a DS waits to see itself registered. */
+    /** A gateway opens for requests once it knows where the data and the metadata live. */
     private void awaitConfiguration() {
+        boolean ownMds = settings.hasRole("cs");
         try {
-            view.when(c -> settings.hasRole("ds") ? c.node(settings.nid()).isPresent() : !c.nodes().isEmpty())
+            view.when(c -> !c.nodes().isEmpty() && (ownMds || !c.mdsUri().isEmpty()))
                     .get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             throw new StartupException("no cluster configuration from the config server within " + settings.startupTimeout()
@@ -182,10 +347,22 @@ public final class SpreadNode implements AutoCloseable {
         }
     }
 
-    private MetadataStore openMetadataStore() {
-        String uri = settings.mds().isEmpty() ? MdsUri.embeddedH2(settings.store().resolve("mds")) : MdsUri.toJdbcUrl(settings.mds());
+    /**
+     * The metadata store the configuration names, switched whenever it names another one; a node that runs
+     * the config server itself (standalone) uses its own until the configuration names one.
+     */
+    private MetadataStore openMetadataStore(Executor blocking) {
+        String named = view.config().mdsUri();
+        String uri = !named.isEmpty() ? named
+                : settings.mds().isEmpty() ? MdsUri.embeddedH2(settings.store().resolve("mds")) : MdsUri.toJdbcUrl(settings.mds());
         try {
-            MetadataStore store = new JdbcMetadataStore(uri, settings.mdsPoolSize(), VersionClock.system());
+            SwitchingMetadataStore store = new SwitchingMetadataStore(uri,
+                    url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), blocking);
+            view.onChange(c -> {
+                if (!c.mdsUri().isEmpty() && !c.mdsUri().equals(store.currentUrl())) {
+                    blocking.execute(() -> store.switchTo(c.mdsUri()));
+                }
+            });
             CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-mds", () -> {
                 store.close();
                 return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
@@ -216,8 +393,8 @@ public final class SpreadNode implements AutoCloseable {
         }
     }
 
-    private void bindRpc(Gateway gateway, Materializer mat) {
-        RpcServer rpc = new RpcServer(gateway, mat, settings.maxRpcMessageBytes(), settings.advertiseHost() + ":" + settings.rpcPort());
+    private void bindRpc(RpcHandler handler) {
+        RpcServer rpc = new RpcServer(handler, settings.maxRpcMessageBytes());
         try {
             var binding = rpc.bind(system, settings.listenHost(), settings.rpcPort()).toCompletableFuture()
                     .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -301,6 +478,13 @@ public final class SpreadNode implements AutoCloseable {
         }
         if (mds != null) {
             mds.close();
+        }
+        if (embeddedMdsKeeper != null) {
+            try {
+                embeddedMdsKeeper.close();
+            } catch (java.sql.SQLException e) {
+                log.warn("closing the metadata database: {}", e.getMessage());
+            }
         }
     }
 }

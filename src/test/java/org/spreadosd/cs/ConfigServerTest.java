@@ -48,8 +48,38 @@ class ConfigServerTest {
     final org.apache.pekko.persistence.typed.PersistenceId id =
             org.apache.pekko.persistence.typed.PersistenceId.ofUniqueId("spread-config-" + journals.incrementAndGet());
 
+    /** Cluster addresses the test declares up and reachable. */
+    final java.util.Set<String> reachable = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     ActorRef<ConfigServer.Command> configServer() {
-        return kit.spawn(ConfigServer.create(id));
+        return kit.spawn(ConfigServer.create(id, reachable::contains));
+    }
+
+    static NodeInfo member(int nid, String address, String clusterAddress) {
+        return new NodeInfo(nid, "ds" + nid, address, List.of(0), "subnet-127.000.000", "http://" + address, null, clusterAddress);
+    }
+
+    @Test
+    void aNidHeldByAnotherLiveNodeIsRefusedUntilThatNodeIsGone() {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        TestProbe<ConfigServer.Registered> reply = kit.createTestProbe();
+        reachable.add("127.0.0.1:20901");
+        cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18901", "127.0.0.1:20901"), reply.getRef()));
+        assertEquals(null, reply.receiveMessage().refusal());
+
+        cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18905", "127.0.0.1:20905"), reply.getRef()));
+        String refusal = reply.receiveMessage().refusal();
+        assertTrue(refusal != null && refusal.contains("nid 1 is held by the live node ds1 at 127.0.0.1:18901"), refusal);
+
+        cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18901", "127.0.0.1:20901"), reply.getRef()));
+        assertEquals(null, reply.receiveMessage().refusal(), "the holder itself may register again");
+
+        reachable.remove("127.0.0.1:20901");
+        cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18905", "127.0.0.1:20905"), reply.getRef()));
+        assertEquals(null, reply.receiveMessage().refusal(), "once the holder is down, the nid moves to the new address");
+        TestProbe<ClusterConfig> probe = kit.createTestProbe();
+        cs.tell(new ConfigServer.GetConfig(probe.getRef()));
+        assertEquals("127.0.0.1:20905", probe.receiveMessage().node(1).orElseThrow().clusterAddress());
     }
 
     static NodeInfo node(int nid, int rsid, String address) {

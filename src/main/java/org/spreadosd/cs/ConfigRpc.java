@@ -1,0 +1,177 @@
+package org.spreadosd.cs;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.msgpack.value.Value;
+import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.rpc.RpcArgs;
+import org.spreadosd.rpc.RpcHandler;
+import org.spreadosd.server.Version;
+
+/**
+ * The config server's MessagePack-RPC methods on port 18700, as the original CS had them, so that
+ * {@code spreadctl} and old admin tools keep working: {@code stat}, {@code remove_node},
+ * {@code set_replset_weight}, {@code reset_replset_weight}, {@code get_mds_uri}, {@code set_mds_uri},
+ * {@code get_mds_cache_uri}, {@code set_mds_cache_uri}, and {@code locate} (versions with the nodes holding them).
+ */
+public final class ConfigRpc implements RpcHandler {
+    private static final Set<String> METHODS = Set.of("stat", "remove_node", "set_replset_weight", "reset_replset_weight",
+            "get_mds_uri", "set_mds_uri", "get_mds_cache_uri", "set_mds_cache_uri", "locate");
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+
+    private final ActorRef<ConfigServer.Command> configServer;
+    private final Scheduler scheduler;
+    private final VersionLocator locator;
+    private final String csAddress;
+    private final long startedMillis = System.currentTimeMillis();
+    /** Answers the stat cmds this config server does not know (a standalone node's data server counters). */
+    private volatile RpcHandler otherStats;
+
+    public ConfigRpc(ActorRef<ConfigServer.Command> configServer, Scheduler scheduler, VersionLocator locator, String csAddress) {
+        this.configServer = configServer;
+        this.scheduler = scheduler;
+        this.locator = locator;
+        this.csAddress = csAddress;
+    }
+
+    /** On a node that is also a gateway: stat cmds the config server does not know go to {@code gateway}. */
+    public RpcHandler withGateway(RpcHandler gateway) {
+        otherStats = gateway;
+        return RpcHandler.both(this, gateway);
+    }
+
+    @Override
+    public boolean serves(String method) {
+        return METHODS.contains(method);
+    }
+
+    @Override
+    public CompletionStage<Object> call(String method, List<Value> params) {
+        RpcArgs a = new RpcArgs(method, params);
+        return switch (method) {
+            case "stat" -> { a.expectCount(1); yield stat(a.text(0), params); }
+            case "remove_node" -> { a.expectCount(1); yield removeNode(toInt(a.integer(0), "nid")); }
+            case "set_replset_weight" -> {
+                a.expectCount(2);
+                yield setWeight(toInt(a.integer(0), "rsid"), toInt(a.nonNegative(1, "weight"), "weight"));
+            }
+            case "reset_replset_weight" -> { a.expectCount(1); yield setWeight(toInt(a.integer(0), "rsid"), null); }
+            case "get_mds_uri" -> { a.expectCount(0); yield config().thenApply(ClusterConfig::mdsUri); }
+            case "get_mds_cache_uri" -> { a.expectCount(0); yield config().thenApply(ClusterConfig::mdsCacheUri); }
+            case "set_mds_uri" -> { a.expectCount(1); yield setMds(checkedMdsUri(a.text(0)), null); }
+            case "set_mds_cache_uri" -> { a.expectCount(1); yield setMds(null, a.text(0)); }
+            case "locate" -> { a.expectCount(1); yield locate(a.raw(0)); }
+            default -> throw new RpcArgs.CallError("unknown method '" + method + "'");
+        };
+    }
+
+    private CompletionStage<Object> stat(String cmd, List<Value> params) {
+        return switch (cmd) {
+            case "uptime" -> done((System.currentTimeMillis() - startedMillis) / 1000);
+            case "time" -> done(System.currentTimeMillis() / 1000);
+            case "pid" -> done(ProcessHandle.current().pid());
+            case "version" -> done(Version.current());
+            case "cs_address" -> done(csAddress);
+            case "nodes" -> config().thenApply(ConfigRpc::nodes);
+            case "fault" -> config().thenApply(c -> (Object) c.fault().stream().map(Integer::longValue).sorted().toList());
+            case "replset" -> config().thenApply(ConfigRpc::replsets);
+            case "mds" -> config().thenApply(ClusterConfig::mdsUri);
+            case "mds_cache" -> config().thenApply(ClusterConfig::mdsCacheUri);
+            case "revision" -> config().thenApply(ClusterConfig::revision);
+            default -> {
+                if (otherStats != null) {
+                    yield otherStats.call("stat", params);
+                }
+                throw new RpcArgs.CallError("unknown stat cmd '" + cmd
+                    + "': use uptime, time, pid, version, cs_address, nodes, fault, replset, mds, mds_cache or revision");
+            }
+        };
+    }
+
+    /** {@code [nid, address, name, rsids, location]} per node, the original's shape. */
+    static Object nodes(ClusterConfig config) {
+        return config.nodes().stream().map(n -> (Object) List.of((long) n.nid(), n.address(), n.name(),
+                n.rsids().stream().map(Integer::longValue).toList(), n.location())).toList();
+    }
+
+    /** rsid -> {@code [nids, weight]}, the original's shape. */
+    static Object replsets(ClusterConfig config) {
+        Map<Object, Object> sets = new TreeMap<>();
+        for (int rsid : config.rsids()) {
+            sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid)));
+        }
+        return sets;
+    }
+
+    private CompletionStage<Object> removeNode(int nid) {
+        return AskPattern.<ConfigServer.Command, ConfigServer.Outcome>ask(configServer,
+                replyTo -> new ConfigServer.RemoveNode(nid, replyTo), ASK_TIMEOUT, scheduler)
+                .thenApply(outcome -> {
+                    if (outcome.error() != null) {
+                        throw new RpcArgs.CallError(outcome.error());
+                    }
+                    return true;
+                });
+    }
+
+    private CompletionStage<Object> setWeight(int rsid, Integer weight) {
+        return ask(replyTo -> new ConfigServer.SetWeight(rsid, weight, replyTo)).thenApply(c -> true);
+    }
+
+    private CompletionStage<Object> setMds(String mdsUri, String cacheUri) {
+        return ask(replyTo -> new ConfigServer.SetMds(mdsUri, cacheUri, replyTo)).thenApply(c -> true);
+    }
+
+    private CompletionStage<Object> locate(byte[] key) {
+        return config().thenCompose(config -> locator.locate(key, config)).thenApply(found -> {
+            List<Object> out = new ArrayList<>();
+            for (VersionLocator.Located l : found) {
+                List<Object> holders = new ArrayList<>();
+                for (VersionLocator.Holder h : l.holders()) {
+                    holders.add(List.of((long) h.node().nid(), h.node().name(), h.held()));
+                }
+                out.add(Arrays.asList(l.version().objectKey(), l.version().vname(), holders));
+            }
+            return out;
+        });
+    }
+
+    private CompletionStage<ClusterConfig> config() {
+        return ask(ConfigServer.GetConfig::new);
+    }
+
+    private CompletionStage<ClusterConfig> ask(Function<ActorRef<ClusterConfig>, ConfigServer.Command> message) {
+        return AskPattern.ask(configServer, message::apply, ASK_TIMEOUT, scheduler);
+    }
+
+    /** A metadata store URI every node can open: a JDBC URL (a bare H2 path would mean a different file on each host). */
+    private static String checkedMdsUri(String uri) {
+        if (!uri.startsWith("jdbc:h2:tcp:") && !uri.startsWith("jdbc:postgresql:") && !uri.isEmpty()) {
+            throw new RpcArgs.CallError("unsupported metadata store URI '" + uri
+                    + "': use jdbc:postgresql://host:port/db?user=...&password=... or jdbc:h2:tcp://host:port/name");
+        }
+        return uri;
+    }
+
+    private static int toInt(long n, String what) {
+        if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
+            throw new RpcArgs.CallError(what + " out of range: " + n);
+        }
+        return (int) n;
+    }
+
+    private static CompletionStage<Object> done(Object o) {
+        return CompletableFuture.completedFuture(o);
+    }
+}
