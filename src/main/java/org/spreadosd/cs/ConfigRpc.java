@@ -4,9 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -15,6 +13,7 @@ import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.rpc.ConfigShapes;
 import org.spreadosd.rpc.RpcArgs;
 import org.spreadosd.rpc.RpcHandler;
 import org.spreadosd.server.Version;
@@ -83,9 +82,9 @@ public final class ConfigRpc implements RpcHandler {
             case "pid" -> done(ProcessHandle.current().pid());
             case "version" -> done(Version.current());
             case "cs_address" -> done(csAddress);
-            case "nodes" -> config().thenApply(ConfigRpc::nodes);
-            case "fault" -> config().thenApply(c -> (Object) c.fault().stream().map(Integer::longValue).sorted().toList());
-            case "replset" -> config().thenApply(ConfigRpc::replsets);
+            case "nodes" -> config().thenApply(ConfigShapes::nodes);
+            case "fault" -> config().thenApply(ConfigShapes::fault);
+            case "replset" -> config().thenApply(ConfigShapes::replsets);
             case "mds" -> config().thenApply(ClusterConfig::mdsUri);
             case "mds_cache" -> config().thenApply(ClusterConfig::mdsCacheUri);
             case "revision" -> config().thenApply(ClusterConfig::revision);
@@ -97,21 +96,6 @@ public final class ConfigRpc implements RpcHandler {
                     + "': use uptime, time, pid, version, cs_address, nodes, fault, replset, mds, mds_cache or revision");
             }
         };
-    }
-
-    /** {@code [nid, address, name, rsids, location]} per node, the original's shape. */
-    static Object nodes(ClusterConfig config) {
-        return config.nodes().stream().map(n -> (Object) List.of((long) n.nid(), n.address(), n.name(),
-                n.rsids().stream().map(Integer::longValue).toList(), n.location())).toList();
-    }
-
-    /** rsid -> {@code [nids, weight]}, the original's shape. */
-    static Object replsets(ClusterConfig config) {
-        Map<Object, Object> sets = new TreeMap<>();
-        for (int rsid : config.rsids()) {
-            sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid)));
-        }
-        return sets;
     }
 
     private CompletionStage<Object> removeNode(int nid) {

@@ -2,8 +2,6 @@ package org.spreadosd.rpc;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.stream.Materializer;
@@ -162,16 +160,9 @@ public final class RpcService implements RpcHandler {
             case "pid" -> done(ProcessHandle.current().pid());
             case "version" -> done(Version.current());
             case "cs_address" -> done(csAddress);
-            case "nodes" -> done(config.nodes().stream().map(n -> (Object) List.of(n.nid(), n.address(), n.name(),
-                    n.rsids().stream().map(Integer::longValue).toList(), n.location())).toList());
-            case "fault" -> done(config.fault().stream().map(Integer::longValue).sorted().toList());
-            case "replset" -> {
-                Map<Object, Object> sets = new TreeMap<>();
-                for (int rsid : config.rsids()) {
-                    sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid)));
-                }
-                yield done(sets);
-            }
+            case "nodes" -> done(ConfigShapes.nodes(config));
+            case "fault" -> done(ConfigShapes.fault(config));
+            case "replset" -> done(ConfigShapes.replsets(config));
             case "db_items" -> gateway.countVersions().thenApply(n -> (Object) n);
             case "cmd_read" -> done(counters[0]);
             case "cmd_write" -> done(counters[1]);
