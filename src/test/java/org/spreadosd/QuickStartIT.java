@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.testing.SpreadProcess;
+import org.spreadosd.testing.Tool;
+import org.spreadosd.testing.Tool.Result;
 
 /**
  * The README quick start, run with the real {@code curl} against {@code scripts/spread-standalone} started
@@ -39,7 +41,6 @@ import org.spreadosd.testing.SpreadProcess;
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class QuickStartIT {
-    private static final Duration CURL_TIMEOUT = Duration.ofSeconds(60);
 
     @TempDir
     Path tmp;
@@ -65,24 +66,24 @@ class QuickStartIT {
         server.awaitReady();
         String base = "http://127.0.0.1:" + server.httpPort;
 
-        CurlResult add = curl("-s", "-X", "POST", "-d", "data=value1&attrs={\"test\":\"attr\"}", base + "/data/key1");
-        assertEquals(0, add.exitCode, () -> "curl POST failed: " + add + "\nserver log:\n" + server.log());
+        Result add = curl("-s", "-X", "POST", "-d", "data=value1&attrs={\"test\":\"attr\"}", base + "/data/key1");
+        assertEquals(0, add.exitCode(), () -> "curl POST failed: " + add + "\nserver log:\n" + server.log());
 
-        CurlResult data = curl("-s", base + "/data/key1");
-        assertEquals(0, data.exitCode, data::toString);
+        Result data = curl("-s", base + "/data/key1");
+        assertEquals(0, data.exitCode(), data::toString);
         assertEquals("value1", data.out(), () -> "GET /data/key1: " + data + "\nserver log:\n" + server.log());
 
-        CurlResult attrs = curl("-s", base + "/attrs/key1");
-        assertEquals(0, attrs.exitCode, attrs::toString);
+        Result attrs = curl("-s", base + "/attrs/key1");
+        assertEquals(0, attrs.exitCode(), attrs::toString);
         assertEquals("{\"test\":\"attr\"}", attrs.out(), () -> "GET /attrs/key1: " + attrs + "\nserver log:\n" + server.log());
 
-        CurlResult tsv = curl("-s", "-X", "GET", "-d", "format=tsv", base + "/attrs/key1");
-        assertEquals(0, tsv.exitCode, tsv::toString);
+        Result tsv = curl("-s", "-X", "GET", "-d", "format=tsv", base + "/attrs/key1");
+        assertEquals(0, tsv.exitCode(), tsv::toString);
         assertEquals("test\tattr\n", tsv.out(), () -> "GET /attrs/key1 format=tsv: " + tsv + "\nserver log:\n" + server.log());
 
         String spreadcli = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath().resolve("scripts/spreadcli").toString();
-        CurlResult rpc = run(spreadcli, "127.0.0.1:" + server.rpcPort, "get", "key1");
-        assertEquals(0, rpc.exitCode, rpc::toString);
+        Result rpc = run(spreadcli, "127.0.0.1:" + server.rpcPort, "get", "key1");
+        assertEquals(0, rpc.exitCode(), rpc::toString);
         assertTrue(rpc.out().startsWith("[\"value1\", {\"test\": \"attr\"}]\n"), () -> "spreadcli get key1: " + rpc);
     }
 
@@ -154,45 +155,12 @@ class QuickStartIT {
         return p;
     }
 
-    private CurlResult curl(String... args) throws IOException, InterruptedException {
+    private Result curl(String... args) throws IOException, InterruptedException {
         return run("curl", args);
     }
 
-    /** Runs a command line tool to its end and answers its exit code and outputs. */
-    private CurlResult run(String program, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(program);
-        cmd.addAll(List.of(args));
-        int n = CURL_RUNS.incrementAndGet();
-        Path out = tmp.resolve("curl-" + n + ".out");
-        Path err = tmp.resolve("curl-" + n + ".err");
-        Process p = new ProcessBuilder(cmd).directory(tmp.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        try {
-            if (!p.waitFor(CURL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                fail(program + " did not finish within " + CURL_TIMEOUT + ": " + cmd);
-            }
-        } finally {
-            if (p.isAlive()) {
-                p.destroyForcibly();
-                p.waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-        return new CurlResult(cmd, p.exitValue(), Files.readAllBytes(out), new String(Files.readAllBytes(err), StandardCharsets.UTF_8));
-    }
-
-    private static final AtomicInteger CURL_RUNS = new AtomicInteger();
-
-    private record CurlResult(List<String> command, int exitCode, byte[] stdout, String stderr) {
-        String out() {
-            return new String(stdout, StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public String toString() {
-            return command + " -> exit " + exitCode + ", stdout [" + out() + "], stderr [" + stderr + "]";
-        }
+    private Result run(String program, String... args) throws IOException, InterruptedException {
+        return Tool.run(tmp, program, args);
     }
 
     private static String text(HttpResponse<byte[]> r) {

@@ -9,6 +9,32 @@ import java.net.ServerSocket;
 public final class FreePorts {
     private FreePorts() {}
 
+    /**
+     * A base port whose derived ports (base + 1000, + 2000, + 3000, as the servers derive them) are free too,
+     * so a node can be started with only -p or --address, as an operator would.
+     */
+    public static synchronized int base() {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int base = 10_000 + random.nextInt(20_000);
+            if (base != lastBase && free(base) && free(base + 1000) && free(base + 2000) && free(base + 3000)) {
+                lastBase = base;
+                return base;
+            }
+        }
+        throw new IllegalStateException("no free base port found");
+    }
+
+    private static int lastBase;
+
+    private static boolean free(int port) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public static int next() {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             s.setReuseAddress(true);

@@ -74,6 +74,21 @@ public final class PostgresServer {
                 + "/<version>/bin/initdb and pg_ctl (apt-get install postgresql, or set SPREAD_TEST_PG_URL)");
     }
 
+    /**
+     * A new, empty database on the test server, for a test that must not see what other tests left: its JDBC URL.
+     */
+    public static String freshDatabase(String prefix) {
+        String server = requireJdbcUrl();
+        String name = prefix + "_" + Long.toHexString(System.nanoTime());
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(server);
+                java.sql.Statement st = c.createStatement()) {
+            st.execute("CREATE DATABASE " + name);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot create test database " + name + ": " + e.getMessage(), e);
+        }
+        return server.replaceFirst("/[^/?]+\\?", "/" + name + "?");
+    }
+
     /** The bin directory of the newest installed version that has both initdb and pg_ctl. */
     private static Optional<Path> findBinaries() {
         if (!Files.isDirectory(INSTALL_ROOT)) {

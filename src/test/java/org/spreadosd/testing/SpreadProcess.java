@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** {@code scripts/spread-standalone} as a real process on loopback, its stdout and stderr in one log file. */
+/** A {@code scripts/} server command as a real process on loopback, its stdout and stderr in one log file. */
 public final class SpreadProcess {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(120);
@@ -58,6 +58,38 @@ public final class SpreadProcess {
                 .redirectOutput(log.toFile());
         pb.environment().putAll(env);
         return new SpreadProcess(pb.start(), log, httpPort, rpcPort);
+    }
+
+    /** Any server command of {@code scripts/} with the arguments given, run in {@code workDir}. */
+    public static SpreadProcess command(Path workDir, String script, List<String> args, Map<String, String> env, int httpPort,
+            int rpcPort) throws IOException {
+        Path home = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath();
+        Path path = home.resolve("scripts").resolve(script);
+        assertTrue(Files.isExecutable(path), () -> path + " is not executable");
+        List<String> cmd = new java.util.ArrayList<>();
+        cmd.add(path.toString());
+        cmd.addAll(args);
+        Path log = workDir.resolve(script + "-" + RUNS.incrementAndGet() + ".log");
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        pb.environment().putAll(env);
+        return new SpreadProcess(pb.start(), log, httpPort, rpcPort);
+    }
+
+    /** Waits until the log shows {@code text}; fails if the process exits first or the deadline passes. */
+    public void awaitLog(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (!log().contains(text)) {
+            if (!process.isAlive()) {
+                fail("the server exited with status " + process.exitValue() + " before logging '" + text + "'; output:\n" + log());
+            }
+            if (System.nanoTime() > deadline) {
+                fail("the server did not log '" + text + "' within " + READY_TIMEOUT + "; output:\n" + log());
+            }
+            Thread.sleep(200);
+        }
     }
 
     /** Polls the HTTP port until it answers any HTTP response; fails if the process exits or the deadline passes. */
