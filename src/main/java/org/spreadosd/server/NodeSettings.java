@@ -39,7 +39,8 @@ public record NodeSettings(
         long maxRpcMessageBytes,
         String csAddress,
         String mdsCache,
-        Duration faultGrace) {
+        Duration faultGrace,
+        String csJournal) {
     /** The config server's MessagePack-RPC port when {@code --cs} names none. */
     public static final int DEFAULT_CS_PORT = 18700;
     /** The cluster port of a node is its base port + this (see reference.conf). */
@@ -85,7 +86,8 @@ public record NodeSettings(
                 c.getBytes("rpc.max-message-size"),
                 c.getString("cs-address"),
                 c.getString("mds-cache"),
-                c.getDuration("cs.fault-grace"));
+                c.getDuration("cs.fault-grace"),
+                c.getString("cs.journal"));
     }
 
     /** Explicit seed nodes, else the config server's cluster port (its RPC port + 2000), else none (join itself). */

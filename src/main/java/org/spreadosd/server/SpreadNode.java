@@ -44,6 +44,7 @@ import org.spreadosd.cluster.MembershipTracker;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigRpc;
 import org.spreadosd.cs.FaultMarker;
+import org.spreadosd.cs.JournalDatabase;
 import org.spreadosd.cs.VersionLocator;
 import org.spreadosd.mds.H2TcpServer;
 import org.spreadosd.mds.SwitchingMetadataStore;
@@ -318,10 +319,9 @@ public final class SpreadNode implements AutoCloseable {
     /** The config server's journal tables, created on first start. */
     private void createJournalSchema() {
         try {
-            org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils.createIfNotExists(system)
-                    .toCompletableFuture().get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException | InterruptedException e) {
-            throw new StartupException("cannot create the config server journal: " + rootMessage(e), e);
+            JournalDatabase.of(settings.csJournal(), settings.store().resolve("cs")).createSchemaIfMissing();
+        } catch (RuntimeException e) {
+            throw new StartupException(e.getMessage(), e);
         }
     }
 
@@ -437,9 +437,13 @@ public final class SpreadNode implements AutoCloseable {
         m.put("pekko.management.http.bind-hostname", s.listenHost());
         m.put("pekko.management.http.port", s.managementPort());
         m.put("pekko.management.http.bind-port", s.managementPort());
-        m.put("pekko-persistence-jdbc.shared-databases.spread.db.url",
-                "jdbc:h2:file:" + s.store().resolve("cs").resolve("journal") + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
-        return ConfigFactory.parseMap(m).withFallback(ConfigFactory.empty().withValue("spreadosd.store",
+        Config journal;
+        try {
+            journal = JournalDatabase.of(s.csJournal(), s.store().resolve("cs")).pekkoConfig();
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage(), e);
+        }
+        return ConfigFactory.parseMap(m).withFallback(journal).withFallback(ConfigFactory.empty().withValue("spreadosd.store",
                 ConfigValueFactory.fromAnyRef(s.store().toString())));
     }
 
