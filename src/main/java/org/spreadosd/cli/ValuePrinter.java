@@ -51,6 +51,15 @@ final class ValuePrinter {
         }
     }
 
+    /** Bytes as plain text when they are UTF-8, as 0x-hex otherwise (for table cells). */
+    static String printBytes(byte[] b) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
+        } catch (CharacterCodingException e) {
+            return "0x" + HexFormat.of().formatHex(b);
+        }
+    }
+
     private static void appendBytes(StringBuilder sb, byte[] b) {
         try {
             String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();

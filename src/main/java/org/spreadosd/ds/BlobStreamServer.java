@@ -97,9 +97,10 @@ public final class BlobStreamServer {
                 StoredBlob blob = found.get();
                 long offset = Math.min(parseLong(query.get("offset"), 0), blob.size());
                 long length = Math.min(parseLong(query.get("length"), blob.size()), blob.size() - offset);
-                return withFacts(HttpResponse.create(), blob)
-                        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, length,
-                                source(store, blob, offset, length)));
+                // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict one.
+                return withFacts(HttpResponse.create(), blob).withEntity(length == 0
+                        ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, new byte[0])
+                        : HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, length, source(store, blob, offset, length)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

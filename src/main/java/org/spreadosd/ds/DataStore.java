@@ -36,6 +36,8 @@ public final class DataStore {
     private final Path dataDir;
     private final Path tmpDir;
     private final long maxObjectBytes;
+    /** Versions stored here; counted once at open, then kept current by writes and deletes. */
+    private final java.util.concurrent.atomic.AtomicLong items = new java.util.concurrent.atomic.AtomicLong();
 
     public DataStore(Path root, long maxObjectBytes) throws IOException {
         this.dataDir = root.resolve("data");
@@ -47,6 +49,18 @@ public final class DataStore {
             throw new AccessDeniedException(root.toString(), null, "store directory is not writable");
         }
         clearTemporaryFiles();
+        items.set(countStoredFiles());
+    }
+
+    /** The number of versions this data store holds ({@code stat db_items}, {@code spreadctl items}). */
+    public long items() {
+        return items.get();
+    }
+
+    private long countStoredFiles() throws IOException {
+        try (var files = Files.walk(dataDir)) {
+            return files.filter(Files::isRegularFile).count();
+        }
     }
 
     /** Partial writes of a previous run are garbage: no metadata can point at them. */
@@ -106,6 +120,7 @@ public final class DataStore {
                 throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
             }
             fsyncDirectory(target.getParent());
+            items.incrementAndGet();
             return new StoredBlob(target, header);
         } finally {
             Files.deleteIfExists(tmp);
@@ -163,6 +178,7 @@ public final class DataStore {
         boolean deleted = Files.deleteIfExists(path);
         if (deleted) {
             fsyncDirectory(path.getParent());
+            items.decrementAndGet();
         }
         return deleted;
     }

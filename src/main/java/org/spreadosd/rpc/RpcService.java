@@ -29,9 +29,15 @@ public final class RpcService implements RpcHandler {
     private final Materializer mat;
     private final long maxDataBytes;
     private final String csAddress;
+    private final java.util.function.LongSupplier storedItems;
     private final long startedMillis = System.currentTimeMillis();
 
-    public RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress) {
+    /**
+     * @param storedItems versions held by this node's data store ({@code stat db_items}); null on a pure gateway,
+     *     which answers the metadata store's count of versions instead
+     */
+    public RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress, java.util.function.LongSupplier storedItems) {
+        this.storedItems = storedItems;
         this.gateway = gateway;
         this.mat = mat;
         this.maxDataBytes = maxDataBytes;
@@ -163,7 +169,7 @@ public final class RpcService implements RpcHandler {
             case "nodes" -> done(ConfigShapes.nodes(config));
             case "fault" -> done(ConfigShapes.fault(config));
             case "replset" -> done(ConfigShapes.replsets(config));
-            case "db_items" -> gateway.countVersions().thenApply(n -> (Object) n);
+            case "db_items" -> storedItems != null ? done(storedItems.getAsLong()) : gateway.countVersions().thenApply(n -> (Object) n);
             case "cmd_read" -> done(counters[0]);
             case "cmd_write" -> done(counters[1]);
             case "cmd_delete" -> done(counters[2]);

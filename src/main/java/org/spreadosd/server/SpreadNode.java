@@ -159,7 +159,8 @@ public final class SpreadNode implements AutoCloseable {
             if (settings.httpPort() > 0) {
                 bind("HTTP", settings.httpPort(), api::handle);
             }
-            RpcHandler gatewayRpc = new RpcService(gateway, mat, settings.maxRpcMessageBytes(), csAddress());
+            RpcHandler gatewayRpc = new RpcService(gateway, mat, settings.maxRpcMessageBytes(), csAddress(),
+                    dataStore == null ? null : dataStore::items);
             bindRpc(csRpc == null ? gatewayRpc : csRpc.withGateway(gatewayRpc));
         } else if (csRpc != null) {
             bindRpc(csRpc);
