@@ -55,7 +55,7 @@ class ClusterIT {
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
-    Path tmp;
+    static Path tmp;
 
     final int csPort = FreePorts.base();
     final int gwPort = FreePorts.base();
