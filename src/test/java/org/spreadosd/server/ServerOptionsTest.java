@@ -61,4 +61,41 @@ class ServerOptionsTest {
         NodeSettings overridden = settings("--config", file.toString(), "-t", "8080");
         assertEquals(8080, overridden.httpPort());
     }
+
+    static NodeSettings of(Object command, java.util.function.Supplier<com.typesafe.config.Config> config, String... args) {
+        new CommandLine(command).parseArgs(args);
+        return NodeSettings.from(config.get().withFallback(ConfigFactory.load()));
+    }
+
+    @Test
+    void aDataServerDerivesItsPortsFromItsAddressAndJoinsThroughTheConfigServer() {
+        SpreadDs ds = new SpreadDs();
+        NodeSettings s = of(ds, ds::config, "--cs", "10.0.0.1", "--address", "10.0.0.5:18903", "--nid", "3", "--rsid", "1");
+        assertEquals("10.0.0.5", s.advertiseHost());
+        assertEquals(18903, s.rpcPort());
+        assertEquals(19903, s.dataPort());
+        assertEquals(20903, s.clusterPort());
+        assertEquals(List.of("10.0.0.1:20700"), s.seedNodes(), "the CS's RPC port 18700 + 2000");
+        assertEquals(java.util.Set.of("ds", "gw"), s.roles());
+        assertEquals("subnet-010.000.000", s.location());
+        assertTrue(s.store().endsWith("data-ds3"), s.store()::toString);
+        assertEquals("10.0.0.5:20903", s.nodeInfo().clusterAddress());
+    }
+
+    @Test
+    void aGatewayAndAConfigServerHaveTheirOwnDefaultPorts() {
+        SpreadGw gw = new SpreadGw();
+        NodeSettings g = of(gw, gw::config, "--cs", "cs.example:28700", "--http", "18090");
+        assertEquals(18800, g.rpcPort());
+        assertEquals(20800, g.clusterPort());
+        assertEquals(List.of("cs.example:30700"), g.seedNodes());
+        assertEquals(java.util.Set.of("gw"), g.roles());
+        SpreadCs cs = new SpreadCs();
+        NodeSettings c = of(cs, cs::config, "--journal", "jdbc:postgresql://db/spread");
+        assertEquals(18700, c.rpcPort());
+        assertEquals(19700, c.dataPort(), "where the CS serves its embedded metadata database");
+        assertEquals(List.of(), c.seedNodes(), "a CS forms the cluster (or rejoins the members it knew)");
+        assertEquals("jdbc:postgresql://db/spread", c.csJournal());
+        assertTrue(c.store().endsWith("data-cs"), c.store()::toString);
+    }
 }
