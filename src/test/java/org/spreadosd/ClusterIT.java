@@ -122,6 +122,12 @@ class ClusterIT {
         }
         JsonNode nodes = nodesJson();
         assertEquals(4, nodes.size(), nodes::toString);
+
+        JsonNode stat = JSON.readTree(spreadctl("--json", "stat").out());
+        assertEquals(4, stat.size(), stat::toString);
+        stat.forEach(row -> assertTrue(row.path("uptime").isNumber() && row.path("items").isNumber(), stat::toString));
+        Tool.Result versions = spreadctl("version");
+        assertEquals(6, versions.out().lines().filter(l -> !l.isBlank() && !l.endsWith(" -")).count(), versions::toString);
     }
 
     @Test
@@ -249,6 +255,24 @@ class ClusterIT {
 
     @Test
     @Order(8)
+    void aStoppedDataServerIsRemovedWhileAnActiveOneIsNot() throws Exception {
+        Tool.Result refused = spreadctl("remove_node", "0");
+        assertEquals(1, refused.exitCode(), refused::toString);
+        assertTrue(refused.stderr().contains("node 0 is active; stop it first"), refused::toString);
+
+        assertTrue(ds[1].terminate(), "ds1 stops on SIGTERM");
+        awaitNodes(n -> state(n, 1).equals("FAULT"), "ds1 FAULT");
+        Tool.Result removed = spreadctl("remove_node", "1");
+        assertEquals(0, removed.exitCode(), removed::toString);
+        JsonNode nodes = nodesJson();
+        assertEquals(3, nodes.size(), nodes::toString);
+        assertEquals("", state(nodes, 1), "ds1 is gone from the configuration");
+        assertEquals(202, put(gwHttp, "after-removal", "set 0 goes on with ds0").statusCode());
+        assertEquals("set 0 goes on with ds0", get(gwHttp, "after-removal").body());
+    }
+
+    @Test
+    @Order(9)
     void aGatewayWhoseConfigServerIsUnreachableRefusesToStart() throws Exception {
         Map<String, String> env = new HashMap<>(ENV);
         env.put("JAVA_OPTS", ENV.get("JAVA_OPTS") + " -Dspreadosd.startup-timeout=10s");
