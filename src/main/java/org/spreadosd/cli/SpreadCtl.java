@@ -84,7 +84,8 @@ public final class SpreadCtl implements Callable<Integer> {
         try {
             cs = new RpcConnection(hp[0], port, timeoutSeconds * 1000);
         } catch (IOException e) {
-            err.println("spreadctl: cannot reach the config server at " + hp[0] + ":" + port + ": " + e.getMessage());
+            err.println("spreadctl: cannot reach the config server at " + hp[0] + ":" + port + ": " + e.getMessage()
+                    + " (is spread-cs running there? it answers a few seconds after it starts)");
             return 2;
         }
         try (cs) {
