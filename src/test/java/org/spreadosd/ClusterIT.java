@@ -161,6 +161,9 @@ class ClusterIT {
 
         assertEquals(0, spreadctl("set_weight", "1", "30").exitCode());
         awaitGatewayWeights(Map.of(0L, 10L, 1L, 30L));
+        Path copy = tmp.resolve("data-gw").resolve("cluster-config.json");
+        awaitCondition("the gateway's copy of the configuration on its disk has weight 30",
+                () -> JSON.readTree(copy.toFile()).path("weights").path("1").asInt() == 30);
         Map<Long, Integer> counts = placeKeys("w30-", 80);
         int inSet1 = counts.getOrDefault(1L, 0);
         assertTrue(inSet1 >= 54 && inSet1 <= 66, () -> "set 1 (weight 30 of 40) should get about 60 of 80 new keys: " + counts);
