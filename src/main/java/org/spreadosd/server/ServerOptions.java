@@ -101,7 +101,8 @@ public class ServerOptions {
         }
     }
 
-    static int port(String text) {
+    /** A TCP port number, 1 to 65535; anything else is a usage error. */
+    public static int port(String text) {
         try {
             int p = Integer.parseInt(text.trim());
             if (p > 0 && p < 65536) {
@@ -110,7 +111,9 @@ public class ServerOptions {
         } catch (NumberFormatException e) {
             // answered below
         }
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Object()), "not a port number: '" + text + "'");
+        // an empty spec: a CommandLine of a plain Object cannot be built (picocli refuses it)
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(picocli.CommandLine.Model.CommandSpec.create()),
+                "not a port number: '" + text + "'");
     }
 
     static List<Integer> intList(String commaList) {

@@ -98,4 +98,12 @@ class ServerOptionsTest {
         assertEquals("jdbc:postgresql://db/spread", c.csJournal());
         assertTrue(c.store().endsWith("data-cs"), c.store()::toString);
     }
+
+    @Test
+    void aBadPortIsAUsageErrorNamingIt() {
+        CommandLine.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(CommandLine.ParameterException.class,
+                () -> settings("-l", "127.0.0.1:abc"));
+        assertEquals("not a port number: 'abc'", e.getMessage());
+        assertEquals(443, ServerOptions.port("443"));
+    }
 }
