@@ -3,6 +3,7 @@ package org.spreadosd.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -12,10 +13,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.msgpack.value.Value;
 import org.spreadosd.mds.MdsUri;
 import org.spreadosd.rpc.RpcConnection;
+import org.spreadosd.server.ServerOptions;
 import org.spreadosd.server.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -30,19 +36,30 @@ import picocli.CommandLine.Spec;
 @Command(name = "spreadctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Administer a SpreadOSD cluster through its config server.",
         footer = {"", "Commands:",
-                "  nodes                   nid, name, address, location, rsid and state (active or FAULT) of every data server",
-                "  stat                    per data server: state, uptime, reads, writes, deletes, items",
-                "  remove_node NID         remove a data server that is down (FAULT) from the configuration",
-                "  weight                  rsid, weight, nids and names of every replication-set",
-                "  set_weight RSID WEIGHT  how new keys spread: in proportion to weights; 0 stops new keys on a set",
+                "  nodes                   nid, name, address, location, rsid, state per node",
+                "  stat                    per node: uptime, reads, writes, deletes, items",
+                "  remove_node NID         drop a stopped (FAULT) node from the configuration",
+                "  weight                  rsid, weight, nids and names of each replication-set",
+                "  set_weight RSID WEIGHT  spread new keys by weight; 0 stops new keys on a set",
                 "  reset_weight RSID       back to the default weight (10)",
-                "  mds | set_mds URI       show or change the metadata store of every node",
-                "  mds_cache | set_mds_cache URI   show or change the metadata cache",
+                "  mds                     show the metadata store URI (passwords hidden)",
+                "  set_mds URI             change the metadata store of every node",
+                "  mds_cache               show the metadata cache URI",
+                "  set_mds_cache URI       change the metadata cache of every node",
                 "  items                   versions stored on each data server",
-                "  version                 software version of the config server and each data server",
-                "  locate KEY              every version of KEY: vtime, vname, rsid, and which members hold its bytes"})
+                "  version                 software version of the config server and each node",
+                "  locate KEY              every version of KEY: vtime, vname, rsid, holders"})
 public final class SpreadCtl implements Callable<Integer> {
     private static final int DEFAULT_PORT = 18700;
+    private static final int DEFAULT_DS_PORT = 18900;
+    /** Each command's arguments, named as in the help; NID, RSID and WEIGHT are integers. */
+    static final Map<String, List<String>> SIGNATURES = Map.ofEntries(
+            Map.entry("nodes", List.of()), Map.entry("stat", List.of()), Map.entry("remove_node", List.of("NID")),
+            Map.entry("weight", List.of()), Map.entry("set_weight", List.of("RSID", "WEIGHT")),
+            Map.entry("reset_weight", List.of("RSID")), Map.entry("mds", List.of()), Map.entry("set_mds", List.of("URI")),
+            Map.entry("mds_cache", List.of()), Map.entry("set_mds_cache", List.of("URI")), Map.entry("items", List.of()),
+            Map.entry("version", List.of()), Map.entry("locate", List.of("KEY")));
+    private static final Set<String> INTEGER_ARGS = Set.of("NID", "RSID", "WEIGHT");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Option(names = "--json", description = "print machine-readable JSON instead of a table")
@@ -78,23 +95,35 @@ public final class SpreadCtl implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String[] hp = address.split(":", 2);
-        int port = hp.length == 2 ? Integer.parseInt(hp[1]) : DEFAULT_PORT;
+        if (!SIGNATURES.containsKey(command)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "unknown command '" + command + "'");
+        }
+        String host;
+        int port;
+        try {
+            checkArguments();
+            String[] hp = address.split(":", 2);
+            host = hp[0];
+            port = hp.length == 2 ? ServerOptions.port(hp[1]) : DEFAULT_PORT;
+        } catch (UsageError e) {
+            err.println("spreadctl: " + e.getMessage());
+            return 2;
+        } catch (CommandLine.ParameterException badPort) {
+            err.println("spreadctl: bad config server address '" + address + "': " + badPort.getMessage());
+            return 2;
+        }
         RpcConnection cs;
         try {
-            cs = new RpcConnection(hp[0], port, timeoutSeconds * 1000);
+            cs = new RpcConnection(host, port, timeoutSeconds * 1000);
         } catch (IOException e) {
-            err.println("spreadctl: cannot reach the config server at " + hp[0] + ":" + port + ": " + e.getMessage()
+            err.println("spreadctl: cannot reach the config server at " + host + ":" + port + ": " + e.getMessage()
                     + " (is spread-cs running there? it answers a few seconds after it starts)");
             return 2;
         }
         try (cs) {
-            out.print(run(cs));
+            out.print(run(cs, host, port));
             out.flush();
             return 0;
-        } catch (UsageError e) {
-            err.println("spreadctl: " + e.getMessage());
-            return 2;
         } catch (NotFound e) {
             err.println("spreadctl: " + e.getMessage());
             return 1;
@@ -102,7 +131,7 @@ public final class SpreadCtl implements Callable<Integer> {
             err.println("spreadctl: " + command + ": " + e.getMessage());
             return 1;
         } catch (IOException e) {
-            err.println("spreadctl: the config server at " + hp[0] + ":" + port + " did not answer: " + e.getMessage());
+            err.println("spreadctl: the config server at " + host + ":" + port + " did not answer: " + e.getMessage());
             return 2;
         }
     }
@@ -113,35 +142,38 @@ public final class SpreadCtl implements Callable<Integer> {
         }
     }
 
-    private String run(RpcConnection cs) throws IOException {
+    private String run(RpcConnection cs, String host, int port) throws IOException {
         return switch (command) {
-            case "nodes" -> { expect(0); yield table(List.of("nid", "name", "address", "location", "rsid", "state"), nodes(cs)); }
-            case "stat" -> { expect(0); yield table(List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
-                    perNode(cs, "uptime", "cmd_read", "cmd_write", "cmd_delete", "db_items")); }
-            case "items" -> { expect(0); yield table(List.of("nid", "name", "address", "items"), perNode(cs, "db_items")); }
-            case "version" -> { expect(0); yield table(List.of("nid", "name", "address", "version"), versions(cs)); }
+            case "nodes" -> table(List.of("nid", "name", "address", "location", "rsid", "state"), nodes(cs));
+            case "stat" -> table(List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
+                    perNode(nodes(cs), "uptime", "cmd_read", "cmd_write", "cmd_delete", "db_items"));
+            case "items" -> table(List.of("nid", "name", "address", "items"), perNode(nodes(cs), "db_items"));
+            case "version" -> table(List.of("nid", "name", "address", "version"), versions(cs, host, port));
             case "remove_node" -> {
-                expect(1);
-                cs.call("remove_node", number(0, "nid"));
-                yield json ? json(Map.of("removed", number(0, "nid"))) : "removed node " + args.get(0) + "\n";
+                cs.call("remove_node", number(0));
+                yield json ? json(Map.of("removed", number(0))) : "removed node " + number(0) + "\n";
             }
-            case "weight" -> { expect(0); yield weights(cs); }
+            case "weight" -> weights(cs);
             case "set_weight" -> {
-                expect(2);
-                cs.call("set_replset_weight", number(0, "rsid"), number(1, "weight"));
+                cs.call("set_replset_weight", number(0), number(1));
                 yield weights(cs);
             }
-            case "reset_weight" -> { expect(1); cs.call("reset_replset_weight", number(0, "rsid")); yield weights(cs); }
-            case "mds" -> { expect(0); yield uri("mds", cs.call("get_mds_uri")); }
-            case "set_mds" -> { expect(1); cs.call("set_mds_uri", args.get(0)); yield uri("mds", cs.call("get_mds_uri")); }
-            case "mds_cache" -> { expect(0); yield uri("mds_cache", cs.call("get_mds_cache_uri")); }
+            case "reset_weight" -> {
+                cs.call("reset_replset_weight", number(0));
+                yield weights(cs);
+            }
+            case "mds" -> uri("mds", cs.call("get_mds_uri"));
+            case "set_mds" -> {
+                cs.call("set_mds_uri", args.get(0));
+                yield uri("mds", cs.call("get_mds_uri"));
+            }
+            case "mds_cache" -> uri("mds_cache", cs.call("get_mds_cache_uri"));
             case "set_mds_cache" -> {
-                expect(1);
                 cs.call("set_mds_cache_uri", args.get(0));
                 yield uri("mds_cache", cs.call("get_mds_cache_uri"));
             }
-            case "locate" -> { expect(1); yield locate(cs, args.get(0)); }
-            default -> throw new UsageError("unknown command '" + command + "'; see spreadctl --help");
+            case "locate" -> locate(cs, args.get(0));
+            default -> throw new IllegalStateException("no command " + command);
         };
     }
 
@@ -168,20 +200,32 @@ public final class SpreadCtl implements Callable<Integer> {
         return rows;
     }
 
-    /** Each data server's own answers to {@code stat}; one that cannot be asked shows "-" and does not stop the table. */
-    private List<Map<String, Object>> perNode(RpcConnection cs, String... cmds) throws IOException {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (Map<String, Object> node : nodes(cs)) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("nid", node.get("nid"));
-            row.put("name", node.get("name"));
-            row.put("address", node.get("address"));
-            row.put("state", node.get("state"));
-            Map<String, Object> figures = askNode((String) node.get("address"), cmds);
-            row.putAll(figures);
-            rows.add(row);
+    /**
+     * Each node's row with its data server's own answers to {@code stat}, asked of all nodes at once so that
+     * silent ones cost one timeout in all. A figure that cannot be had shows "-" and does not stop the table.
+     */
+    private List<Map<String, Object>> perNode(List<Map<String, Object>> nodes, String... cmds) throws IOException {
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(nodes.size(), 32)));
+        try {
+            List<Future<Map<String, Object>>> answers = new ArrayList<>();
+            for (Map<String, Object> node : nodes) {
+                answers.add(pool.submit(() -> askNode((String) node.get("address"), cmds)));
+            }
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                Map<String, Object> row = new LinkedHashMap<>(nodes.get(i));
+                row.putAll(answers.get(i).get());
+                rows.add(row);
+            }
+            return rows;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while asking the data servers");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
-        return rows;
     }
 
     private static final Map<String, String> COLUMN_OF = Map.of("uptime", "uptime", "cmd_read", "reads", "cmd_write", "writes",
@@ -189,36 +233,35 @@ public final class SpreadCtl implements Callable<Integer> {
 
     private Map<String, Object> askNode(String nodeAddress, String... cmds) {
         Map<String, Object> figures = new LinkedHashMap<>();
+        for (String cmd : cmds) {
+            figures.put(COLUMN_OF.get(cmd), null);
+        }
         String[] hp = nodeAddress.split(":", 2);
-        try (RpcConnection node = new RpcConnection(hp[0], Integer.parseInt(hp[1]), timeoutSeconds * 1000)) {
+        try (RpcConnection node = new RpcConnection(hp[0], hp.length == 2 ? Integer.parseInt(hp[1]) : DEFAULT_DS_PORT,
+                timeoutSeconds * 1000)) {
             for (String cmd : cmds) {
-                Value v = node.call("stat", cmd);
-                figures.put(COLUMN_OF.get(cmd), v.isIntegerValue() ? (Object) v.asIntegerValue().toLong() : text(v));
+                try {
+                    Value v = node.call("stat", cmd);
+                    figures.put(COLUMN_OF.get(cmd), v.isIntegerValue() ? (Object) v.asIntegerValue().toLong() : text(v));
+                } catch (RpcConnection.RemoteError unknownToThisServer) {
+                    // an older data server may lack a figure; the others still count
+                }
             }
         } catch (IOException | RuntimeException unreachable) {
-            for (String cmd : cmds) {
-                figures.putIfAbsent(COLUMN_OF.get(cmd), null);
-            }
+            // the figures not had stay "-"
         }
         return figures;
     }
 
-    private List<Map<String, Object>> versions(RpcConnection cs) throws IOException {
+    private List<Map<String, Object>> versions(RpcConnection cs, String host, int port) throws IOException {
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Object> self = new LinkedHashMap<>();
         self.put("nid", null);
         self.put("name", "cs");
-        self.put("address", address.contains(":") ? address : address + ":" + DEFAULT_PORT);
+        self.put("address", host + ":" + port);
         self.put("version", text(cs.call("stat", "version")));
         rows.add(self);
-        for (Map<String, Object> node : nodes(cs)) {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("nid", node.get("nid"));
-            row.put("name", node.get("name"));
-            row.put("address", node.get("address"));
-            row.putAll(askNode((String) node.get("address"), "version"));
-            rows.add(row);
-        }
+        rows.addAll(perNode(nodes(cs), "version"));
         return rows;
     }
 
@@ -270,25 +313,47 @@ public final class SpreadCtl implements Callable<Integer> {
         return json ? json(Map.of(what, shown)) : (shown.isEmpty() ? "(none: each node's default)" : shown) + "\n";
     }
 
+    /** The rows' given columns, as a text table or as a JSON array of objects. */
     private String table(List<String> columns, List<Map<String, Object>> rows) throws JsonProcessingException {
-        return json ? json(rows) : TextTable.render(columns, rows);
+        if (!json) {
+            return TextTable.render(columns, rows);
+        }
+        List<Map<String, Object>> objects = new ArrayList<>();
+        for (Map<String, Object> row : rows) {
+            Map<String, Object> object = new LinkedHashMap<>();
+            columns.forEach(c -> object.put(c, row.get(c)));
+            objects.add(object);
+        }
+        return json(objects);
     }
 
     private static String json(Object value) throws JsonProcessingException {
         return JSON.writeValueAsString(value) + "\n";
     }
 
-    private void expect(int n) {
-        if (args.size() != n) {
-            throw new UsageError(command + " takes " + n + " argument" + (n == 1 ? "" : "s") + ", got " + args.size());
+    /** The number and kinds of the command's arguments, before anything is sent. */
+    private void checkArguments() {
+        if (timeoutSeconds < 1) {
+            throw new UsageError("--timeout must be at least 1 second, got " + timeoutSeconds);
+        }
+        List<String> names = SIGNATURES.get(command);
+        if (args.size() != names.size()) {
+            throw new UsageError(command + " takes " + (names.isEmpty() ? "no arguments"
+                    : names.size() + " argument" + (names.size() == 1 ? "" : "s") + " (" + String.join(" ", names) + ")")
+                    + ", got " + args.size());
+        }
+        for (int i = 0; i < names.size(); i++) {
+            if (INTEGER_ARGS.contains(names.get(i))) {
+                number(i);
+            }
         }
     }
 
-    private long number(int i, String what) {
+    private long number(int i) {
         try {
             return Long.parseLong(args.get(i));
         } catch (NumberFormatException e) {
-            throw new UsageError(what + " must be an integer, got '" + args.get(i) + "'");
+            throw new UsageError(SIGNATURES.get(command).get(i) + " must be an integer, got '" + args.get(i) + "'");
         }
     }
 

@@ -53,7 +53,8 @@ public final class RpcConnection implements AutoCloseable {
             throw new IOException("unexpected answer " + response);
         }
         if (!parts.get(2).isNilValue()) {
-            throw new RemoteError(parts.get(2).isStringValue() ? parts.get(2).asStringValue().asString() : parts.get(2).toString());
+            // a str, or raw (bin) from an old-spec server
+            throw new RemoteError(parts.get(2).isRawValue() ? parts.get(2).asRawValue().asString() : parts.get(2).toString());
         }
         return parts.get(3);
     }
