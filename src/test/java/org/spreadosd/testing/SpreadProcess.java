@@ -37,27 +37,17 @@ public final class SpreadProcess {
         this.httpPort = httpPort;
     }
 
+    /** {@code scripts/spread-standalone} on loopback and free ports, with the HTTP API on {@code httpPort}. */
     public static SpreadProcess start(Path workDir, Path store, int httpPort, Map<String, String> env) throws IOException {
-        Path home = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath();
-        Path script = home.resolve("scripts/spread-standalone");
         int rpcPort = FreePorts.next();
-        assertTrue(Files.isExecutable(script), () -> script + " is not executable");
-        assertTrue(Files.isRegularFile(home.resolve("target/spreadosd.jar")), "target/spreadosd.jar missing: run mvn package first");
-        List<String> cmd = List.of(script.toString(),
+        return command(workDir, "spread-standalone", List.of(
                 "-s", store.toString(),
                 "-l", "127.0.0.1",
                 "-p", String.valueOf(rpcPort),
                 "--data-port", String.valueOf(FreePorts.next()),
                 "--cluster-port", String.valueOf(FreePorts.next()),
                 "--management-port", String.valueOf(FreePorts.next()),
-                "--http", String.valueOf(httpPort));
-        Path log = workDir.resolve("server-" + RUNS.incrementAndGet() + ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().putAll(env);
-        return new SpreadProcess(pb.start(), log, httpPort, rpcPort);
+                "--http", String.valueOf(httpPort)), env, httpPort, rpcPort);
     }
 
     /** Any server command of {@code scripts/} with the arguments given, run in {@code workDir}. */
@@ -66,6 +56,7 @@ public final class SpreadProcess {
         Path home = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath();
         Path path = home.resolve("scripts").resolve(script);
         assertTrue(Files.isExecutable(path), () -> path + " is not executable");
+        assertTrue(Files.isRegularFile(home.resolve("target/spreadosd.jar")), "target/spreadosd.jar missing: run mvn package first");
         List<String> cmd = new java.util.ArrayList<>();
         cmd.add(path.toString());
         cmd.addAll(args);
