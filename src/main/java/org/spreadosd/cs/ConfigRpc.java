@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -14,9 +15,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.rpc.ConfigShapes;
+import org.spreadosd.rpc.ProcessStats;
 import org.spreadosd.rpc.RpcArgs;
 import org.spreadosd.rpc.RpcHandler;
-import org.spreadosd.server.Version;
 
 /**
  * The config server's MessagePack-RPC methods on port 18700, as the original CS had them, so that
@@ -32,8 +33,7 @@ public final class ConfigRpc implements RpcHandler {
     private final ActorRef<ConfigServer.Command> configServer;
     private final Scheduler scheduler;
     private final VersionLocator locator;
-    private final String csAddress;
-    private final long startedMillis = System.currentTimeMillis();
+    private final ProcessStats processStats;
     /** Answers the stat cmds this config server does not know (a standalone node's data server counters). */
     private volatile RpcHandler otherStats;
 
@@ -41,7 +41,7 @@ public final class ConfigRpc implements RpcHandler {
         this.configServer = configServer;
         this.scheduler = scheduler;
         this.locator = locator;
-        this.csAddress = csAddress;
+        this.processStats = new ProcessStats(csAddress);
     }
 
     /** On a node that is also a gateway: stat cmds the config server does not know go to {@code gateway}. */
@@ -76,12 +76,11 @@ public final class ConfigRpc implements RpcHandler {
     }
 
     private CompletionStage<Object> stat(String cmd, List<Value> params) {
+        Optional<Object> common = processStats.answer(cmd);
+        if (common.isPresent()) {
+            return done(common.get());
+        }
         return switch (cmd) {
-            case "uptime" -> done((System.currentTimeMillis() - startedMillis) / 1000);
-            case "time" -> done(System.currentTimeMillis() / 1000);
-            case "pid" -> done(ProcessHandle.current().pid());
-            case "version" -> done(Version.current());
-            case "cs_address" -> done(csAddress);
             case "nodes" -> config().thenApply(ConfigShapes::nodes);
             case "fault" -> config().thenApply(ConfigShapes::fault);
             case "replset" -> config().thenApply(ConfigShapes::replsets);

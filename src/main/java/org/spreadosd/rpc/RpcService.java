@@ -2,6 +2,7 @@ package org.spreadosd.rpc;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.stream.Materializer;
@@ -17,7 +18,6 @@ import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
-import org.spreadosd.server.Version;
 
 /**
  * The methods of rpc-api.md over the {@link Gateway}, with the original argument order and result
@@ -28,9 +28,8 @@ public final class RpcService implements RpcHandler {
     private final Gateway gateway;
     private final Materializer mat;
     private final long maxDataBytes;
-    private final String csAddress;
+    private final ProcessStats processStats;
     private final java.util.function.LongSupplier storedItems;
-    private final long startedMillis = System.currentTimeMillis();
 
     /**
      * @param storedItems versions held by this node's data store ({@code stat db_items}); null on a pure gateway,
@@ -41,7 +40,7 @@ public final class RpcService implements RpcHandler {
         this.gateway = gateway;
         this.mat = mat;
         this.maxDataBytes = maxDataBytes;
-        this.csAddress = csAddress;
+        this.processStats = new ProcessStats(csAddress);
     }
 
     @Override
@@ -158,14 +157,13 @@ public final class RpcService implements RpcHandler {
     }
 
     private CompletionStage<Object> stat(String cmd) {
+        Optional<Object> common = processStats.answer(cmd);
+        if (common.isPresent()) {
+            return done(common.get());
+        }
         ClusterConfig config = gateway.config();
         long[] counters = gateway.counters();
         return switch (cmd) {
-            case "uptime" -> done((System.currentTimeMillis() - startedMillis) / 1000);
-            case "time" -> done(System.currentTimeMillis() / 1000);
-            case "pid" -> done(ProcessHandle.current().pid());
-            case "version" -> done(Version.current());
-            case "cs_address" -> done(csAddress);
             case "nodes" -> done(ConfigShapes.nodes(config));
             case "fault" -> done(ConfigShapes.fault(config));
             case "replset" -> done(ConfigShapes.replsets(config));
