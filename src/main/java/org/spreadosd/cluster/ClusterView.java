@@ -76,17 +76,21 @@ public final class ClusterView {
     }
 
     /**
-     * Called on every membership or reachability change.
+     * Called on every membership or reachability event, and on the tracker's periodic refresh; listeners
+     * hear only of real changes.
      *
      * @param reachable cluster addresses of the members that are up and reachable
      * @param upConfigServers unique addresses of the up members with the cs role: when this set changes,
      *     a config server may have (re)started without knowing this node's subscription
      */
     public void membershipChanged(Set<String> reachable, Set<String> upConfigServers) {
+        boolean reachabilityChanged = !reachable.equals(reachableMembers);
         reachableMembers = Set.copyOf(reachable);
         boolean newConfigServer = !upConfigServers.isEmpty() && !upConfigServers.equals(configServers);
         configServers = Set.copyOf(upConfigServers);
-        membershipListeners.forEach(Runnable::run);
+        if (reachabilityChanged) {
+            membershipListeners.forEach(Runnable::run);
+        }
         if (newConfigServer) {
             configServerListeners.forEach(Runnable::run);
         }
@@ -102,7 +106,7 @@ public final class ClusterView {
         changeListeners.add(action);
     }
 
-    /** Runs {@code action} after every membership or reachability change. */
+    /** Runs {@code action} whenever the set of reachable members changes. */
     public void onMembershipChange(Runnable action) {
         membershipListeners.add(action);
     }

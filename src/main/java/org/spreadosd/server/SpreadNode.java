@@ -223,29 +223,36 @@ public final class SpreadNode implements AutoCloseable {
             Materializer mat) {
         system.systemActorOf(FaultMarker.create(view, configServer, settings.faultGrace()), "fault-marker", Props.empty());
         ClusterConfig current = askConfig(configServer);
-        String announce = null;
-        if (settings.hasRole("gw")) {
-            announce = null; // a standalone node uses its own metadata store until an operator names another
-        } else if (settings.mds().startsWith("jdbc:") && !settings.mds().startsWith("jdbc:h2:file:")) {
-            announce = settings.mds();
-        } else {
-            H2TcpServer server = serveEmbeddedMds();
-            // After `spreadctl set_mds`, a restarted CS must not switch the cluster back to its own database.
-            boolean operatorChoseAnother = settings.mds().isEmpty() && !current.mdsUri().isEmpty()
-                    && !current.mdsUri().startsWith("jdbc:h2:tcp:");
-            announce = operatorChoseAnother ? null : server.url();
-        }
+        String announce = metadataStoreToAnnounce(current);
         if ((announce != null && !announce.equals(current.mdsUri()))
                 || (!settings.mdsCache().isEmpty() && !settings.mdsCache().equals(current.mdsCacheUri()))) {
-            String mdsUri = announce;
             String cacheUri = settings.mdsCache().isEmpty() ? null : settings.mdsCache();
-            AskPattern.<ConfigServer.Command, ClusterConfig>ask(configServer, r -> new ConfigServer.SetMds(mdsUri, cacheUri, r),
+            AskPattern.<ConfigServer.Command, ClusterConfig>ask(configServer, r -> new ConfigServer.SetMds(announce, cacheUri, r),
                     BIND_TIMEOUT, system.scheduler()).toCompletableFuture().join();
             log.info("metadata store of the cluster set to {}", announce == null ? current.mdsUri() : MdsUri.redact(announce));
         }
         mds = openMetadataStore(blocking);
         VersionLocator locator = new VersionLocator(mds, blobs, blocking, mat);
         return new ConfigRpc(configServer, system.scheduler(), locator, csAddress());
+    }
+
+    /**
+     * The metadata store this config server names for the cluster, or null to leave the configuration's
+     * choice as it is. A standalone node uses its own store until an operator names another; a dedicated
+     * CS names its --mds URL or else serves its embedded database and names that.
+     */
+    private String metadataStoreToAnnounce(ClusterConfig current) {
+        if (settings.hasRole("gw")) {
+            return null;
+        }
+        if (settings.mds().startsWith("jdbc:") && !settings.mds().startsWith("jdbc:h2:file:")) {
+            return settings.mds();
+        }
+        H2TcpServer server = serveEmbeddedMds();
+        // After `spreadctl set_mds`, a restarted CS must not switch the cluster back to its own database.
+        boolean operatorChoseAnother = settings.mds().isEmpty() && !current.mdsUri().isEmpty()
+                && !current.mdsUri().startsWith("jdbc:h2:tcp:");
+        return operatorChoseAnother ? null : server.url();
     }
 
     /** The embedded H2 metadata database in {@code <store>/mds}, created here and served over TCP to the other nodes. */
