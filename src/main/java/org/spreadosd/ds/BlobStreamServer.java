@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * versions in and out of the {@link DataStore} over HTTP, so no object ever travels as one message.
  */
 public final class BlobStreamServer {
+    /** How much of a refused oversized upload is read and dropped so that the sender sees the 413. */
+    private static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
     private static final Logger log = LoggerFactory.getLogger(BlobStreamServer.class);
     static final int CHUNK = 64 * 1024;
 
@@ -74,6 +76,9 @@ public final class BlobStreamServer {
 
     private CompletionStage<HttpResponse> put(BlobStreamPaths.Address a, HttpRequest request) {
         long expected = request.entity().getContentLengthOption().orElse(-1L);
+        if (expected > store.maxObjectBytes()) {
+            return refuseTooLarge(a, request, expected);
+        }
         String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
         InputStream in = request.entity().getDataBytes().runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
         return CompletableFuture.supplyAsync(() -> {
@@ -85,6 +90,20 @@ public final class BlobStreamServer {
                 throw new UncheckedIOException(e);
             }
         }, blocking).exceptionally(e -> failure(a, e));
+    }
+
+    /**
+     * Answers 413 to an upload whose declared size is over the limit. Closing the connection with the body
+     * still arriving can make the sender's TCP stack reset it before it reads the answer, so the gateway
+     * would see a dead peer (503) instead of the refusal; a modest excess is therefore read and dropped
+     * first (a lingering close), a large one is cut off at once.
+     */
+    private CompletionStage<HttpResponse> refuseTooLarge(BlobStreamPaths.Address a, HttpRequest request, long declared) {
+        HttpResponse refusal = failure(a, new ObjectTooLargeException(declared, store.maxObjectBytes()));
+        if (declared - store.maxObjectBytes() > REFUSAL_DRAIN_LIMIT) {
+            return CompletableFuture.completedFuture(refusal);
+        }
+        return request.discardEntityBytes(mat).completionStage().handle((done, e) -> refusal);
     }
 
     private CompletionStage<HttpResponse> get(BlobStreamPaths.Address a, Map<String, String> query) {

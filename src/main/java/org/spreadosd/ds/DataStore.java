@@ -52,6 +52,10 @@ public final class DataStore {
         items.set(countStoredFiles());
     }
 
+    public long maxObjectBytes() {
+        return maxObjectBytes;
+    }
+
     /** The number of versions this data store holds ({@code stat db_items}, {@code spreadctl items}). */
     public long items() {
         return items.get();
