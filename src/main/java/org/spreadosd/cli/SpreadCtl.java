@@ -36,12 +36,14 @@ import picocli.CommandLine.Spec;
 @Command(name = "spreadctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Administer a SpreadOSD cluster through its config server.",
         footer = {"", "Commands:",
-                "  nodes                   nid, name, address, location, rsid, state per node",
+                "  nodes                   nid, name, address, location, rsid, state, sync",
                 "  stat                    per node: uptime, reads, writes, deletes, items",
                 "  remove_node NID         drop a stopped (FAULT) node from the configuration",
-                "  weight                  rsid, weight, nids and names of each replication-set",
+                "  weight                  rsid, weight, policy, nids, names of each set",
                 "  set_weight RSID WEIGHT  spread new keys by weight; 0 stops new keys on a set",
                 "  reset_weight RSID       back to the default weight (10)",
+                "  set_policy RSID POLICY  copies an add needs: all-reachable, majority, N",
+                "  reset_policy RSID       back to the default write policy (all-reachable)",
                 "  mds                     show the metadata store URI (passwords hidden)",
                 "  set_mds URI             change the metadata store of every node",
                 "  mds_cache               show the metadata cache URI",
@@ -56,7 +58,8 @@ public final class SpreadCtl implements Callable<Integer> {
     static final Map<String, List<String>> SIGNATURES = Map.ofEntries(
             Map.entry("nodes", List.of()), Map.entry("stat", List.of()), Map.entry("remove_node", List.of("NID")),
             Map.entry("weight", List.of()), Map.entry("set_weight", List.of("RSID", "WEIGHT")),
-            Map.entry("reset_weight", List.of("RSID")), Map.entry("mds", List.of()), Map.entry("set_mds", List.of("URI")),
+            Map.entry("reset_weight", List.of("RSID")), Map.entry("set_policy", List.of("RSID", "POLICY")),
+            Map.entry("reset_policy", List.of("RSID")), Map.entry("mds", List.of()), Map.entry("set_mds", List.of("URI")),
             Map.entry("mds_cache", List.of()), Map.entry("set_mds_cache", List.of("URI")), Map.entry("items", List.of()),
             Map.entry("version", List.of()), Map.entry("locate", List.of("KEY")));
     private static final Set<String> INTEGER_ARGS = Set.of("NID", "RSID", "WEIGHT");
@@ -144,7 +147,8 @@ public final class SpreadCtl implements Callable<Integer> {
 
     private String run(RpcConnection cs, String host, int port) throws IOException {
         return switch (command) {
-            case "nodes" -> table(List.of("nid", "name", "address", "location", "rsid", "state"), nodes(cs));
+            case "nodes" -> table(List.of("nid", "name", "address", "location", "rsid", "state", "sync"),
+                    perNode(nodes(cs), "replication_state"));
             case "stat" -> table(List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
                     perNode(nodes(cs), "uptime", "cmd_read", "cmd_write", "cmd_delete", "db_items"));
             case "items" -> table(List.of("nid", "name", "address", "items"), perNode(nodes(cs), "db_items"));
@@ -160,6 +164,14 @@ public final class SpreadCtl implements Callable<Integer> {
             }
             case "reset_weight" -> {
                 cs.call("reset_replset_weight", number(0));
+                yield weights(cs);
+            }
+            case "set_policy" -> {
+                cs.call("set_write_policy", number(0), args.get(1));
+                yield weights(cs);
+            }
+            case "reset_policy" -> {
+                cs.call("reset_write_policy", number(0));
                 yield weights(cs);
             }
             case "mds" -> uri("mds", cs.call("get_mds_uri"));
@@ -209,7 +221,9 @@ public final class SpreadCtl implements Callable<Integer> {
         try {
             List<Future<Map<String, Object>>> answers = new ArrayList<>();
             for (Map<String, Object> node : nodes) {
-                answers.add(pool.submit(() -> askNode((String) node.get("address"), cmds)));
+                // A FAULT node is down: asking it would only cost a timeout.
+                answers.add(pool.submit(() -> "FAULT".equals(node.get("state")) ? unknownFigures(cmds)
+                        : askNode((String) node.get("address"), cmds)));
             }
             List<Map<String, Object>> rows = new ArrayList<>();
             for (int i = 0; i < nodes.size(); i++) {
@@ -229,13 +243,18 @@ public final class SpreadCtl implements Callable<Integer> {
     }
 
     private static final Map<String, String> COLUMN_OF = Map.of("uptime", "uptime", "cmd_read", "reads", "cmd_write", "writes",
-            "cmd_delete", "deletes", "db_items", "items", "version", "version");
+            "cmd_delete", "deletes", "db_items", "items", "version", "version", "replication_state", "sync");
 
-    private Map<String, Object> askNode(String nodeAddress, String... cmds) {
+    private static Map<String, Object> unknownFigures(String... cmds) {
         Map<String, Object> figures = new LinkedHashMap<>();
         for (String cmd : cmds) {
             figures.put(COLUMN_OF.get(cmd), null);
         }
+        return figures;
+    }
+
+    private Map<String, Object> askNode(String nodeAddress, String... cmds) {
+        Map<String, Object> figures = unknownFigures(cmds);
         String[] hp = nodeAddress.split(":", 2);
         try (RpcConnection node = new RpcConnection(hp[0], hp.length == 2 ? Integer.parseInt(hp[1]) : DEFAULT_DS_PORT,
                 timeoutSeconds * 1000)) {
@@ -277,12 +296,13 @@ public final class SpreadCtl implements Callable<Integer> {
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("rsid", e.getKey().asIntegerValue().toLong());
             row.put("weight", set.get(1).asIntegerValue().toLong());
+            row.put("policy", set.size() > 2 ? text(set.get(2)) : "all-reachable");
             row.put("nids", nids.stream().map(String::valueOf).collect(Collectors.joining(",")));
             row.put("names", nids.stream().map(nid -> names.getOrDefault(nid, "?")).collect(Collectors.joining(",")));
             rows.add(row);
         }
         rows.sort((a, b) -> Long.compare((Long) a.get("rsid"), (Long) b.get("rsid")));
-        return table(List.of("rsid", "weight", "nids", "names"), rows);
+        return table(List.of("rsid", "weight", "policy", "nids", "names"), rows);
     }
 
     private String locate(RpcConnection cs, String key) throws IOException {

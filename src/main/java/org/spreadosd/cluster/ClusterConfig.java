@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * Immutable; every change makes a new copy with a higher {@code revision}.
  */
 public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault,
-        String mdsUri, String mdsCacheUri) implements CborSerializable {
+        String mdsUri, String mdsCacheUri, Map<Integer, String> writePolicies) implements CborSerializable {
     public static final int DEFAULT_WEIGHT = 10;
     public static final ClusterConfig EMPTY = new ClusterConfig(0, List.of(), Map.of(), Set.of());
 
@@ -26,6 +26,12 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         fault = Set.copyOf(fault);
         mdsUri = mdsUri == null ? "" : mdsUri;
         mdsCacheUri = mdsCacheUri == null ? "" : mdsCacheUri;
+        writePolicies = writePolicies == null ? Map.of() : Map.copyOf(writePolicies);
+    }
+
+    public ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault,
+            String mdsUri, String mdsCacheUri) {
+        this(revision, nodes, weights, fault, mdsUri, mdsCacheUri, Map.of());
     }
 
     public ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault) {
@@ -51,6 +57,21 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         return weights.getOrDefault(rsid, DEFAULT_WEIGHT);
     }
 
+    public WritePolicy writePolicy(int rsid) {
+        return WritePolicy.parse(writePolicies.get(rsid));
+    }
+
+    /** This configuration with the set's write policy replaced; null goes back to the default. */
+    public ClusterConfig withWritePolicy(int rsid, String policy) {
+        Map<Integer, String> next = new TreeMap<>(writePolicies);
+        if (policy == null || WritePolicy.parse(policy).equals(WritePolicy.DEFAULT)) {
+            next.remove(rsid);
+        } else {
+            next.put(rsid, WritePolicy.parse(policy).text());
+        }
+        return new ClusterConfig(revision + 1, nodes, weights, fault, mdsUri, mdsCacheUri, next);
+    }
+
     public boolean isFault(int nid) {
         return fault.contains(nid);
     }
@@ -62,7 +83,7 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         next.sort((a, b) -> Integer.compare(a.nid(), b.nid()));
         Set<Integer> nextFault = new TreeSet<>(fault);
         nextFault.remove(node.nid());
-        return new ClusterConfig(revision + 1, next, weights, nextFault, mdsUri, mdsCacheUri);
+        return new ClusterConfig(revision + 1, next, weights, nextFault, mdsUri, mdsCacheUri, writePolicies);
     }
 
     /** This configuration without the node (and without its FAULT mark). */
@@ -70,7 +91,7 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         Set<Integer> nextFault = new TreeSet<>(fault);
         nextFault.remove(nid);
         return new ClusterConfig(revision + 1, nodes.stream().filter(n -> n.nid() != nid).toList(), weights, nextFault,
-                mdsUri, mdsCacheUri);
+                mdsUri, mdsCacheUri, writePolicies);
     }
 
     public ClusterConfig withFault(int nid, boolean isFault) {
@@ -80,11 +101,11 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         } else {
             nextFault.remove(nid);
         }
-        return new ClusterConfig(revision + 1, nodes, weights, nextFault, mdsUri, mdsCacheUri);
+        return new ClusterConfig(revision + 1, nodes, weights, nextFault, mdsUri, mdsCacheUri, writePolicies);
     }
 
     public ClusterConfig withMds(String uri, String cacheUri) {
-        return new ClusterConfig(revision + 1, nodes, weights, fault, uri, cacheUri);
+        return new ClusterConfig(revision + 1, nodes, weights, fault, uri, cacheUri, writePolicies);
     }
 
     public ClusterConfig withWeight(int rsid, Integer weight) {
@@ -94,6 +115,6 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         } else {
             next.put(rsid, weight);
         }
-        return new ClusterConfig(revision + 1, nodes, next, fault, mdsUri, mdsCacheUri);
+        return new ClusterConfig(revision + 1, nodes, next, fault, mdsUri, mdsCacheUri, writePolicies);
     }
 }

@@ -22,11 +22,12 @@ import org.spreadosd.rpc.RpcHandler;
 /**
  * The config server's MessagePack-RPC methods on port 18700, as the original CS had them, so that
  * {@code spreadctl} and old admin tools keep working: {@code stat}, {@code remove_node},
- * {@code set_replset_weight}, {@code reset_replset_weight}, {@code get_mds_uri}, {@code set_mds_uri},
+ * {@code set_replset_weight}, {@code reset_replset_weight}, {@code set_write_policy}, {@code reset_write_policy}, {@code get_mds_uri}, {@code set_mds_uri},
  * {@code get_mds_cache_uri}, {@code set_mds_cache_uri}, and {@code locate} (versions with the nodes holding them).
  */
 public final class ConfigRpc implements RpcHandler {
     private static final Set<String> METHODS = Set.of("stat", "remove_node", "set_replset_weight", "reset_replset_weight",
+            "set_write_policy", "reset_write_policy",
             "get_mds_uri", "set_mds_uri", "get_mds_cache_uri", "set_mds_cache_uri", "locate");
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
@@ -66,6 +67,11 @@ public final class ConfigRpc implements RpcHandler {
                 yield setWeight(toInt(a.integer(0), "rsid"), toInt(a.nonNegative(1, "weight"), "weight"));
             }
             case "reset_replset_weight" -> { a.expectCount(1); yield setWeight(toInt(a.integer(0), "rsid"), null); }
+            case "set_write_policy" -> {
+                a.expectCount(2);
+                yield setWritePolicy(toInt(a.integer(0), "rsid"), checkedPolicy(a.text(1)));
+            }
+            case "reset_write_policy" -> { a.expectCount(1); yield setWritePolicy(toInt(a.integer(0), "rsid"), null); }
             case "get_mds_uri" -> { a.expectCount(0); yield config().thenApply(ClusterConfig::mdsUri); }
             case "get_mds_cache_uri" -> { a.expectCount(0); yield config().thenApply(ClusterConfig::mdsCacheUri); }
             case "set_mds_uri" -> { a.expectCount(1); yield setMds(checkedMdsUri(a.text(0)), null); }
@@ -110,6 +116,18 @@ public final class ConfigRpc implements RpcHandler {
 
     private CompletionStage<Object> setWeight(int rsid, Integer weight) {
         return ask(replyTo -> new ConfigServer.SetWeight(rsid, weight, replyTo)).thenApply(c -> true);
+    }
+
+    private CompletionStage<Object> setWritePolicy(int rsid, String policy) {
+        return ask(replyTo -> new ConfigServer.SetWritePolicy(rsid, policy, replyTo)).thenApply(c -> true);
+    }
+
+    private static String checkedPolicy(String text) {
+        try {
+            return org.spreadosd.cluster.WritePolicy.parse(text).text();
+        } catch (IllegalArgumentException e) {
+            throw new RpcArgs.CallError(e.getMessage());
+        }
     }
 
     private CompletionStage<Object> setMds(String mdsUri, String cacheUri) {

@@ -43,6 +43,9 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     /** Sets ({@code weight} not null) or resets to the default the weight of a replication-set. */
     public record SetWeight(int rsid, Integer weight, ActorRef<ClusterConfig> replyTo) implements Command {}
 
+    /** Sets the write policy of a replication-set (null: back to the default, all-reachable). */
+    public record SetWritePolicy(int rsid, String policy, ActorRef<ClusterConfig> replyTo) implements Command {}
+
     /** Removes a node that is FAULT; a live node is refused, it would register again at once. */
     public record RemoveNode(int nid, ActorRef<Outcome> replyTo) implements Command {}
 
@@ -65,6 +68,8 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     public record WeightChanged(int rsid, Integer weight) implements Event {}
 
     public record NodeRemoved(int nid) implements Event {}
+
+    public record WritePolicyChanged(int rsid, String policy) implements Event {}
 
     public record FaultChanged(int nid, boolean fault) implements Event {}
 
@@ -110,6 +115,7 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
                 .onCommand(Subscribe.class, this::onSubscribe)
                 .onCommand(GetConfig.class, (config, m) -> Effect().none().thenRun(c -> m.replyTo().tell(c)))
                 .onCommand(SetWeight.class, this::onSetWeight)
+                .onCommand(SetWritePolicy.class, (config, m) -> persistAndPublish(new WritePolicyChanged(m.rsid(), m.policy()), m.replyTo()))
                 .onCommand(RemoveNode.class, this::onRemoveNode)
                 .onCommand(SetFault.class, this::onSetFault)
                 .onCommand(SetMds.class, (config, m) -> persistAndPublish(new MdsChanged(
@@ -127,6 +133,7 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
         return newEventHandlerBuilder().forAnyState()
                 .onEvent(NodeRegistered.class, (config, e) -> config.withNode(e.node()))
                 .onEvent(WeightChanged.class, (config, e) -> config.withWeight(e.rsid(), e.weight()))
+                .onEvent(WritePolicyChanged.class, (config, e) -> config.withWritePolicy(e.rsid(), e.policy()))
                 .onEvent(NodeRemoved.class, (config, e) -> config.withoutNode(e.nid()))
                 .onEvent(FaultChanged.class, (config, e) -> config.withFault(e.nid(), e.fault()))
                 .onEvent(MdsChanged.class, (config, e) -> config.withMds(e.mdsUri(), e.mdsCacheUri()))

@@ -24,7 +24,7 @@ public final class BlobStreamClient {
     private static final Duration ERROR_BODY_TIMEOUT = Duration.ofSeconds(5);
 
     /** What a DS said of a version it stored or is sending. */
-    public record BlobFacts(long size, int crc32c, String contentType) {}
+    public record BlobFacts(long size, int crc32c, String contentType, int copies) {}
 
     /** A version's bytes on their way from a DS; {@code data} must be consumed or cancelled. */
     public record BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data) {}
@@ -37,8 +37,14 @@ public final class BlobStreamClient {
         this.mat = Materializer.matFromSystem(system);
     }
 
+    /**
+     * Streams a version to a DS.
+     *
+     * @param coordinate whether that DS coordinates the add: it copies the version to the set's other
+     *     members and answers once the set's write policy is met; a member given a copy stores just its own
+     */
     public CompletionStage<BlobFacts> put(String dataUrl, int rsid, long vtime, byte[] key, String contentType,
-            Source<ByteString, ?> data, long size) {
+            Source<ByteString, ?> data, long size, boolean coordinate) {
         RequestEntity entity;
         if (size == 0) {
             data.runWith(Sink.ignore(), mat);
@@ -51,6 +57,9 @@ public final class BlobStreamClient {
         HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key)).withEntity(entity);
         if (contentType != null) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, contentType));
+        }
+        if (coordinate) {
+            request = request.addHeader(RawHeader.create(BlobStreamPaths.COORDINATE_HEADER, "1"));
         }
         return send(request, dataUrl).thenCompose(response -> {
             if (response.status().intValue() == 201) {
@@ -101,7 +110,8 @@ public final class BlobStreamClient {
     private static BlobFacts facts(HttpResponse response) {
         long size = Long.parseLong(header(response, BlobStreamPaths.SIZE_HEADER).orElse("-1"));
         int crc = Integer.parseInt(header(response, BlobStreamPaths.CRC_HEADER).orElse("0"));
-        return new BlobFacts(size, crc, header(response, BlobStreamPaths.CONTENT_TYPE_HEADER).orElse(null));
+        int copies = Integer.parseInt(header(response, BlobStreamPaths.COPIES_HEADER).orElse("1"));
+        return new BlobFacts(size, crc, header(response, BlobStreamPaths.CONTENT_TYPE_HEADER).orElse(null), copies);
     }
 
     private static Optional<String> header(HttpResponse response, String name) {
@@ -113,7 +123,7 @@ public final class BlobStreamClient {
         return response.entity().toStrict(ERROR_BODY_TIMEOUT.toMillis(), mat).thenApply(strict -> {
             String message = strict.getData().utf8String();
             int clientStatus = switch (status) {
-                case 413, 507, 400 -> status;
+                case 413, 507, 400, 409, 410 -> status;
                 default -> 503;
             };
             throw new DataServerException(clientStatus, "data server " + dataUrl + " answered " + status + ": " + message);

@@ -13,6 +13,10 @@ public final class BlobStreamPaths {
     public static final String CRC_HEADER = "X-Spread-Crc32c";
     public static final String CONTENT_TYPE_HEADER = "X-Spread-Content-Type";
     public static final String LENGTH_HEADER = "X-Spread-Length";
+    /** On a PUT: the receiver coordinates the add and copies the version to the set's other members. */
+    public static final String COORDINATE_HEADER = "X-Spread-Coordinate";
+    /** On the answer to a coordinated PUT: how many members hold the version durably. */
+    public static final String COPIES_HEADER = "X-Spread-Copies";
 
     private BlobStreamPaths() {}
 

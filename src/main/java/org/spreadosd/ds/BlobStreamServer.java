@@ -22,6 +22,8 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
+import java.util.function.Consumer;
+import org.spreadosd.ds.replication.WriteCoordinator;
 import org.spreadosd.model.Keys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,12 +42,25 @@ public final class BlobStreamServer {
     private final Executor blocking;
     private final Materializer mat;
     private final Duration uploadIdleTimeout;
+    private final WriteCoordinator coordinator;
+    private final Consumer<BlobStreamPaths.Address> onCorrupt;
+    private final long verifyBeforeSendBytes;
 
-    public BlobStreamServer(DataStore store, Executor blocking, Materializer mat, Duration uploadIdleTimeout) {
+    /**
+     * @param coordinator copies coordinated adds to the set's other members
+     * @param onCorrupt told of every damaged version found while serving, to repair it from a peer
+     * @param verifyBeforeSendBytes versions up to this size are checked against their checksum before the
+     *     first byte goes out, so a reader falls back to another member instead of getting damaged bytes
+     */
+    public BlobStreamServer(DataStore store, Executor blocking, Materializer mat, Duration uploadIdleTimeout,
+            WriteCoordinator coordinator, Consumer<BlobStreamPaths.Address> onCorrupt, long verifyBeforeSendBytes) {
         this.store = store;
         this.blocking = blocking;
         this.mat = mat;
         this.uploadIdleTimeout = uploadIdleTimeout;
+        this.coordinator = coordinator;
+        this.onCorrupt = onCorrupt;
+        this.verifyBeforeSendBytes = verifyBeforeSendBytes;
     }
 
     public CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -80,16 +95,22 @@ public final class BlobStreamServer {
             return refuseTooLarge(a, request, expected);
         }
         String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
+        boolean coordinate = request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent() && coordinator != null;
         InputStream in = request.entity().getDataBytes().runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
-        return CompletableFuture.supplyAsync(() -> {
+        CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(() -> {
             try (in) {
                 StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
                 log.debug("stored rsid={} key={} vtime={} size={}", a.rsid(), Keys.printable(a.key()), a.vtime(), blob.size());
-                return withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), blob);
+                return blob;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }, blocking).exceptionally(e -> failure(a, e));
+        }, blocking);
+        return stored.thenCompose(blob -> (coordinate ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
+                        : CompletableFuture.completedFuture(1))
+                .thenApply(copies -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), blob)
+                        .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(copies)))))
+                .exceptionally(e -> failure(a, e));
     }
 
     /**
@@ -114,6 +135,9 @@ public final class BlobStreamServer {
                     return text(StatusCodes.NOT_FOUND, "not stored here");
                 }
                 StoredBlob blob = found.get();
+                if (blob.size() <= verifyBeforeSendBytes) {
+                    store.verify(blob);
+                }
                 long offset = Math.min(parseLong(query.get("offset"), 0), blob.size());
                 long length = Math.min(parseLong(query.get("length"), blob.size()), blob.size() - offset);
                 // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict one.
@@ -152,19 +176,25 @@ public final class BlobStreamServer {
         return v;
     }
 
-    private static HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
+    private HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
         Throwable cause = e instanceof CompletionException || e instanceof UncheckedIOException ? e.getCause() : e;
         if (cause instanceof UncheckedIOException u) {
             cause = u.getCause();
         }
         StatusCode status;
-        if (cause instanceof BlobExistsException) {
+        if (cause instanceof DataServerException d) {
+            status = StatusCodes.get(d.status());
+            log.warn("add not acknowledged rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), d.getMessage());
+        } else if (cause instanceof VersionDeletedException) {
+            status = StatusCodes.GONE;
+        } else if (cause instanceof BlobExistsException) {
             status = StatusCodes.CONFLICT;
         } else if (cause instanceof ObjectTooLargeException) {
             status = StatusCodes.PAYLOAD_TOO_LARGE;
         } else if (cause instanceof CorruptBlobException) {
             status = StatusCodes.INTERNAL_SERVER_ERROR;
             log.error("corrupt blob rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.getMessage());
+            onCorrupt.accept(a);
         } else if (cause instanceof IllegalArgumentException) {
             status = StatusCodes.BAD_REQUEST;
         } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("No space left")) {

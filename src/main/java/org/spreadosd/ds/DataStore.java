@@ -32,24 +32,69 @@ import org.slf4j.LoggerFactory;
 public final class DataStore {
     private static final Logger log = LoggerFactory.getLogger(DataStore.class);
     private static final int COPY_BUFFER = 256 * 1024;
+    /** A deleted version leaves a tombstone, a header-only file, so no peer's copy can bring it back. */
+    static final String TOMBSTONE = ".deleted";
 
     private final Path dataDir;
     private final Path tmpDir;
     private final long maxObjectBytes;
     /** Versions stored here; counted once at open, then kept current by writes and deletes. */
     private final java.util.concurrent.atomic.AtomicLong items = new java.util.concurrent.atomic.AtomicLong();
+    private final Path logDir;
+    /** A version's rename into place and its deletion take the same lock, so a copy can never land after its tombstone. */
+    private final java.util.concurrent.locks.ReentrantLock[] versionLocks = new java.util.concurrent.locks.ReentrantLock[64];
+    private final java.util.concurrent.ConcurrentMap<Integer, UpdateLog> logs = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DataStore(Path root, long maxObjectBytes) throws IOException {
         this.dataDir = root.resolve("data");
         this.tmpDir = root.resolve("tmp");
+        this.logDir = root.resolve("ulog");
+        for (int i = 0; i < versionLocks.length; i++) {
+            versionLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+        }
         this.maxObjectBytes = maxObjectBytes;
         Files.createDirectories(dataDir);
         Files.createDirectories(tmpDir);
         if (!Files.isWritable(dataDir) || !Files.isWritable(tmpDir)) {
             throw new AccessDeniedException(root.toString(), null, "store directory is not writable");
         }
+        Files.createDirectories(logDir);
         clearTemporaryFiles();
         items.set(countStoredFiles());
+    }
+
+    public Path root() {
+        return dataDir.getParent();
+    }
+
+    /** The update log of a replication-set on this DS, opened (or created empty) on first use. */
+    public UpdateLog updateLog(int rsid) throws IOException {
+        try {
+            return logs.computeIfAbsent(rsid, r -> {
+                try {
+                    return UpdateLog.open(logDir.resolve(r + ".log"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** The replication-sets this store holds data or a log of. */
+    public java.util.SortedSet<Integer> storedRsids() throws IOException {
+        java.util.SortedSet<Integer> out = new java.util.TreeSet<>(logs.keySet());
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir)) {
+            for (Path d : dirs) {
+                try {
+                    out.add(Integer.parseInt(d.getFileName().toString()));
+                } catch (NumberFormatException ignored) {
+                    // not a set's directory
+                }
+            }
+        }
+        return out;
     }
 
     public long maxObjectBytes() {
@@ -63,7 +108,7 @@ public final class DataStore {
 
     private long countStoredFiles() throws IOException {
         try (var files = Files.walk(dataDir)) {
-            return files.filter(Files::isRegularFile).count();
+            return files.filter(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(TOMBSTONE)).count();
         }
     }
 
@@ -102,6 +147,9 @@ public final class DataStore {
         if (Files.exists(target)) {
             throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
         }
+        if (Files.exists(tombstoneOf(target))) {
+            throw new VersionDeletedException("version " + vtime + " of " + Keys.printable(key) + " was deleted");
+        }
         Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
         try {
             BlobHeader header;
@@ -118,13 +166,23 @@ public final class DataStore {
                 ch.force(true);
             }
             Files.createDirectories(target.getParent());
+            var lock = lockOf(target);
+            lock.lock();
             try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException raced) {
-                throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
+                if (Files.exists(tombstoneOf(target))) {
+                    throw new VersionDeletedException("version " + vtime + " of " + Keys.printable(key) + " was deleted");
+                }
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException raced) {
+                    throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
+                }
+                fsyncDirectory(target.getParent());
+                items.incrementAndGet();
+                updateLog(rsid).append(UpdateLog.Op.PUT, vtime, key, header.size(), header.crc32c());
+            } finally {
+                lock.unlock();
             }
-            fsyncDirectory(target.getParent());
-            items.incrementAndGet();
             return new StoredBlob(target, header);
         } finally {
             Files.deleteIfExists(tmp);
@@ -177,14 +235,115 @@ public final class DataStore {
                 blob.dataOffset() + offset, length, whole ? blob.header().crc32c() : null, blob.path());
     }
 
+    /** Reads the whole version and checks its checksum; throws {@link CorruptBlobException} when the bytes are damaged. */
+    public void verify(StoredBlob blob) throws IOException {
+        try (InputStream in = open(blob, 0, blob.size())) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+    }
+
+    /**
+     * Deletes a version for good: a tombstone is written first, then the bytes go, then the delete is
+     * logged, so a member that missed it learns of it and a peer's copy can never bring it back. Answers
+     * whether bytes were deleted; a version never stored here still gets its tombstone.
+     */
     public boolean delete(int rsid, byte[] key, long vtime) throws IOException {
         Path path = pathOf(rsid, key, vtime);
+        var lock = lockOf(path);
+        lock.lock();
+        try {
+            return deleteLocked(rsid, key, vtime, path);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private java.util.concurrent.locks.ReentrantLock lockOf(Path path) {
+        return versionLocks[Math.floorMod(path.getFileName().hashCode(), versionLocks.length)];
+    }
+
+    private boolean deleteLocked(int rsid, byte[] key, long vtime, Path path) throws IOException {
+        Path tombstone = tombstoneOf(path);
+        if (Files.exists(tombstone)) {
+            return dropBytes(path);
+        }
+        Files.createDirectories(path.getParent());
+        Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                writeFully(ch, new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), null).encode(), 0);
+                ch.force(true);
+            }
+            Files.move(tmp, tombstone, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        boolean deleted = dropBytes(path);
+        updateLog(rsid).append(UpdateLog.Op.DELETE, vtime, key, 0, 0);
+        return deleted;
+    }
+
+    private boolean dropBytes(Path path) throws IOException {
         boolean deleted = Files.deleteIfExists(path);
+        fsyncDirectory(path.getParent());
         if (deleted) {
-            fsyncDirectory(path.getParent());
             items.decrementAndGet();
         }
         return deleted;
+    }
+
+    public boolean isDeleted(int rsid, byte[] key, long vtime) {
+        return Files.exists(tombstoneOf(pathOf(rsid, key, vtime)));
+    }
+
+    /**
+     * Moves a damaged version's file aside ({@code <store>/quarantine}) so that it can be fetched again from
+     * a peer; the damaged bytes are kept for the operator to look at.
+     */
+    public void quarantine(int rsid, byte[] key, long vtime) throws IOException {
+        quarantine(pathOf(rsid, key, vtime));
+    }
+
+    /** Moves a damaged file aside, also one whose header is too damaged to name its version. */
+    public void quarantine(Path file) throws IOException {
+        Path aside = root().resolve("quarantine").resolve(file.getFileName() + "." + System.currentTimeMillis());
+        Files.createDirectories(aside.getParent());
+        try {
+            Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
+            fsyncDirectory(file.getParent());
+            items.decrementAndGet();
+            log.warn("quarantined damaged file {} as {}", file.getFileName(), aside);
+        } catch (NoSuchFileException gone) {
+            // already moved or deleted
+        }
+    }
+
+    /** Every version file of a set (not tombstones), for the scrub. */
+    public java.util.stream.Stream<Path> versionFiles(int rsid) throws IOException {
+        Path dir = dataDir.resolve(Integer.toString(rsid));
+        if (!Files.isDirectory(dir)) {
+            return java.util.stream.Stream.empty();
+        }
+        return Files.walk(dir).filter(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(TOMBSTONE));
+    }
+
+    /** Reads the header of a version file. */
+    public StoredBlob readStored(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            BlobHeader header = BlobHeader.read(ch);
+            if (ch.size() != header.length() + header.size()) {
+                throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size() + " bytes long, header says "
+                        + (header.length() + header.size()));
+            }
+            if (!file.equals(pathOf(header.rsid(), header.key(), header.vtime()))) {
+                throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
+            }
+            return new StoredBlob(file, header);
+        }
+    }
+
+    private static Path tombstoneOf(Path path) {
+        return path.resolveSibling(path.getFileName() + TOMBSTONE);
     }
 
     private static void fsyncDirectory(Path dir) throws IOException {

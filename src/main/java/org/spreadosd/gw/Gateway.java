@@ -88,14 +88,18 @@ public final class Gateway {
         ClusterConfig config = view.config();
         return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable))).thenCompose(okey -> {
             List<NodeInfo> order = readOrder(config, okey.rsid(), key);
-            if (order.isEmpty()) {
+            if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
+                data.runWith(Sink.cancelled(), materializer);
                 return onBlocking(() -> {
                     mds.abandon(okey);
-                    throw GatewayException.unavailable("no member of replication-set " + okey.rsid() + " is reachable");
+                    throw GatewayException.unavailable("replication-set " + okey.rsid() + " cannot take the add: too few of its "
+                            + config.members(okey.rsid()).size() + " members are reachable for its write policy '"
+                            + config.writePolicy(okey.rsid()) + "'");
                 });
             }
+            // The first member in the key's order coordinates: it stores the version and copies it to the others.
             NodeInfo writer = order.get(0);
-            return blobs.put(writer.dataUrl(), okey.rsid(), okey.vtime(), key, contentType, data, size)
+            return blobs.put(writer.dataUrl(), okey.rsid(), okey.vtime(), key, contentType, data, size, true)
                     .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                     .exceptionallyCompose(e -> onBlocking(() -> {
                         noteFailure(writer, e);

@@ -9,7 +9,8 @@ import org.spreadosd.cluster.NodeInfo;
 
 /**
  * Chooses the replication-set of a new key: smooth weighted round-robin over the sets that can take
- * writes (weight above 0 and a member that is neither FAULT nor unreachable), so sets get new keys in proportion to their weights
+ * writes (weight above 0 and enough members that are neither FAULT nor unreachable to meet the set's
+ * write policy), so sets get new keys in proportion to their weights
  * and evenly interleaved.
  */
 public final class Placement {
@@ -23,10 +24,10 @@ public final class Placement {
     public synchronized int next(ClusterConfig config, Predicate<NodeInfo> reachable) {
         List<Integer> writable = config.rsids().stream()
                 .filter(rsid -> config.weight(rsid) > 0)
-                .filter(rsid -> config.members(rsid).stream().anyMatch(n -> !config.isFault(n.nid()) && reachable.test(n)))
+                .filter(rsid -> canWrite(config, rsid, reachable))
                 .toList();
         if (writable.isEmpty()) {
-            throw GatewayException.unavailable("no replication-set can take writes (no set with weight > 0 and a live member)");
+            throw GatewayException.unavailable("no replication-set can take writes (no set with weight > 0 and enough live members for its write policy)");
         }
         credit.keySet().retainAll(writable);
         long total = 0;
@@ -41,5 +42,12 @@ public final class Placement {
         }
         credit.merge(best, -total, Long::sum);
         return best;
+    }
+
+    /** Whether enough members of the set are neither FAULT nor unreachable to meet its write policy. */
+    public static boolean canWrite(ClusterConfig config, int rsid, Predicate<NodeInfo> reachable) {
+        List<NodeInfo> members = config.members(rsid);
+        int live = (int) members.stream().filter(n -> !config.isFault(n.nid()) && reachable.test(n)).count();
+        return config.writePolicy(rsid).canWrite(members.size(), live);
     }
 }

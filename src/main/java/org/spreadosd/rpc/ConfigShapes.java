@@ -20,11 +20,12 @@ public final class ConfigShapes {
         return config.fault().stream().map(Integer::longValue).sorted().toList();
     }
 
-    /** rsid -> {@code [nids, weight]}. */
+    /** rsid -> {@code [nids, weight, write policy]} (the original had the first two). */
     public static Object replsets(ClusterConfig config) {
         Map<Object, Object> sets = new TreeMap<>();
         for (int rsid : config.rsids()) {
-            sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid)));
+            sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid),
+                    config.writePolicy(rsid).text()));
         }
         return sets;
     }

@@ -30,13 +30,17 @@ public final class RpcService implements RpcHandler {
     private final long maxDataBytes;
     private final ProcessStats processStats;
     private final java.util.function.LongSupplier storedItems;
+    private final java.util.function.Supplier<java.util.Map<String, Object>> replication;
 
     /**
      * @param storedItems versions held by this node's data store ({@code stat db_items}); null on a pure gateway,
      *     which answers the metadata store's count of versions instead
+     * @param replication this data server's replication progress ({@code stat replication}); null on a pure gateway
      */
-    public RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress, java.util.function.LongSupplier storedItems) {
+    public RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress, java.util.function.LongSupplier storedItems,
+            java.util.function.Supplier<java.util.Map<String, Object>> replication) {
         this.storedItems = storedItems;
+        this.replication = replication;
         this.gateway = gateway;
         this.mat = mat;
         this.maxDataBytes = maxDataBytes;
@@ -168,11 +172,18 @@ public final class RpcService implements RpcHandler {
             case "fault" -> done(ConfigShapes.fault(config));
             case "replset" -> done(ConfigShapes.replsets(config));
             case "db_items" -> storedItems != null ? done(storedItems.getAsLong()) : gateway.countVersions().thenApply(n -> (Object) n);
+            case "replication" -> {
+                if (replication == null) {
+                    throw new RpcArgs.CallError("stat replication: this node is a gateway without data");
+                }
+                yield done(replication.get());
+            }
+            case "replication_state" -> done(replication == null ? "-" : replication.get().get("state"));
             case "cmd_read" -> done(counters[0]);
             case "cmd_write" -> done(counters[1]);
             case "cmd_delete" -> done(counters[2]);
             default -> throw new RpcArgs.CallError("unknown stat cmd '" + cmd + "': use uptime, time, pid, version, cs_address,"
-                    + " nodes, fault, replset, db_items, cmd_read, cmd_write or cmd_delete");
+                    + " nodes, fault, replset, db_items, replication, replication_state, cmd_read, cmd_write or cmd_delete");
         };
     }
 

@@ -40,7 +40,8 @@ public record NodeSettings(
         String csAddress,
         String mdsCache,
         Duration faultGrace,
-        String csJournal) {
+        String csJournal,
+        ReplicationSettings replication) {
     /** The config server's MessagePack-RPC port when {@code --cs} names none. */
     public static final int DEFAULT_CS_PORT = 18700;
     /** The cluster port of a node is its base port + this (see reference.conf). */
@@ -87,7 +88,8 @@ public record NodeSettings(
                 c.getString("cs-address"),
                 c.getString("mds-cache"),
                 c.getDuration("cs.fault-grace"),
-                c.getString("cs.journal"));
+                c.getString("cs.journal"),
+                ReplicationSettings.from(c.getConfig("ds")));
     }
 
     /** Explicit seed nodes, else the config server's cluster port (its RPC port + 2000), else none (join itself). */

@@ -59,6 +59,13 @@ import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataServer;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.ds.replication.ReplicaApi;
+import org.spreadosd.ds.replication.ReplicaClient;
+import org.spreadosd.ds.replication.ReplicationStatus;
+import org.spreadosd.ds.replication.Repairer;
+import org.spreadosd.ds.replication.Scrubber;
+import org.spreadosd.ds.replication.SetReplicator;
+import org.spreadosd.ds.replication.WriteCoordinator;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.http.DirectEndpoint;
 import org.spreadosd.gw.http.ErrorPages;
@@ -86,6 +93,7 @@ public final class SpreadNode implements AutoCloseable {
     private final ClusterView view = new ClusterView();
     private MetadataStore mds;
     private DataStore dataStore;
+    private ReplicationStatus replication;
     private List<String> joinedThrough = List.of();
     /** Keeps the served embedded H2 database open while this node runs. */
     private java.sql.Connection embeddedMdsKeeper;
@@ -141,10 +149,18 @@ public final class SpreadNode implements AutoCloseable {
         CompletableFuture<ConfigServer.Registered> registration = new CompletableFuture<>();
         if (settings.hasRole("ds")) {
             dataStore = openDataStore();
-            BlobStreamServer blobServer = new BlobStreamServer(dataStore, blocking, mat, settings.uploadIdleTimeout());
-            bind("data stream", settings.dataPort(), blobServer::handle);
+            replication = new ReplicationStatus();
+            ReplicaClient replicas = new ReplicaClient(system, blobs, dataStore, blocking);
+            Repairer repairer = new Repairer(settings.nid(), view, dataStore, replicas, blocking, replication);
+            BlobStreamServer blobServer = new BlobStreamServer(dataStore, blocking, mat, settings.uploadIdleTimeout(),
+                    new WriteCoordinator(settings.nid(), view, blobs, dataStore), a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
+                    settings.replication().verifyBeforeSendBytes());
+            ReplicaApi replicaApi = new ReplicaApi(dataStore, blocking, mat);
+            bind("data stream", settings.dataPort(), request -> ReplicaApi.handles(request.getUri().path())
+                    ? replicaApi.handle(request) : blobServer.handle(request));
             system.systemActorOf(DataServer.create(settings.nodeInfo(), configServer, view, registration), "data-server", Props.empty());
             awaitRegistration(registration);
+            startReplication(replicas, repairer, blocking, mat);
         }
         if (settings.hasRole("gw")) {
             awaitConfiguration();
@@ -160,7 +176,7 @@ public final class SpreadNode implements AutoCloseable {
                 bind("HTTP", settings.httpPort(), api::handle);
             }
             RpcHandler gatewayRpc = new RpcService(gateway, mat, settings.maxRpcMessageBytes(), csAddress(),
-                    dataStore == null ? null : dataStore::items);
+                    dataStore == null ? null : dataStore::items, replication == null ? null : replication::toMap);
             bindRpc(csRpc == null ? gatewayRpc : csRpc.withGateway(gatewayRpc));
         } else if (csRpc != null) {
             bindRpc(csRpc);
@@ -313,6 +329,20 @@ public final class SpreadNode implements AutoCloseable {
         if (answer.refusal() != null) {
             throw new StartupException(answer.refusal());
         }
+    }
+
+    /** One replicator per replication-set this DS belongs to, and the checksum scrub of its whole store. */
+    private void startReplication(ReplicaClient replicas, Repairer repairer, Executor blocking, Materializer mat) {
+        for (int rsid : settings.rsids()) {
+            system.systemActorOf(SetReplicator.create(rsid, settings.nid(), view, dataStore, replicas, replication,
+                    settings.replication().forReplicator(), mat, blocking), "replicator-" + rsid, Props.empty());
+        }
+        Scrubber scrubber = new Scrubber(dataStore, repairer, replication, settings.replication().scrubBytesPerSecond());
+        scrubber.start(settings.replication().scrubInterval());
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-scrub", () -> {
+            scrubber.close();
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
     }
 
     private void scheduleGarbageScan(Gateway gateway) {

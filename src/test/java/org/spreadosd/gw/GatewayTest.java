@@ -67,7 +67,7 @@ class GatewayTest {
         mds = new JdbcMetadataStore(MdsUri.embeddedH2(dir.resolve("mds")), 4, VersionClock.system());
         store = new DataStore(dir.resolve("ds"), 1 << 30);
         Materializer mat = Materializer.matFromSystem(kit.system());
-        BlobStreamServer server = new BlobStreamServer(store, blocking, mat, Duration.ofSeconds(30));
+        BlobStreamServer server = new BlobStreamServer(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0);
         int port = FreePorts.next();
         binding = Http.get(kit.system()).newServerAt("127.0.0.1", port).bind(server::handle).toCompletableFuture().get(10, TimeUnit.SECONDS);
         live = new NodeInfo(1, "live", "127.0.0.1:1", List.of(0), "here", "http://127.0.0.1:" + port, null);
@@ -143,7 +143,7 @@ class GatewayTest {
         byte[] key = Keys.utf8("orphan");
         ObjectKey reserved = mds.reserve(key, () -> 0);
         await(new BlobStreamClient(kit.system()).put(live.dataUrl(), 0, reserved.vtime(), key, null,
-                Source.single(ByteString.fromString("half")), 4));
+                Source.single(ByteString.fromString("half")), 4, false));
         assertTrue(store.find(0, key, reserved.vtime()).isPresent());
         assertEquals(0, await(gw.sweepStaleReservations(Duration.ofHours(1))), "young reservations are left alone");
         assertEquals(1, await(gw.sweepStaleReservations(Duration.ZERO)));

@@ -348,14 +348,25 @@ class HttpApiTest {
     }
 
     @Test
-    void corruptBytesAreNeverServedAsAWholeResponse() throws Exception {
-        String k = key("corrupt");
+    void aSmallDamagedVersionIsRefusedBeforeItsFirstByteAndMovedAside() throws Exception {
+        String k = key("corrupt-small");
         byte[] body = random(100_000);
         long vtime = vtimeOf(http.put(uri("/data/" + k), body));
-        Path file = org.spreadosd.ds.DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[99_999]}), ch.size() - 1);
-        }
+        Path file = damageLastByte(k, vtime, body);
+        HttpResponse<byte[]> read = http.get(uri("/data/" + k));
+        // The only member's copy is damaged: a clean 503 naming the problem, never damaged bytes.
+        assertEquals(503, read.statusCode(), text(read));
+        assertTrue(text(read).contains("could serve it"), text(read));
+        assertTrue(Files.exists(standalone.store().resolve("quarantine")), "the damaged file is kept aside for the operator");
+        assertTrue(!Files.exists(file), "and no longer served");
+    }
+
+    @Test
+    void aLargeDamagedVersionIsNeverServedAsAWholeResponse() throws Exception {
+        String k = key("corrupt-large");
+        byte[] body = random(3 << 20);
+        long vtime = vtimeOf(http.put(uri("/data/" + k), body));
+        damageLastByte(k, vtime, body);
         java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> {
             try {
                 http.get(uri("/data/" + k));
@@ -363,11 +374,20 @@ class HttpApiTest {
                 throw u.getCause();
             }
         });
-        // Depending on how far the gateway got when the data server's stream failed, the client sees a body
-        // shorter than its Content-Length, or the connection closed before any header: never a whole response.
+        // Larger than spreadosd.ds.verify-before-send: checked as it streams. Depending on how far the gateway got
+        // when the data server's stream failed, the client sees a body shorter than its Content-Length, or the
+        // connection closed before any header: never a whole response.
         String why = String.valueOf(e.getMessage());
-        assertTrue(why.contains("100000") || why.contains("received no bytes"), "a truncated response: " + e);
+        assertTrue(why.contains(String.valueOf(body.length)) || why.contains("received no bytes"), "a truncated response: " + e);
         assertEquals(206, http.get(uri("/data/" + k), "Range", "bytes=0-9").statusCode(), "slices are not verified");
+    }
+
+    private Path damageLastByte(String k, long vtime, byte[] body) throws java.io.IOException {
+        Path file = org.spreadosd.ds.DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[body.length - 1]}), ch.size() - 1);
+        }
+        return file;
     }
 
     @Test

@@ -136,7 +136,8 @@ public final class SpreadProcess {
         }
     }
 
-    private void kill() {
+    /** SIGKILL (kill -9): the process gets no chance to clean up; waits until it is gone. */
+    public void kill() {
         process.destroyForcibly();
         try {
             process.waitFor(30, TimeUnit.SECONDS);

@@ -1,0 +1,396 @@
+package org.spreadosd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.spreadosd.ClusterIT.awaitCondition;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.msgpack.value.Value;
+import org.spreadosd.ds.BlobStreamPaths;
+import org.spreadosd.ds.DataStore;
+import org.spreadosd.rpc.RpcConnection;
+import org.spreadosd.testing.FreePorts;
+import org.spreadosd.testing.SpreadProcess;
+import org.spreadosd.testing.Tool;
+
+/**
+ * Replication within sets, on real processes: a CS, two sets of two DSs and a GW, each its own JVM on
+ * loopback. Data servers die by SIGKILL under load, come back and catch up, a new member bootstraps, a
+ * delete happens while a member is down, a file is damaged on disk, and a whole set goes down.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 12, unit = TimeUnit.MINUTES)
+class ReplicationIT {
+    /** Anti-entropy and the scrub run every few seconds here instead of every 10 minutes and every day. */
+    static final Map<String, String> ENV = Map.of("JAVA_OPTS", "-Xmx192m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+            + " -Dspreadosd.ds.replication.anti-entropy-interval=4s -Dspreadosd.ds.replication.scrub-interval=3s");
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path tmp;
+
+    final int csPort = FreePorts.base();
+    final int gwPort = FreePorts.base();
+    final int gwHttp = FreePorts.next();
+    final int[] dsPorts = {FreePorts.base(), FreePorts.base(), FreePorts.base(), FreePorts.base(), FreePorts.base()};
+    final SpreadProcess[] ds = new SpreadProcess[5];
+    final List<SpreadProcess> started = new ArrayList<>();
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+
+    /** Every add the gateway acknowledged: these must never be lost. */
+    record Acked(String key, long vtime, int rsid, byte[] data) {}
+
+    final List<Acked> acked = new ArrayList<>();
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        start("spread-cs", List.of("-p", String.valueOf(csPort), "-l", "127.0.0.1", "-s", tmp.resolve("cs").toString()));
+        for (int nid = 0; nid < 4; nid++) {
+            ds[nid] = startDs(nid, nid / 2);
+        }
+        start("spread-gw", List.of("--cs", "127.0.0.1:" + csPort, "-p", String.valueOf(gwPort), "--http", String.valueOf(gwHttp),
+                "-l", "127.0.0.1", "-s", tmp.resolve("gw").toString()));
+        for (SpreadProcess p : started) {
+            p.awaitLog("SpreadOSD node ready");
+        }
+    }
+
+    @AfterAll
+    void stopAll() {
+        started.forEach(SpreadProcess::stop);
+    }
+
+    SpreadProcess startDs(int nid, int rsid) throws IOException {
+        SpreadProcess p = start("spread-ds", List.of("--cs", "127.0.0.1:" + csPort, "--address", "127.0.0.1:" + dsPorts[nid],
+                "--nid", String.valueOf(nid), "--rsid", String.valueOf(rsid), "--name", "ds" + nid,
+                "--store", store(nid).toString(), "-l", "127.0.0.1"));
+        ds[nid] = p;
+        return p;
+    }
+
+    SpreadProcess start(String script, List<String> args) throws IOException {
+        SpreadProcess p = SpreadProcess.command(tmp, script, args, ENV, -1, -1);
+        started.add(p);
+        return p;
+    }
+
+    static Path store(int nid) {
+        return tmp.resolve("ds" + nid);
+    }
+
+    @Test
+    @Order(1)
+    void aDataServerKilledUnderLoadLosesNoAcknowledgedWrite() throws Exception {
+        AtomicBoolean running = new AtomicBoolean(true);
+        AtomicLong killedAt = new AtomicLong(Long.MAX_VALUE);
+        AtomicLong detectedAt = new AtomicLong(Long.MAX_VALUE);
+        ConcurrentLinkedQueue<Acked> done = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Long> failures = new ConcurrentLinkedQueue<>();
+        AtomicLong requests = new AtomicLong();
+        ExecutorService load = Executors.newFixedThreadPool(4);
+        List<Future<?>> workers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int worker = w;
+            workers.add(load.submit(() -> {
+                Random random = new Random(worker);
+                for (int i = 0; running.get(); i++) {
+                    byte[] data = new byte[1024 + random.nextInt(8192)];
+                    random.nextBytes(data);
+                    String key = "load-" + worker + "-" + i;
+                    requests.incrementAndGet();
+                    try {
+                        HttpResponse<String> r = put(key, data);
+                        if (r.statusCode() == 202) {
+                            done.add(new Acked(key, Long.parseLong(r.headers().firstValue("X-Spread-Vtime").orElseThrow()),
+                                    Integer.parseInt(r.headers().firstValue("X-Spread-Rsid").orElseThrow()), data));
+                        } else {
+                            failures.add(System.nanoTime());
+                        }
+                        List<Acked> sofar = List.copyOf(done);
+                        if (sofar.isEmpty()) {
+                            continue;
+                        }
+                        Acked old = sofar.get(ThreadLocalRandom.current().nextInt(sofar.size()));
+                        requests.incrementAndGet();
+                        HttpResponse<byte[]> read = get(old.key());
+                        if (read.statusCode() != 200 || !java.util.Arrays.equals(read.body(), old.data())) {
+                            failures.add(System.nanoTime());
+                        }
+                    } catch (IOException e) {
+                        failures.add(System.nanoTime());
+                    }
+                }
+                return null;
+            }));
+        }
+        awaitCondition("some load before the kill", () -> done.size() >= 150);
+        killedAt.set(System.nanoTime());
+        ds[1].kill();
+        awaitCondition("ds1 marked FAULT", () -> state(1).equals("FAULT"));
+        detectedAt.set(System.nanoTime());
+        long ackedAtDetection = done.size();
+        awaitCondition("load goes on after detection", () -> done.size() >= ackedAtDetection + 300);
+        running.set(false);
+        for (Future<?> f : workers) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        load.shutdown();
+        long failedBefore = failures.stream().filter(t -> t < detectedAt.get()).count();
+        long failedAfter = failures.stream().filter(t -> t >= detectedAt.get()).count();
+        System.out.printf("REPLICATION-KILL: %d requests, %d adds acknowledged; %d failed between kill -9 and FAULT (%.1f s), "
+                + "%d after%n", requests.get(), done.size(), failedBefore, (detectedAt.get() - killedAt.get()) / 1e9, failedAfter);
+        assertEquals(0, failedAfter, "no request fails once the dead member is detected");
+        acked.addAll(done);
+
+        for (Acked a : acked) {
+            HttpResponse<byte[]> r = get(a.key());
+            assertEquals(200, r.statusCode(), a.key());
+            assertArrayEquals(a.data(), r.body(), a.key());
+            for (int nid : liveMembers(a.rsid())) {
+                assertArrayEquals(a.data(), blob(nid, a), () -> a.key() + " on ds" + nid);
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void theKilledMemberRestartedWithItsNidCatchesUpOnEverythingItMissed() throws Exception {
+        List<Acked> set0 = acked.stream().filter(a -> a.rsid() == 0).toList();
+        long started = System.nanoTime();
+        startDs(1, 0).awaitLog("SpreadOSD node ready");
+        awaitCondition("ds1 in sync", () -> replication(1).path("state").asText().equals("in-sync")
+                && holdsAll(1, set0));
+        double seconds = (System.nanoTime() - started) / 1e9;
+        JsonNode stat = replication(1);
+        long copied = stat.path("sets").path("0").path("0").path("copied_versions").asLong();
+        long bytes = stat.path("sets").path("0").path("0").path("copied_bytes").asLong();
+        System.out.printf("REPLICATION-CATCHUP: ds1 copied %d versions (%d bytes) from ds0; start to in-sync %.1f s%n", copied, bytes,
+                seconds);
+        assertTrue(copied > 0, "ds1 missed the writes made while it was down: " + stat);
+        for (Acked a : set0) {
+            assertArrayEquals(a.data(), blob(1, a), () -> a.key() + " on ds1");
+        }
+        Tool.Result nodes = spreadctl("nodes");
+        assertTrue(ClusterIT.lineOf(nodes.out(), "ds1").contains("in-sync"), nodes::toString);
+    }
+
+    @Test
+    @Order(3)
+    void aDeleteMadeWhileAMemberIsDownIsNotUndoneWhenItReturns() throws Exception {
+        Acked victim = acked.stream().filter(a -> a.rsid() == 1).findFirst().orElseThrow();
+        ds[3].kill();
+        awaitCondition("ds3 marked FAULT", () -> state(3).equals("FAULT"));
+        assertEquals(200, http.send(HttpRequest.newBuilder(gwUri(victim.key())).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(404, blobStatus(2, victim));
+        startDs(3, 1).awaitLog("SpreadOSD node ready");
+        long roundsBefore = replication(3).path("anti_entropy_rounds").asLong();
+        awaitCondition("ds3 applied the delete and compared inventories since",
+                () -> blobStatus(3, victim) == 404 && replication(3).path("anti_entropy_rounds").asLong() > roundsBefore
+                        && replication(2).path("anti_entropy_rounds").asLong() > 0);
+        assertEquals(404, blobStatus(2, victim), "anti-entropy did not bring it back on ds2");
+        assertEquals(404, get(victim.key()).statusCode());
+        acked.remove(victim);
+    }
+
+    @Test
+    @Order(4)
+    void aFileDamagedOnDiskIsRepairedByTheScrub() throws Exception {
+        Acked victim = acked.stream().filter(a -> a.rsid() == 1).findFirst().orElseThrow();
+        long repairedBefore = replication(2).path("repaired").asLong();
+        Path file = DataStore.pathOf(store(2), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) ~victim.data()[10]}), ch.size() - victim.data().length + 10);
+        }
+        awaitCondition("the scrub of ds2 repaired the damaged version", () -> replication(2).path("repaired").asLong() > repairedBefore);
+        assertArrayEquals(victim.data(), blob(2, victim));
+        JsonNode stat = replication(2);
+        assertTrue(stat.path("scrub_damaged").asLong() >= 1, stat::toString);
+    }
+
+    @Test
+    @Order(5)
+    void aNewMemberCopiesTheSetFromItsPeersAndShowsItsProgress() throws Exception {
+        ExecutorService writers = Executors.newFixedThreadPool(8);
+        List<Future<List<Acked>>> batches = new ArrayList<>();
+        for (int w = 0; w < 8; w++) {
+            int worker = w;
+            batches.add(writers.submit(() -> {
+                List<Acked> mine = new ArrayList<>();
+                try (RpcConnection rpc = new RpcConnection("127.0.0.1", gwPort, 30_000)) {
+                    for (int i = 0; i < 300; i++) {
+                        byte[] key = ("bulk-" + worker + "-" + i).getBytes(StandardCharsets.UTF_8);
+                        Value okey = rpc.call("add_data", key, key);
+                        mine.add(new Acked(new String(key, StandardCharsets.UTF_8), okey.asArrayValue().get(1).asIntegerValue().toLong(),
+                                okey.asArrayValue().get(2).asIntegerValue().toInt(), key));
+                    }
+                }
+                return mine;
+            }));
+        }
+        for (Future<List<Acked>> b : batches) {
+            acked.addAll(b.get(5, TimeUnit.MINUTES));
+        }
+        writers.shutdown();
+        List<Acked> set0 = acked.stream().filter(a -> a.rsid() == 0).toList();
+        assertTrue(set0.size() > 1000, "a few thousand objects in all, over a thousand in set 0: " + set0.size());
+
+        long started = System.nanoTime();
+        startDs(4, 0).awaitLog("SpreadOSD node ready");
+        awaitCondition("ds4 holds set 0", () -> replication(4).path("state").asText().equals("in-sync")
+                && items(4) == items(0));
+        double seconds = (System.nanoTime() - started) / 1e9;
+        JsonNode stat = replication(4);
+        long copied = stat.path("sets").path("0").path("0").path("copied_versions").asLong()
+                + stat.path("sets").path("0").path("1").path("copied_versions").asLong();
+        long bytes = stat.path("sets").path("0").path("0").path("copied_bytes").asLong()
+                + stat.path("sets").path("0").path("1").path("copied_bytes").asLong();
+        System.out.printf("REPLICATION-BOOTSTRAP: ds4 copied %d versions (%d bytes) in %.1f s from start to in-sync (%.0f versions/s)%n",
+                copied, bytes, seconds, copied / seconds);
+        assertTrue(copied >= set0.size(), stat::toString);
+        for (Acked a : set0) {
+            assertArrayEquals(a.data(), blob(4, a), () -> a.key() + " on ds4");
+        }
+        assertTrue(ClusterIT.lineOf(spreadctl("nodes").out(), "ds4").contains("in-sync"));
+    }
+
+    @Test
+    @Order(6)
+    void withBothMembersOfASetDownNewKeysGoElsewhereAndItsKeysAnswer503UntilOneReturns() throws Exception {
+        Acked inSet1 = acked.stream().filter(a -> a.rsid() == 1).findFirst().orElseThrow();
+        ds[2].kill();
+        ds[3].kill();
+        awaitCondition("ds2 and ds3 marked FAULT", () -> state(2).equals("FAULT") && state(3).equals("FAULT"));
+        for (int i = 0; i < 30; i++) {
+            HttpResponse<String> r = put("while-set1-down-" + i, new byte[] {1, 2, 3});
+            assertEquals(202, r.statusCode(), r::body);
+            assertEquals("0", r.headers().firstValue("X-Spread-Rsid").orElseThrow());
+        }
+        HttpResponse<byte[]> down = get(inSet1.key());
+        assertEquals(503, down.statusCode());
+        startDs(2, 1).awaitLog("SpreadOSD node ready");
+        awaitCondition("set 1 serves again", () -> get(inSet1.key()).statusCode() == 200);
+        assertArrayEquals(inSet1.data(), get(inSet1.key()).body());
+    }
+
+    // ---- helpers ----
+
+    URI gwUri(String key) {
+        return URI.create("http://127.0.0.1:" + gwHttp + "/data/" + URLEncoder.encode(key, StandardCharsets.UTF_8));
+    }
+
+    HttpResponse<String> put(String key, byte[] data) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(gwUri(key)).timeout(Duration.ofSeconds(30)).PUT(HttpRequest.BodyPublishers.ofByteArray(data))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<byte[]> get(String key) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(gwUri(key)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    /** The version's bytes read straight from one member's data port, or an assertion error if it does not hold them. */
+    byte[] blob(int nid, Acked a) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = blobRequest(nid, a);
+        assertEquals(200, r.statusCode(), () -> a.key() + " on ds" + nid + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        return r.body();
+    }
+
+    boolean holdsAll(int nid, List<Acked> versions) throws IOException, InterruptedException {
+        for (Acked a : versions) {
+            if (blobRequest(nid, a).statusCode() != 200) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    int blobStatus(int nid, Acked a) throws IOException, InterruptedException {
+        return blobRequest(nid, a).statusCode();
+    }
+
+    HttpResponse<byte[]> blobRequest(int nid, Acked a) throws IOException, InterruptedException {
+        String url = "http://127.0.0.1:" + (dsPorts[nid] + 1000)
+                + BlobStreamPaths.path(a.rsid(), a.vtime(), a.key().getBytes(StandardCharsets.UTF_8));
+        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    List<Integer> liveMembers(int rsid) {
+        List<Integer> out = new ArrayList<>();
+        for (int nid = 0; nid < 4; nid++) {
+            if (nid / 2 == rsid && ds[nid].process.isAlive()) {
+                out.add(nid);
+            }
+        }
+        return out;
+    }
+
+    JsonNode replication(int nid) throws Exception {
+        try (RpcConnection rpc = new RpcConnection("127.0.0.1", dsPorts[nid], 10_000)) {
+            return JSON.readTree(rpc.call("stat", "replication").toJson());
+        }
+    }
+
+    long items(int nid) throws Exception {
+        try (RpcConnection rpc = new RpcConnection("127.0.0.1", dsPorts[nid], 10_000)) {
+            return rpc.call("stat", "db_items").asIntegerValue().toLong();
+        }
+    }
+
+    String state(int nid) throws Exception {
+        Tool.Result r = spreadctl("--json", "nodes");
+        for (JsonNode n : JSON.readTree(r.out())) {
+            if (n.path("nid").asInt(-1) == nid) {
+                return n.path("state").asText();
+            }
+        }
+        return "";
+    }
+
+    Tool.Result spreadctl(String... args) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>();
+        boolean json = args.length > 0 && args[0].equals("--json");
+        if (json) {
+            all.add("--json");
+        }
+        all.add("127.0.0.1:" + csPort);
+        all.addAll(List.of(args).subList(json ? 1 : 0, args.length));
+        return Tool.run(tmp, Tool.script("spreadctl"), all.toArray(String[]::new));
+    }
+}
