@@ -192,16 +192,16 @@ class ReplicationIT {
     @Order(2)
     void theKilledMemberRestartedWithItsNidCatchesUpOnEverythingItMissed() throws Exception {
         List<Acked> set0 = acked.stream().filter(a -> a.rsid() == 0).toList();
-        long started = System.nanoTime();
         startDs(1, 0).awaitLog("SpreadOSD node ready");
+        long started = System.nanoTime();
         awaitCondition("ds1 in sync", () -> replication(1).path("state").asText().equals("in-sync")
                 && holdsAll(1, set0));
         double seconds = (System.nanoTime() - started) / 1e9;
         JsonNode stat = replication(1);
         long copied = stat.path("sets").path("0").path("0").path("copied_versions").asLong();
         long bytes = stat.path("sets").path("0").path("0").path("copied_bytes").asLong();
-        System.out.printf("REPLICATION-CATCHUP: ds1 copied %d versions (%d bytes) from ds0; start to in-sync %.1f s%n", copied, bytes,
-                seconds);
+        System.out.printf("REPLICATION-CATCHUP: ds1 copied %d versions (%d bytes) from ds0; ready to in-sync %.1f s (%.0f versions/s,"
+                + " %.2f MB/s)%n", copied, bytes, seconds, copied / seconds, bytes / seconds / 1e6);
         assertTrue(copied > 0, "ds1 missed the writes made while it was down: " + stat);
         for (Acked a : set0) {
             assertArrayEquals(a.data(), blob(1, a), () -> a.key() + " on ds1");
@@ -271,8 +271,8 @@ class ReplicationIT {
         List<Acked> set0 = acked.stream().filter(a -> a.rsid() == 0).toList();
         assertTrue(set0.size() > 1000, "a few thousand objects in all, over a thousand in set 0: " + set0.size());
 
-        long started = System.nanoTime();
         startDs(4, 0).awaitLog("SpreadOSD node ready");
+        long started = System.nanoTime();
         awaitCondition("ds4 holds set 0", () -> replication(4).path("state").asText().equals("in-sync")
                 && items(4) == items(0));
         double seconds = (System.nanoTime() - started) / 1e9;
@@ -281,8 +281,8 @@ class ReplicationIT {
                 + stat.path("sets").path("0").path("1").path("copied_versions").asLong();
         long bytes = stat.path("sets").path("0").path("0").path("copied_bytes").asLong()
                 + stat.path("sets").path("0").path("1").path("copied_bytes").asLong();
-        System.out.printf("REPLICATION-BOOTSTRAP: ds4 copied %d versions (%d bytes) in %.1f s from start to in-sync (%.0f versions/s)%n",
-                copied, bytes, seconds, copied / seconds);
+        System.out.printf("REPLICATION-BOOTSTRAP: ds4 copied %d versions (%d bytes), ready to in-sync %.1f s (%.0f versions/s,"
+                + " %.2f MB/s)%n", copied, bytes, seconds, copied / seconds, bytes / seconds / 1e6);
         assertTrue(copied >= set0.size(), stat::toString);
         for (Acked a : set0) {
             assertArrayEquals(a.data(), blob(4, a), () -> a.key() + " on ds4");

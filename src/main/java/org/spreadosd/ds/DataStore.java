@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -46,9 +45,14 @@ public final class DataStore {
     private final java.util.concurrent.ConcurrentMap<Integer, UpdateLog> logs = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DataStore(Path root, long maxObjectBytes) throws IOException {
+        this(root, maxObjectBytes, null);
+    }
+
+    /** @param logDir where the update logs live; null means {@code <root>/ulog} */
+    public DataStore(Path root, long maxObjectBytes, Path logDir) throws IOException {
         this.dataDir = root.resolve("data");
         this.tmpDir = root.resolve("tmp");
-        this.logDir = root.resolve("ulog");
+        this.logDir = logDir != null ? logDir : root.resolve("ulog");
         for (int i = 0; i < versionLocks.length; i++) {
             versionLocks[i] = new java.util.concurrent.locks.ReentrantLock();
         }
@@ -58,13 +62,17 @@ public final class DataStore {
         if (!Files.isWritable(dataDir) || !Files.isWritable(tmpDir)) {
             throw new AccessDeniedException(root.toString(), null, "store directory is not writable");
         }
-        Files.createDirectories(logDir);
+        Files.createDirectories(this.logDir);
         clearTemporaryFiles();
         items.set(countStoredFiles());
     }
 
     public Path root() {
         return dataDir.getParent();
+    }
+
+    public Path logDir() {
+        return logDir;
     }
 
     /** The update log of a replication-set on this DS, opened (or created empty) on first use. */
@@ -172,11 +180,12 @@ public final class DataStore {
                 if (Files.exists(tombstoneOf(target))) {
                     throw new VersionDeletedException("version " + vtime + " of " + Keys.printable(key) + " was deleted");
                 }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                } catch (FileAlreadyExistsException raced) {
+                // rename(2) replaces silently: two copies of one version arriving at once (a forward and a pull)
+                // are told apart here, under the version's lock.
+                if (Files.exists(target)) {
                     throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
                 }
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 fsyncDirectory(target.getParent());
                 items.incrementAndGet();
                 updateLog(rsid).append(UpdateLog.Op.PUT, vtime, key, header.size(), header.crc32c());

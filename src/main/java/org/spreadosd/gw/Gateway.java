@@ -164,8 +164,8 @@ public final class Gateway {
         List<NodeInfo> order = readOrder(config, okey.rsid(), okey.key());
         // Only when every member answered "not here" is it a 404; a FAULT member left out may hold it.
         boolean askedEveryMember = order.size() == config.members(okey.rsid()).size();
-        String down = askedEveryMember ? null : "members marked FAULT: " + config.members(okey.rsid()).stream()
-                .filter(n -> config.isFault(n.nid())).map(n -> "nid " + n.nid()).toList();
+        String down = askedEveryMember ? null : "members down: " + config.members(okey.rsid()).stream()
+                .filter(n -> !order.contains(n)).map(n -> "nid " + n.nid()).toList();
         return openFrom(order, 0, okey, offset, length, down, askedEveryMember);
     }
 
@@ -197,11 +197,13 @@ public final class Gateway {
 
     /**
      * Members of the set in the order to try them: own location first and a per-key order (ReplicaOrder),
-     * but members that Pekko's failure detector sees as unreachable, or that failed a moment ago, go last.
+     * members that failed a moment ago last. Members that Pekko's failure detector sees as unreachable are
+     * left out: trying one could only cost a connection timeout.
      */
     private List<NodeInfo> readOrder(ClusterConfig config, int rsid, byte[] key) {
         return ReplicaOrder.of(config, rsid, key, location).stream()
-                .sorted(java.util.Comparator.comparingInt(n -> (view.isReachable(n) ? 0 : 2) + (suspects.isSuspect(n.nid()) ? 1 : 0)))
+                .filter(view::isReachable)
+                .sorted(java.util.Comparator.comparingInt(n -> suspects.isSuspect(n.nid()) ? 1 : 0))
                 .toList();
     }
 

@@ -210,6 +210,15 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     @Override
+    public boolean knows(byte[] key, long vtime) {
+        Long n = queryLong("SELECT COUNT(*) FROM spread_version WHERE okey = ? AND vtime = ?", ps -> {
+            ps.setBytes(1, key);
+            ps.setLong(2, vtime);
+        });
+        return n != null && n > 0;
+    }
+
+    @Override
     public long countVersions() {
         Long n = queryLong("SELECT COUNT(*) FROM spread_version WHERE pending = FALSE", ps -> {});
         return n == null ? 0 : n;

@@ -49,6 +49,12 @@ public interface MetadataStore extends AutoCloseable {
     /** Reservations older than {@code createdBeforeMillis}: adds that never completed. */
     List<ObjectKey> stalePending(long createdBeforeMillis, int limit);
 
+    /**
+     * Whether any row, committed or still pending, names this version: bytes on a DS that no row names are
+     * garbage left by an add that failed half-way.
+     */
+    boolean knows(byte[] key, long vtime);
+
     /** Number of committed rows (versions and removal marks). */
     long countVersions();
 

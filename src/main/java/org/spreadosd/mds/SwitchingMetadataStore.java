@@ -108,6 +108,11 @@ public final class SwitchingMetadataStore implements MetadataStore {
     }
 
     @Override
+    public boolean knows(byte[] key, long vtime) {
+        return current.knows(key, vtime);
+    }
+
+    @Override
     public long countVersions() {
         return current.countVersions();
     }

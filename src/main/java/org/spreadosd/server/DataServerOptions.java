@@ -18,7 +18,12 @@ public class DataServerOptions {
     @Option(names = {"-g", "--rsid"}, paramLabel = "IDs", description = "replication-set ids, comma separated (default 0)")
     String rsids;
 
+    @Option(names = {"-u", "--ulog"}, paramLabel = "PATH",
+            description = "directory of the update logs and replication positions (default <store>/ulog)")
+    String ulog;
+
     void addTo(Map<String, Object> m) {
+        ServerOptions.put(m, "ds.ulog", ulog);
         ServerOptions.put(m, "nid", nid);
         ServerOptions.put(m, "name", name);
         ServerOptions.addAddress(m, address);

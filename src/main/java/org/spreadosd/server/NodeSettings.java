@@ -12,6 +12,7 @@ import org.spreadosd.gw.GatewayMode;
 /** The {@code spreadosd} section of the configuration, checked and with derived values filled in. */
 public record NodeSettings(
         Path store,
+        Path ulog,
         Set<String> roles,
         String listenHost,
         String advertiseHost,
@@ -60,6 +61,7 @@ public record NodeSettings(
                 snapshotName.isEmpty() ? null : snapshotName.getBytes(StandardCharsets.UTF_8));
         return new NodeSettings(
                 Path.of(c.getString("store")).toAbsolutePath().normalize(),
+                c.getString("ds.ulog").isEmpty() ? null : Path.of(c.getString("ds.ulog")).toAbsolutePath().normalize(),
                 Set.copyOf(c.getStringList("roles")),
                 c.getString("listen-host"),
                 advertise,

@@ -337,7 +337,9 @@ public final class SpreadNode implements AutoCloseable {
             system.systemActorOf(SetReplicator.create(rsid, settings.nid(), view, dataStore, replicas, replication,
                     settings.replication().forReplicator(), mat, blocking), "replicator-" + rsid, Props.empty());
         }
-        Scrubber scrubber = new Scrubber(dataStore, repairer, replication, settings.replication().scrubBytesPerSecond());
+        // A DS is also a gateway: its metadata store tells the scrub which bytes no row names (garbage).
+        Scrubber scrubber = new Scrubber(dataStore, repairer, replication, settings.replication().scrubBytesPerSecond(),
+                settings.hasRole("gw") ? (key, vtime) -> mds.knows(key, vtime) : null, settings.gcPendingGrace());
         scrubber.start(settings.replication().scrubInterval());
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-scrub", () -> {
             scrubber.close();
@@ -379,7 +381,7 @@ public final class SpreadNode implements AutoCloseable {
 
     private DataStore openDataStore() {
         try {
-            return new DataStore(settings.store(), settings.maxObjectBytes());
+            return new DataStore(settings.store(), settings.maxObjectBytes(), settings.ulog());
         } catch (IOException e) {
             throw new StartupException("cannot use store directory " + settings.store() + ": " + e.getMessage(), e);
         }

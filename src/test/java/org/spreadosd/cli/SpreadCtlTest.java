@@ -99,15 +99,15 @@ class SpreadCtlTest {
     }
 
     static final String NODES = """
-            nid  name  address         location  rsid  state
-            0    ds0   10.0.0.1:18900  rack-a    0,1   active
-            1    ds1   10.0.0.2:18900  rack-b    0     FAULT
+            nid  name  address         location  rsid  state   sync
+            0    ds0   10.0.0.1:18900  rack-a    0,1   active  -
+            1    ds1   10.0.0.2:18900  rack-b    0     FAULT   -
             """;
 
     static final String WEIGHTS = """
-            rsid  weight  nids  names
-            0     10      0,1   ds0,ds1
-            1     0       0     ds0
+            rsid  weight  policy         nids  names
+            0     10      all-reachable  0,1   ds0,ds1
+            1     0       all-reachable  0     ds0
             """;
 
     static String lineOf(String text, String containing) {
@@ -361,7 +361,7 @@ class SpreadCtlTest {
     void helpListsEveryCommandOnOneLine() {
         Run help = ctl("--help");
         assertEquals(0, help.status());
-        assertEquals(13, SpreadCtl.SIGNATURES.size());
+        assertEquals(15, SpreadCtl.SIGNATURES.size());
         SpreadCtl.SIGNATURES.forEach((command, args) -> {
             String usage = String.join(" ", command, String.join(" ", args)).strip();
             assertTrue(help.out().lines().anyMatch(l -> l.matches("  " + usage + "  +\\S.*")),

@@ -80,6 +80,10 @@ class ServerOptionsTest {
         assertEquals("subnet-010.000.000", s.location());
         assertTrue(s.store().endsWith("data-ds3"), s.store()::toString);
         assertEquals("10.0.0.5:20903", s.nodeInfo().clusterAddress());
+        assertEquals(null, s.ulog(), "update logs under the store by default");
+        assertEquals(java.time.Duration.ofSeconds(1), s.replication().pollInterval());
+        NodeSettings withLog = of(ds, ds::config, "--cs", "10.0.0.1", "--nid", "3", "-u", "/var/spread/ulog");
+        assertEquals(java.nio.file.Path.of("/var/spread/ulog"), withLog.ulog());
     }
 
     @Test

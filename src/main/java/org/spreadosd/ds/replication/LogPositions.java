@@ -11,14 +11,14 @@ import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 
 /**
  * How far this DS has applied each peer's update log (the original's relay timestamps), one small file per
- * (set, peer) in {@code <store>/ulog}, replaced atomically after every applied batch. No file means the
+ * (set, peer) beside the update logs, replaced atomically after every applied batch. No file means the
  * peer's data was never copied here: the member bootstraps from the peer's inventory first.
  */
 public final class LogPositions {
     private final Path dir;
 
-    public LogPositions(Path storeRoot) {
-        this.dir = storeRoot.resolve("ulog");
+    public LogPositions(Path logDir) {
+        this.dir = logDir;
     }
 
     public Optional<Position> load(int rsid, int peerNid) throws IOException {

@@ -41,6 +41,7 @@ public final class ReplicationStatus {
     final AtomicLong scrubChecked = new AtomicLong();
     final AtomicLong scrubDamaged = new AtomicLong();
     final AtomicLong repaired = new AtomicLong();
+    final AtomicLong garbageRemoved = new AtomicLong();
     final AtomicLong scrubPasses = new AtomicLong();
     final AtomicLong antiEntropyRounds = new AtomicLong();
     final AtomicLong antiEntropyCopied = new AtomicLong();
@@ -106,6 +107,7 @@ public final class ReplicationStatus {
         out.put("scrub_checked", scrubChecked.get());
         out.put("scrub_damaged", scrubDamaged.get());
         out.put("repaired", repaired.get());
+        out.put("garbage_removed", garbageRemoved.get());
         out.put("anti_entropy_rounds", antiEntropyRounds.get());
         out.put("anti_entropy_copied", antiEntropyCopied.get());
         out.put("anti_entropy_deleted", antiEntropyDeleted.get());

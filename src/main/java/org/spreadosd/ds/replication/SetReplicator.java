@@ -31,6 +31,8 @@ import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.ds.replication.ReplicationStatus.PeerSync;
 import org.spreadosd.gw.Failures;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this DS's copy of one replication-set complete. For every other member of the set it pulls that
@@ -43,6 +45,7 @@ import org.spreadosd.gw.Failures;
  * state is only touched by the actor.
  */
 public final class SetReplicator extends AbstractBehavior<SetReplicator.Command> {
+    private static final Logger log = LoggerFactory.getLogger(SetReplicator.class);
 
     public sealed interface Command {}
 
@@ -103,7 +106,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         this.view = view;
         this.store = store;
         this.client = client;
-        this.positions = new LogPositions(store.root());
+        this.positions = new LogPositions(store.logDir());
         this.status = status;
         this.settings = settings;
         this.mat = mat;
@@ -191,7 +194,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             PeerSync last = status.get(rsid, m.peerNid());
             String why = Failures.cause(m.error()).getMessage();
             if (last == null || !why.equals(last.lastError())) {
-                getContext().getLog().warn("replication rsid={} from nid={}: {} (retrying)", rsid, m.peerNid(), why);
+                log.warn("replication rsid={} from nid={}: {} (retrying)", rsid, m.peerNid(), why);
             }
             status.set(rsid, m.peerNid(), last == null
                     ? new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, why)
@@ -207,7 +210,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         int percent = 0;
         if (p.position() != null) {
             if (!known.containsKey(m.peerNid()) && cursors.containsKey(m.peerNid())) {
-                getContext().getLog().info("bootstrap of rsid={} from nid={} done: {} versions, {} bytes copied", rsid, m.peerNid(),
+                log.info("bootstrap of rsid={} from nid={} done: {} versions, {} bytes copied", rsid, m.peerNid(),
                         total[0], total[1]);
             }
             known.put(m.peerNid(), p.position());
@@ -215,7 +218,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             state = p.behind() > 0 ? PeerSync.CATCHING_UP : PeerSync.IN_SYNC;
         } else {
             if (!cursors.containsKey(m.peerNid())) {
-                getContext().getLog().info("bootstrapping rsid={} from the inventory of nid={}", rsid, m.peerNid());
+                log.info("bootstrapping rsid={} from the inventory of nid={}", rsid, m.peerNid());
             }
             cursors.put(m.peerNid(), p.cursor());
             state = PeerSync.BOOTSTRAPPING;
@@ -370,17 +373,17 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         busy.remove(m.peerNid());
         status.antiEntropyRounds.incrementAndGet();
         if (m.error() != null) {
-            getContext().getLog().warn("anti-entropy rsid={} with nid={} failed: {}", rsid, m.peerNid(), Failures.cause(m.error()).getMessage());
+            log.warn("anti-entropy rsid={} with nid={} failed: {}", rsid, m.peerNid(), Failures.cause(m.error()).getMessage());
             return this;
         }
         Repairs r = m.repairs();
         status.antiEntropyCopied.addAndGet(r.copied());
         status.antiEntropyDeleted.addAndGet(r.deleted());
         if (r.copied() > 0 || r.deleted() > 0) {
-            getContext().getLog().info("anti-entropy rsid={} with nid={}: {} buckets differed, copied {} versions, applied {} deletes",
+            log.info("anti-entropy rsid={} with nid={}: {} buckets differed, copied {} versions, applied {} deletes",
                     rsid, m.peerNid(), r.buckets(), r.copied(), r.deleted());
         } else {
-            getContext().getLog().debug("anti-entropy rsid={} with nid={}: {} buckets differed, nothing to repair here", rsid,
+            log.debug("anti-entropy rsid={} with nid={}: {} buckets differed, nothing to repair here", rsid,
                     m.peerNid(), r.buckets());
         }
         return this;
