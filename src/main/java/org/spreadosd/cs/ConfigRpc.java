@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.msgpack.value.Value;
+import org.spreadosd.gw.VersionLocator;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.rpc.ConfigShapes;
 import org.spreadosd.rpc.ProcessStats;

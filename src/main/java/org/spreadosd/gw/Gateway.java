@@ -55,6 +55,7 @@ public final class Gateway {
     private final LongAdder deletes = new LongAdder();
     private final SuspectNodes suspects = new SuspectNodes(Duration.ofSeconds(5));
     private final Materializer materializer;
+    private final VersionLocator locator;
 
     public Gateway(MetadataStore mds, ClusterView view, BlobStreamClient blobs, Executor blocking, GatewayMode mode, String location,
             Materializer materializer) {
@@ -65,6 +66,7 @@ public final class Gateway {
         this.blocking = blocking;
         this.mode = mode;
         this.location = location;
+        this.locator = new VersionLocator(mds, blobs, blocking, materializer);
     }
 
     public ClusterConfig config() {
@@ -214,6 +216,11 @@ public final class Gateway {
             return order.stream().filter(n -> n.httpUrl() != null).findFirst()
                     .map(n -> n.httpUrl() + "/direct/" + v.rsid() + "/" + v.vtime() + "/" + PathCodec.encodePath(key));
         }));
+    }
+
+    /** Every live version of the key and, for each, which members of its set really hold its bytes now. */
+    public CompletionStage<List<VersionLocator.Located>> locate(byte[] key) {
+        return locator.locate(key, view.config());
     }
 
     public CompletionStage<Long> countVersions() {

@@ -150,11 +150,13 @@ public final class RpcService implements RpcHandler {
         return gateway.url(key, selector).thenApply(u -> u.orElse(null));
     }
 
+    /** {@code [OKey, vname, nids holding the bytes]} per live version; the original answered the first two. */
     private CompletionStage<Object> locate(byte[] key) {
-        return gateway.versions(key).thenApply(versions -> {
+        return gateway.locate(key).thenApply(located -> {
             List<Object> out = new ArrayList<>();
-            for (VersionRecord v : versions) {
-                out.add(java.util.Arrays.asList(v.objectKey(), v.vname()));
+            for (var l : located) {
+                List<Long> holders = l.holders().stream().filter(h -> h.held()).map(h -> (long) h.node().nid()).toList();
+                out.add(java.util.Arrays.asList(l.version().objectKey(), l.version().vname(), holders));
             }
             return out;
         });

@@ -45,7 +45,7 @@ import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigRpc;
 import org.spreadosd.cs.FaultMarker;
 import org.spreadosd.cs.JournalDatabase;
-import org.spreadosd.cs.VersionLocator;
+import org.spreadosd.gw.VersionLocator;
 import org.spreadosd.mds.H2TcpServer;
 import org.spreadosd.mds.SwitchingMetadataStore;
 import org.spreadosd.rpc.RpcHandler;
@@ -275,8 +275,10 @@ public final class SpreadNode implements AutoCloseable {
     private H2TcpServer serveEmbeddedMds() {
         Path dir = settings.mds().isEmpty() ? settings.store().resolve("mds") : MdsUri.h2Directory(settings.mds());
         try {
-            new JdbcMetadataStore(MdsUri.embeddedH2(dir), 1, VersionClock.system()).close();
+            // Opened first, without the pool's 5 s connection timeout: opening (or recovering) the database can take
+            // longer on a loaded machine, and once it is open the pool's connection is immediate.
             embeddedMdsKeeper = java.sql.DriverManager.getConnection(MdsUri.embeddedH2(dir));
+            new JdbcMetadataStore(MdsUri.embeddedH2(dir), 1, VersionClock.system()).close();
             boolean loopbackOnly = settings.listenHost().startsWith("127.") || settings.listenHost().equals("localhost");
             H2TcpServer server = H2TcpServer.start(dir, settings.advertiseHost(), settings.dataPort(), !loopbackOnly);
             log.info("metadata store served over TCP: {} (database {})", server.url(), dir);

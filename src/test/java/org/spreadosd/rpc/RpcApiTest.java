@@ -104,7 +104,11 @@ class RpcApiTest {
             assertEquals("hello", new String(bytes(result(call(c, "getd_data", true, p -> {
                 p.packArrayHeader(1).packArrayHeader(3).packString("rk").packLong(vtime).packInt(ok.get(2).asIntegerValue().toInt());
             })))));
-            assertEquals(2, result(call(c, "util_locate", true, p -> raws(p, "rk"))).asArrayValue().size());
+            List<Value> located = result(call(c, "util_locate", true, p -> raws(p, "rk"))).asArrayValue().list();
+            assertEquals(2, located.size());
+            for (Value v : located) {
+                assertEquals("[0]", v.asArrayValue().get(2).toJson(), "the nids that hold the bytes: " + v);
+            }
             assertTrue(new String(bytes(result(call(c, "url", true, p -> raws(p, "rk"))))).contains("/direct/0/"));
 
             List<Value> missing = result(call(c, "get", true, p -> raws(p, "nope"))).asArrayValue().list();

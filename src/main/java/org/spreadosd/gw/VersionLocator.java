@@ -1,4 +1,4 @@
-package org.spreadosd.cs;
+package org.spreadosd.gw;
 
 import java.util.ArrayList;
 import java.util.List;
