@@ -41,24 +41,12 @@ final class HttpTarget implements Target {
         return new Connection() {
             @Override
             public void put(String key, ObjectContent content) throws IOException {
-                try {
-                    store(key, content);
-                } catch (OperationFailed e) {
-                    throw e;
-                } catch (IOException e) {
-                    throw new OperationFailed("PUT " + key, e);
-                }
+                OperationFailed.as("PUT " + key, () -> store(key, content));
             }
 
             @Override
             public void getAndVerify(String key, ObjectContent expected) throws IOException {
-                try {
-                    readAndVerify(key, expected);
-                } catch (OperationFailed e) {
-                    throw e;
-                } catch (IOException e) {
-                    throw new OperationFailed("GET " + key, e);
-                }
+                OperationFailed.as("GET " + key, () -> readAndVerify(key, expected));
             }
 
             private void store(String key, ObjectContent content) throws IOException {

@@ -12,6 +12,22 @@ final class OperationFailed extends IOException {
         super(operation + ": " + reason(cause), cause);
     }
 
+    /** A request's work, any of whose failures is the request's. */
+    interface Request {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code request}; whatever fails in it fails as {@code operation}. */
+    static void as(String operation, Request request) throws OperationFailed {
+        try {
+            request.run();
+        } catch (OperationFailed e) {
+            throw e;
+        } catch (IOException e) {
+            throw new OperationFailed(operation, e);
+        }
+    }
+
     /** The first message in the cause chain: the JDK's connect failures often carry theirs a level down. */
     static String reason(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {

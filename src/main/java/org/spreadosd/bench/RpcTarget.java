@@ -26,22 +26,16 @@ final class RpcTarget implements Target {
 
             @Override
             public void put(String key, ObjectContent content) throws IOException {
-                try {
-                    client().addData(key, content);
-                } catch (IOException e) {
-                    throw new OperationFailed("add_data " + key, e);
-                }
+                OperationFailed.as("add_data " + key, () -> client().addData(key, content));
             }
 
             @Override
             public void getAndVerify(String key, ObjectContent expected) throws IOException {
-                try {
+                OperationFailed.as("get_data " + key, () -> {
                     ContentVerifier verifier = expected.verifier();
                     client().getData(key, verifier);
                     verifier.finish();
-                } catch (IOException e) {
-                    throw new OperationFailed("get_data " + key, e);
-                }
+                });
             }
 
             /** The worker's client, a new one after a call that broke the last one off mid-message. */
