@@ -1,6 +1,7 @@
 package org.spreadosd.bench;
 
 import java.io.IOException;
+import java.net.ConnectException;
 
 /** One request that did not succeed, said in one line that names the request: "GET bench/x/7: HTTP 404 ...". */
 final class OperationFailed extends IOException {
@@ -35,6 +36,7 @@ final class OperationFailed extends IOException {
                 return t.getMessage().replaceAll("\\s+", " ").strip();
             }
         }
-        return e.getClass().getSimpleName();
+        // java.net.http reports a refused connection as a ConnectException without any message
+        return e instanceof ConnectException ? "cannot connect (ConnectException)" : e.getClass().getSimpleName();
     }
 }

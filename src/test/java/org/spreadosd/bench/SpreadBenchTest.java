@@ -183,6 +183,18 @@ class SpreadBenchTest {
     }
 
     @Test
+    void aServerGoneMidRunFailsEachRequestInOneNamedLine() {
+        // past the start-up probe, as when the node stops during a run
+        int closed = FreePorts.next();
+        ObjectContent content = new ObjectContent("bench/gone/0", 10);
+        IOException http = assertThrows(IOException.class,
+                () -> new HttpTarget("127.0.0.1", closed, java.time.Duration.ofSeconds(5)).open().put("bench/gone/0", content));
+        assertTrue(http.getMessage().startsWith("PUT bench/gone/0: cannot connect"), http.getMessage());
+        IOException rpc = assertThrows(IOException.class, () -> new RpcTarget("127.0.0.1", closed, 5000).open().getAndVerify("bench/gone/0", content));
+        assertTrue(rpc.getMessage().startsWith("get_data bench/gone/0: Connection refused"), rpc.getMessage());
+    }
+
+    @Test
     void contentIsTheSameWhateverTheChunks() throws IOException {
         ObjectContent content = new ObjectContent("bench/x/1", 1000);
         byte[] whole = content.stream().readAllBytes();
