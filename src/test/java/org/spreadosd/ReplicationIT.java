@@ -384,13 +384,6 @@ class ReplicationIT {
     }
 
     Tool.Result spreadctl(String... args) throws IOException, InterruptedException {
-        List<String> all = new ArrayList<>();
-        boolean json = args.length > 0 && args[0].equals("--json");
-        if (json) {
-            all.add("--json");
-        }
-        all.add("127.0.0.1:" + csPort);
-        all.addAll(List.of(args).subList(json ? 1 : 0, args.length));
-        return Tool.run(tmp, Tool.script("spreadctl"), all.toArray(String[]::new));
+        return Tool.spreadctl(tmp, csPort, args);
     }
 }

@@ -35,6 +35,18 @@ public final class Tool {
         return Path.of(System.getProperty("spread.home", ".")).toAbsolutePath().resolve("scripts").resolve(name).toString();
     }
 
+    /** {@code scripts/spreadctl [--json] 127.0.0.1:<csPort> <args>}; a leading "--json" goes before the address. */
+    public static Result spreadctl(Path workDir, int csPort, String... args) throws IOException, InterruptedException {
+        java.util.List<String> all = new java.util.ArrayList<>();
+        boolean json = args.length > 0 && args[0].equals("--json");
+        if (json) {
+            all.add("--json");
+        }
+        all.add("127.0.0.1:" + csPort);
+        all.addAll(java.util.List.of(args).subList(json ? 1 : 0, args.length));
+        return run(workDir, script("spreadctl"), all.toArray(String[]::new));
+    }
+
     public static Result run(Path workDir, String program, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(program);
