@@ -88,6 +88,8 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     private final Map<Integer, Position> known = new HashMap<>();
     private final Map<Integer, Cursor> cursors = new HashMap<>();
     private final Map<Integer, Long> lastCompared = new HashMap<>();
+    private final Map<Integer, Long> bootstrapStarted = new HashMap<>();
+    private final Map<Integer, Long> roundStarted = new HashMap<>();
     private final Map<Integer, long[]> copiedSoFar = new HashMap<>();
 
     public static Behavior<Command> create(int rsid, int selfNid, ClusterView view, DataStore store, ReplicaClient client,
@@ -128,6 +130,10 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         ClusterConfig config = view.config();
         List<NodeInfo> peers = peers(config);
         for (NodeInfo peer : peers) {
+            if (status.get(rsid, peer.nid()) == null) {
+                // Not in sync until the first round with this peer says so.
+                status.set(rsid, peer.nid(), new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, null));
+            }
             if (busy.contains(peer.nid())) {
                 continue;
             }
@@ -172,6 +178,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             return this;
         }
         busy.add(peerNid);
+        roundStarted.put(peerNid, System.nanoTime());
         CompletionStage<Progress> round;
         try {
             Position position = known.containsKey(peerNid) ? known.get(peerNid) : positions.load(rsid, peerNid).orElse(null);
@@ -179,6 +186,10 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
                 known.put(peerNid, position);
                 round = followLog(peer.get(), position);
             } else {
+                if (!cursors.containsKey(peerNid)) {
+                    bootstrapStarted.put(peerNid, System.nanoTime());
+                    log.info("bootstrapping rsid={} from the inventory of nid={}", rsid, peerNid);
+                }
                 round = bootstrap(peer.get(), cursors.get(peerNid));
             }
         } catch (IOException | RuntimeException e) {
@@ -209,26 +220,36 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         String state;
         int percent = 0;
         if (p.position() != null) {
-            if (!known.containsKey(m.peerNid()) && cursors.containsKey(m.peerNid())) {
-                log.info("bootstrap of rsid={} from nid={} done: {} versions, {} bytes copied", rsid, m.peerNid(),
-                        total[0], total[1]);
+            if (!known.containsKey(m.peerNid())) {
+                double seconds = (System.nanoTime() - bootstrapStarted.getOrDefault(m.peerNid(), System.nanoTime())) / 1e9;
+                log.info("bootstrap of rsid={} from the inventory of nid={} done: {} versions, {} bytes copied in {} s", rsid,
+                        m.peerNid(), total[0], total[1], String.format("%.1f", seconds));
             }
             known.put(m.peerNid(), p.position());
             cursors.remove(m.peerNid());
             state = p.behind() > 0 ? PeerSync.CATCHING_UP : PeerSync.IN_SYNC;
         } else {
-            if (!cursors.containsKey(m.peerNid())) {
-                log.info("bootstrapping rsid={} from the inventory of nid={}", rsid, m.peerNid());
-            }
             cursors.put(m.peerNid(), p.cursor());
             state = PeerSync.BOOTSTRAPPING;
             percent = p.cursor().after() == null ? 0 : Integer.parseInt(p.cursor().after().substring(0, 2), 16) * 100 / 256;
         }
+        noteRound(m.peerNid(), p);
         status.set(rsid, m.peerNid(), new PeerSync(state, p.behind(), p.bytesBehind(), total[0], total[1], percent, null));
         if (p.more()) {
             getContext().getSelf().tell(new Pull(m.peerNid()));
         }
         return this;
+    }
+
+    /** One line per round that copied from a peer's log (in steady state the forwards arrive first and nothing is copied). */
+    private void noteRound(int peerNid, Progress p) {
+        Long started = roundStarted.remove(peerNid);
+        if (p.position() != null && p.copied() > 0 && started != null) {
+            double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+            log.info("caught up rsid={} from the log of nid={}: {} versions ({} bytes) copied in {} s ({} MB/s), {} versions behind",
+                    rsid, peerNid, p.copied(), p.copiedBytes(), String.format("%.2f", seconds),
+                    String.format("%.1f", p.copiedBytes() / seconds / 1e6), p.behind());
+        }
     }
 
     private long[] copied(int peerNid) {
