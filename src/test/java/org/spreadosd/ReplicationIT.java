@@ -245,6 +245,18 @@ class ReplicationIT {
     }
 
     @Test
+    @Order(4)
+    void aFileLostOnDiskComesBackThroughAntiEntropy() throws Exception {
+        Acked victim = acked.stream().filter(a -> a.rsid() == 1).skip(1).findFirst().orElseThrow();
+        long copiedBefore = replication(3).path("anti_entropy_copied").asLong();
+        java.nio.file.Files.delete(DataStore.pathOf(store(3), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
+        assertEquals(404, blobStatus(3, victim));
+        awaitCondition("anti-entropy on ds3 copied the lost version back",
+                () -> replication(3).path("anti_entropy_copied").asLong() > copiedBefore && blobStatus(3, victim) == 200);
+        assertArrayEquals(victim.data(), blob(3, victim));
+    }
+
+    @Test
     @Order(5)
     void aNewMemberCopiesTheSetFromItsPeersAndShowsItsProgress() throws Exception {
         ExecutorService writers = Executors.newFixedThreadPool(8);

@@ -394,6 +394,31 @@ public final class SpreadNode implements AutoCloseable {
      * the config server itself (standalone) uses its own until the configuration names one.
      */
     private MetadataStore openMetadataStore(Executor blocking) {
+        long deadline = System.nanoTime() + settings.startupTimeout().toNanos();
+        while (true) {
+            try {
+                return openMetadataStoreOnce(blocking);
+            } catch (StartupException e) {
+                // A database that does not answer in time (a loaded machine, a CS still starting) is waited for until
+                // the start-up timeout; any other failure (a wrong URI or password) ends the start at once.
+                if (!causedBy(e, java.sql.SQLTransientConnectionException.class) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.warn("{}; trying again", e.getMessage());
+            }
+        }
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private MetadataStore openMetadataStoreOnce(Executor blocking) {
         String named = view.config().mdsUri();
         String uri = !named.isEmpty() ? named
                 : settings.mds().isEmpty() ? MdsUri.embeddedH2(settings.store().resolve("mds")) : MdsUri.toJdbcUrl(settings.mds());
