@@ -41,13 +41,17 @@ public final class UpdateLog implements AutoCloseable {
     private final Path file;
     private final FileChannel ch;
     private final UUID logId;
+    /** Where the written records end; {@link #durable} is how far of that an fsync has covered. */
     private volatile Tail tail;
+    private volatile Tail durable;
+    private final Object syncLock = new Object();
 
     private UpdateLog(Path file, FileChannel ch, UUID logId, Tail tail) {
         this.file = file;
         this.ch = ch;
         this.logId = logId;
         this.tail = tail;
+        this.durable = tail;
     }
 
     public static UpdateLog open(Path file) throws IOException {
@@ -100,21 +104,47 @@ public final class UpdateLog implements AutoCloseable {
             ch.force(true);
         }
         tail = new Tail(logId, offset, seq, bytes);
+        durable = tail;
     }
 
     public UUID id() {
         return logId;
     }
 
+    /** Where the durable part of the log ends: peers read and count only what a crash cannot take back. */
     public Tail tail() {
-        return tail;
+        return durable;
     }
 
-    /** Appends one change and makes it durable before returning. */
-    public synchronized Entry append(Op op, long vtime, byte[] key, long size, int blobCrc) throws IOException {
+    /**
+     * Appends one change and makes it durable before returning. Appends are written in order under the log's
+     * lock, but the fsync is shared: concurrent writers wait for one force that covers all of them (group
+     * commit), so a busy DS does not do one log fsync per add in a row.
+     */
+    public Entry append(Op op, long vtime, byte[] key, long size, int blobCrc) throws IOException {
         if (key.length > MAX_KEY) {
             throw new IllegalArgumentException("key of " + key.length + " bytes is longer than the update log allows");
         }
+        Entry e = write(op, vtime, key, size, blobCrc);
+        syncThrough(e.next());
+        return e;
+    }
+
+    private void syncThrough(long offset) throws IOException {
+        if (durable.offset() >= offset) {
+            return;
+        }
+        synchronized (syncLock) {
+            if (durable.offset() >= offset) {
+                return;
+            }
+            Tail written = tail;
+            ch.force(false);
+            durable = written;
+        }
+    }
+
+    private synchronized Entry write(Op op, long vtime, byte[] key, long size, int blobCrc) throws IOException {
         Tail t = tail;
         long seq = t.seq() + 1;
         long cumulative = t.cumulativeBytes() + (op == Op.PUT ? size : 0);
@@ -127,14 +157,13 @@ public final class UpdateLog implements AutoCloseable {
         record.putInt(body.remaining()).putInt((int) crc.getValue()).put(body).flip();
         long next = t.offset() + record.remaining();
         write(ch, record, t.offset());
-        ch.force(false);
         tail = new Tail(logId, next, seq, cumulative);
         return new Entry(op, seq, vtime, key, size, blobCrc, cumulative, next);
     }
 
     /** Up to {@code max} entries from {@code offset} (a position a previous read or the tail gave). */
     public List<Entry> read(long offset, int max) throws IOException {
-        Tail t = tail;
+        Tail t = durable;
         if (offset < FILE_HEADER || offset > t.offset()) {
             throw new IllegalArgumentException("position " + offset + " is outside the update log (it ends at " + t.offset() + ")");
         }

@@ -51,6 +51,29 @@ class UpdateLogTest {
     }
 
     @Test
+    void concurrentAppendsShareFsyncsAndLoseNothing() throws Exception {
+        DataStore store = new DataStore(root, 1 << 20);
+        UpdateLog ulog = store.updateLog(0);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        List<java.util.concurrent.Future<UpdateLog.Entry>> appended = new java.util.ArrayList<>();
+        for (int i = 0; i < 800; i++) {
+            long vtime = i;
+            appended.add(pool.submit(() -> ulog.append(UpdateLog.Op.PUT, vtime, Keys.utf8("k" + vtime), 10, 0)));
+        }
+        for (var f : appended) {
+            UpdateLog.Entry e = f.get();
+            assertTrue(ulog.tail().offset() >= e.next(), "an acknowledged append is inside the durable tail");
+        }
+        pool.shutdown();
+        List<UpdateLog.Entry> all = new DataStore(root, 1 << 20).updateLog(0).read(UpdateLog.start(), 1000);
+        assertEquals(800, all.size());
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals(i + 1, all.get(i).seq(), "sequence numbers without gaps");
+        }
+        assertEquals(8000, all.get(799).cumulativeBytes());
+    }
+
+    @Test
     void aTornLastRecordIsCutOffAndTheLogGoesOn() throws IOException {
         DataStore store = new DataStore(root, 1 << 20);
         put(store, "a", 10, "x");
