@@ -150,6 +150,7 @@ public final class SpreadNode implements AutoCloseable {
         if (settings.hasRole("ds")) {
             dataStore = openDataStore();
             replication = new ReplicationStatus();
+            replication.registerMBean();
             ReplicaClient replicas = new ReplicaClient(system, blobs, dataStore, blocking);
             Repairer repairer = new Repairer(settings.nid(), view, dataStore, replicas, blocking, replication);
             BlobStreamServer blobServer = new BlobStreamServer(dataStore, blocking, mat, settings.uploadIdleTimeout(),
