@@ -7,8 +7,10 @@
 #
 # Environment:
 #   QUICK=1             a tiny smoke run: small counts, no 256 MiB objects, a small dd
-#   SMALL_COUNT=N       objects of 1 KiB per run (PUT N, then N random GETs)     default 3000 (QUICK 200)
-#   LARGE_COUNT=N       objects of 1 MiB per run                                  default 600  (QUICK 50)
+#   SMALL_COUNT=N       objects of 1 KiB per run (PUT N, then N random GETs)     default 30000 (QUICK 200)
+#   LARGE_COUNT=N       objects of 1 MiB per run                                  default 3000  (QUICK 50)
+#   PHASE_SECONDS=S     each PUT or GET phase of those runs ends after S seconds at the latest (spread-bench
+#                       --duration), so that slow targets do not take hours       default 20    (QUICK 10)
 #   HUGE_COUNT=N        objects of 256 MiB per run (concurrency 1); 0 skips them  default 2    (QUICK 0)
 #   WARMUP_COUNT=N      1 KiB objects PUT+GET against each SpreadOSD target first, not reported
 #                       (the server's JVM warm-up)                               default 1000 (QUICK 100)
@@ -31,10 +33,10 @@ WORK="$(cd "$WORK" && pwd)"
 QUICK="${QUICK:-0}"
 if [ "$QUICK" = 1 ]; then
   SMALL_COUNT="${SMALL_COUNT:-200}"; LARGE_COUNT="${LARGE_COUNT:-50}"; HUGE_COUNT="${HUGE_COUNT:-0}"
-  WARMUP_COUNT="${WARMUP_COUNT:-100}"; DD_MB="${DD_MB:-64}"
+  WARMUP_COUNT="${WARMUP_COUNT:-100}"; DD_MB="${DD_MB:-64}"; PHASE_SECONDS="${PHASE_SECONDS:-10}"
 else
-  SMALL_COUNT="${SMALL_COUNT:-3000}"; LARGE_COUNT="${LARGE_COUNT:-600}"; HUGE_COUNT="${HUGE_COUNT:-2}"
-  WARMUP_COUNT="${WARMUP_COUNT:-1000}"; DD_MB="${DD_MB:-1024}"
+  SMALL_COUNT="${SMALL_COUNT:-30000}"; LARGE_COUNT="${LARGE_COUNT:-3000}"; HUGE_COUNT="${HUGE_COUNT:-2}"
+  WARMUP_COUNT="${WARMUP_COUNT:-1000}"; DD_MB="${DD_MB:-1024}"; PHASE_SECONDS="${PHASE_SECONDS:-20}"
 fi
 PORT_BASE="${PORT_BASE:-31000}"
 CLUSTER_MODE="${CLUSTER_MODE:-auto}"
@@ -117,11 +119,12 @@ await_port() {  # pid, port: polls until something accepts on 127.0.0.1:port
 }
 
 FAILED=0
-run_bench() {  # name, port, size, concurrency, count: one spread-bench run, JSON to WORK/name.json
+run_bench() {  # name, port, size, concurrency, count[, extra spread-bench options]: JSON to WORK/name.json
   local name="$1" port="$2" size="$3" conc="$4" count="$5" rc=0
-  log "$name: $count x $size, concurrency $conc, port $port"
+  shift 5
+  log "$name: $count x $size, concurrency $conc, port $port $*"
   JAVA_OPTS="${BENCH_JAVA_OPTS:-}" "$HERE/scripts/spread-bench" --host 127.0.0.1 --port "$port" --size "$size" \
-    --concurrency "$conc" --count "$count" --json > "$WORK/$name.json" 2> "$WORK/$name.log" || rc=$?
+    --concurrency "$conc" --count "$count" "$@" --json > "$WORK/$name.json" 2> "$WORK/$name.log" || rc=$?
   if [ "$rc" != 0 ]; then
     FAILED=1
     echo "spread-bench $name exited $rc; last lines of $WORK/$name.log:" >&2
@@ -133,7 +136,7 @@ run_workloads() {  # target, port
   local target="$1" port="$2" size conc count
   for size in 1K 1M; do
     count="$SMALL_COUNT"; [ "$size" = 1M ] && count="$LARGE_COUNT"
-    for conc in 1 16; do run_bench "$target-$size-c$conc" "$port" "$size" "$conc" "$count"; done
+    for conc in 1 16; do run_bench "$target-$size-c$conc" "$port" "$size" "$conc" "$count" --duration "$PHASE_SECONDS"; done
   done
   if [ "$HUGE_COUNT" -gt 0 ]; then run_bench "$target-256M-c1" "$port" 256M 1 "$HUGE_COUNT"; fi
 }
@@ -289,6 +292,7 @@ fi
 command -v python3 > /dev/null || die "python3 is needed to put the table together"
 
 rm -f "$WORK"/*.json "$WORK"/dd.txt "$WORK"/results.md
+echo "$(nproc) $(cut -d' ' -f1-3 /proc/loadavg)" > "$WORK/load-before.txt"
 log "work dir $WORK; counts: 1 KiB $SMALL_COUNT, 1 MiB $LARGE_COUNT, 256 MiB $HUGE_COUNT; warm-up $WARMUP_COUNT"
 disk_reference
 for t in $TARGETS; do
@@ -300,6 +304,7 @@ for t in $TARGETS; do
   esac
 done
 
+echo "$(nproc) $(cut -d' ' -f1-3 /proc/loadavg)" > "$WORK/load-after.txt"
 python3 - "$WORK" <<'PY' | tee "$WORK/results.md" || FAILED=1
 import json, os, re, sys
 
@@ -400,6 +405,17 @@ if checks:
     print("| target | goal | measured | wanted | |")
     print("| --- | --- | ---: | ---: | --- |")
     print("\n".join(checks))
+
+load = []
+for when in ("before", "after"):
+    try:
+        cpus, *avg = open(os.path.join(work, f"load-{when}.txt")).read().split()
+        load.append(f"{when} {' / '.join(avg)}")
+    except (OSError, ValueError):
+        pass
+if load:
+    print(f"\nLoad average (1/5/15 min) on {cpus} CPUs: {'; '.join(load)}"
+          + (" (other processes were busy: the figures are low)" if any(float(x.split()[1]) > int(cpus) for x in load) else ""))
 
 errors = sum((p or {}).get("errors", 0) for r in runs.values() for p in (r.get("put"), r.get("get")))
 if bad:
