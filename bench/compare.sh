@@ -123,6 +123,7 @@ run_bench() {  # name, port, size, concurrency, count[, extra spread-bench optio
   local name="$1" port="$2" size="$3" conc="$4" count="$5" rc=0
   shift 5
   log "$name: $count x $size, concurrency $conc, port $port $*"
+  echo "$name $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/load-per-run.txt"   # other processes' load skews a run
   JAVA_OPTS="${BENCH_JAVA_OPTS:-}" "$HERE/scripts/spread-bench" --host 127.0.0.1 --port "$port" --size "$size" \
     --concurrency "$conc" --count "$count" "$@" --json > "$WORK/$name.json" 2> "$WORK/$name.log" || rc=$?
   if [ "$rc" != 0 ]; then
@@ -291,7 +292,7 @@ if [ ! -f "$HERE/target/spreadosd.jar" ]; then
 fi
 command -v python3 > /dev/null || die "python3 is needed to put the table together"
 
-rm -f "$WORK"/*.json "$WORK"/dd.txt "$WORK"/results.md
+rm -f "$WORK"/*.json "$WORK"/dd.txt "$WORK"/results.md "$WORK"/load-*.txt
 echo "$(nproc) $(cut -d' ' -f1-3 /proc/loadavg)" > "$WORK/load-before.txt"
 log "work dir $WORK; counts: 1 KiB $SMALL_COUNT, 1 MiB $LARGE_COUNT, 256 MiB $HUGE_COUNT; warm-up $WARMUP_COUNT"
 disk_reference
