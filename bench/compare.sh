@@ -415,8 +415,10 @@ for when in ("before", "after"):
     except (OSError, ValueError):
         pass
 if load:
+    # "after" and load-per-run.txt include this benchmark's own client and server threads; "before" is the rest
     print(f"\nLoad average (1/5/15 min) on {cpus} CPUs: {'; '.join(load)}"
-          + (" (other processes were busy: the figures are low)" if any(float(x.split()[1]) > int(cpus) for x in load) else ""))
+          + (" (other processes were busy before the start: the figures may be low)"
+             if float(load[0].split()[1]) > int(cpus) and load[0].startswith("before") else ""))
 
 errors = sum((p or {}).get("errors", 0) for r in runs.values() for p in (r.get("put"), r.get("get")))
 if bad:
