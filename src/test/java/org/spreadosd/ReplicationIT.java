@@ -386,13 +386,7 @@ class ReplicationIT {
     }
 
     String state(int nid) throws Exception {
-        Tool.Result r = spreadctl("--json", "nodes");
-        for (JsonNode n : JSON.readTree(r.out())) {
-            if (n.path("nid").asInt(-1) == nid) {
-                return n.path("state").asText();
-            }
-        }
-        return "";
+        return ClusterIT.state(JSON.readTree(spreadctl("--json", "nodes").out()), nid);
     }
 
     Tool.Result spreadctl(String... args) throws IOException, InterruptedException {

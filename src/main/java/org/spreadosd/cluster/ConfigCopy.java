@@ -3,13 +3,11 @@ package org.spreadosd.cluster;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import org.slf4j.Logger;
+import org.spreadosd.util.DurableFiles;
 
 /**
  * The last cluster configuration a node was told, kept on its own disk ({@code <store>/cluster-config.json}):
@@ -45,13 +43,8 @@ public final class ConfigCopy {
 
     /** Replaces the saved copy atomically (temp file, fsync, rename); a failure is logged, serving goes on. */
     public void save(ClusterConfig config, Logger log) {
-        Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
         try {
-            Files.write(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.replace(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
         } catch (IOException e) {
             log.warn("cannot save the cluster configuration to {}: {}", file, e.getMessage());
         }

@@ -1,5 +1,8 @@
 package org.spreadosd.ds;
 
+import static org.spreadosd.util.DurableFiles.fsyncDirectory;
+import static org.spreadosd.util.DurableFiles.writeFully;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -218,17 +221,8 @@ public final class DataStore {
     }
 
     public Optional<StoredBlob> find(int rsid, byte[] key, long vtime) throws IOException {
-        Path path = pathOf(rsid, key, vtime);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            BlobHeader header = BlobHeader.read(ch);
-            if (header.vtime() != vtime || !java.util.Arrays.equals(header.key(), key)) {
-                throw new CorruptBlobException("blob " + path.getFileName() + " holds another version");
-            }
-            if (ch.size() != header.length() + header.size()) {
-                throw new CorruptBlobException("blob " + path.getFileName() + " is " + ch.size()
-                        + " bytes long, header says " + (header.length() + header.size()));
-            }
-            return Optional.of(new StoredBlob(path, header));
+        try {
+            return Optional.of(read(pathOf(rsid, key, vtime), h -> h.vtime() == vtime && java.util.Arrays.equals(h.key(), key)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -336,16 +330,23 @@ public final class DataStore {
         return Files.walk(dir).filter(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(TOMBSTONE));
     }
 
-    /** Reads the header of a version file. */
+    /**
+     * Reads and checks the header of a version file: the version it names must be the one its path stands
+     * for, and the file as long as the header says.
+     */
     public StoredBlob readStored(Path file) throws IOException {
+        return read(file, h -> file.equals(pathOf(h.rsid(), h.key(), h.vtime())));
+    }
+
+    private StoredBlob read(Path file, java.util.function.Predicate<BlobHeader> namesThisFile) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             BlobHeader header = BlobHeader.read(ch);
+            if (!namesThisFile.test(header)) {
+                throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
+            }
             if (ch.size() != header.length() + header.size()) {
                 throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size() + " bytes long, header says "
                         + (header.length() + header.size()));
-            }
-            if (!file.equals(pathOf(header.rsid(), header.key(), header.vtime()))) {
-                throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
             }
             return new StoredBlob(file, header);
         }
@@ -353,18 +354,6 @@ public final class DataStore {
 
     private static Path tombstoneOf(Path path) {
         return path.resolveSibling(path.getFileName() + TOMBSTONE);
-    }
-
-    private static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b, long position) throws IOException {
-        while (b.hasRemaining()) {
-            position += ch.write(b, position);
-        }
     }
 
     private static byte[] digest(byte[] key, long vtime) {

@@ -75,13 +75,8 @@ public final class Inventory {
             MessageDigest md = sha256();
             boolean any = false;
             for (String yy : sortedNames(setDir.resolve(xx))) {
-                for (String file : sortedNames(setDir.resolve(xx).resolve(yy))) {
-                    String name = file.endsWith(DataStore.TOMBSTONE) ? file.substring(0, file.length() - DataStore.TOMBSTONE.length()) : file;
-                    boolean deleted = file.endsWith(DataStore.TOMBSTONE);
-                    if (!deleted && Files.exists(setDir.resolve(xx).resolve(yy).resolve(file + DataStore.TOMBSTONE))) {
-                        continue;
-                    }
-                    md.update((name + (deleted ? "-" : "+")).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                for (Map.Entry<String, Boolean> v : versionsIn(setDir.resolve(xx).resolve(yy)).entrySet()) {
+                    md.update((v.getKey() + (v.getValue() ? "-" : "+")).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     any = true;
                 }
             }
@@ -92,7 +87,11 @@ public final class Inventory {
         return out;
     }
 
-    private static void collect(Path dir, String after, int max, List<Item> out) throws IOException {
+    /**
+     * The versions whose files are in one directory, by name, each true when it is deleted: a tombstone wins
+     * over bytes a crash left beside it.
+     */
+    private static TreeMap<String, Boolean> versionsIn(Path dir) throws IOException {
         TreeMap<String, Boolean> names = new TreeMap<>();
         for (String file : sortedNames(dir)) {
             if (file.endsWith(DataStore.TOMBSTONE)) {
@@ -101,7 +100,11 @@ public final class Inventory {
                 names.putIfAbsent(file, false);
             }
         }
-        for (Map.Entry<String, Boolean> e : names.tailMap(after, false).entrySet()) {
+        return names;
+    }
+
+    private static void collect(Path dir, String after, int max, List<Item> out) throws IOException {
+        for (Map.Entry<String, Boolean> e : versionsIn(dir).tailMap(after, false).entrySet()) {
             if (out.size() >= max) {
                 return;
             }

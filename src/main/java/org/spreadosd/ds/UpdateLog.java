@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
+import org.spreadosd.util.DurableFiles;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -63,9 +64,9 @@ public final class UpdateLog implements AutoCloseable {
                 ByteBuffer h = ByteBuffer.allocate(FILE_HEADER).putLong(MAGIC)
                         .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).flip();
                 ch.truncate(0);
-                write(ch, h, 0);
+                DurableFiles.writeFully(ch, h, 0);
                 ch.force(true);
-                fsyncDirectory(file.getParent());
+                DurableFiles.fsyncDirectory(file.getParent());
                 return new UpdateLog(file, ch, id, new Tail(id, FILE_HEADER, 0, 0));
             }
             ByteBuffer h = ByteBuffer.allocate(FILE_HEADER);
@@ -156,7 +157,7 @@ public final class UpdateLog implements AutoCloseable {
         ByteBuffer record = ByteBuffer.allocate(8 + body.remaining());
         record.putInt(body.remaining()).putInt((int) crc.getValue()).put(body).flip();
         long next = t.offset() + record.remaining();
-        write(ch, record, t.offset());
+        DurableFiles.writeFully(ch, record, t.offset());
         tail = new Tail(logId, next, seq, cumulative);
         return new Entry(op, seq, vtime, key, size, blobCrc, cumulative, next);
     }
@@ -220,12 +221,6 @@ public final class UpdateLog implements AutoCloseable {
         ch.close();
     }
 
-    private static void write(FileChannel ch, ByteBuffer b, long position) throws IOException {
-        while (b.hasRemaining()) {
-            position += ch.write(b, position);
-        }
-    }
-
     private static void read(FileChannel ch, ByteBuffer b, long position) throws IOException {
         while (b.hasRemaining()) {
             int n = ch.read(b, position);
@@ -233,12 +228,6 @@ public final class UpdateLog implements AutoCloseable {
                 throw new IOException("unexpected end of update log");
             }
             position += n;
-        }
-    }
-
-    static void fsyncDirectory(Path dir) throws IOException {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
         }
     }
 }

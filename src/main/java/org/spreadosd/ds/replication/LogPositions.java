@@ -1,13 +1,11 @@
 package org.spreadosd.ds.replication;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
+import org.spreadosd.util.DurableFiles;
 
 /**
  * How far this DS has applied each peer's update log (the original's relay timestamps), one small file per
@@ -30,13 +28,7 @@ public final class LogPositions {
     }
 
     public void save(int rsid, int peerNid, Position position) throws IOException {
-        Path file = file(rsid, peerNid);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, ReplicaProtocol.JSON.writeValueAsBytes(position));
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.replace(file(rsid, peerNid), ReplicaProtocol.JSON.writeValueAsBytes(position));
     }
 
     private Path file(int rsid, int peerNid) {
