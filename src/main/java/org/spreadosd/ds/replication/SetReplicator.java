@@ -283,9 +283,19 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     }
 
     private CompletionStage<Applied> applyAll(NodeInfo peer, List<LogRecord> entries) {
-        return Source.from(entries)
-                .mapAsync(settings.parallelism(), e -> e.isDelete() ? delete(e.key(), e.vtime()) : copy(peer, e.key(), e.vtime(), e.size()))
+        return inParallel(entries, e -> e.isDelete() ? delete(e.key(), e.vtime()) : copy(peer, e.key(), e.vtime(), e.size()));
+    }
+
+    /** Runs {@code each} over the items, as many at once as the settings allow, and adds up what they copied. */
+    private <T> CompletionStage<Applied> inParallel(List<T> items, java.util.function.Function<T, CompletionStage<Applied>> each) {
+        return Source.from(items)
+                .mapAsync(settings.parallelism(), each::apply)
                 .runWith(Sink.fold(new Applied(0, 0), Applied::plus), mat);
+    }
+
+    /** Makes this member hold what a peer's inventory item says: the version, or its tombstone. */
+    private CompletionStage<Applied> apply(NodeInfo peer, Inventory.Item item) {
+        return item.deleted() ? delete(item.key(), item.vtime()) : copy(peer, item.key(), item.vtime(), item.size());
     }
 
     private CompletionStage<Applied> copy(NodeInfo peer, byte[] key, long vtime, long size) {
@@ -318,10 +328,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         String after = cursor == null ? null : cursor.after();
         return client.inventory(peer.dataUrl(), rsid, after, settings.batch()).thenCompose(page -> {
             Position start = cursor == null ? page.tail() : cursor.start();
-            return Source.from(page.items())
-                    .mapAsync(settings.parallelism(), item -> item.deleted() ? delete(item.key(), item.vtime())
-                            : copy(peer, item.key(), item.vtime(), item.size()))
-                    .runWith(Sink.fold(new Applied(0, 0), Applied::plus), mat)
+            return inParallel(page.items(), item -> apply(peer, item))
                     .thenApplyAsync(applied -> {
                         long listed = (cursor == null ? 0 : cursor.listed()) + page.items().size();
                         long listedBytes = (cursor == null ? 0 : cursor.listedBytes())
@@ -345,7 +352,8 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     private void compare(NodeInfo peer) {
         busy.add(peer.nid());
         lastCompared.put(peer.nid(), System.currentTimeMillis());
-        CompletionStage<Repairs> round = client.digests(peer.dataUrl(), rsid).thenCompose(theirs -> {
+        // Listing the store is disk work: it runs on the blocking-I/O dispatcher, not on the HTTP client's threads.
+        CompletionStage<Repairs> round = client.digests(peer.dataUrl(), rsid).thenComposeAsync(theirs -> {
             Map<String, String> ours;
             try {
                 ours = new Inventory(store, rsid).digests();
@@ -362,12 +370,12 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
                     .mapAsync(1, bucket -> repairBucket(peer, bucket))
                     .runWith(Sink.fold(new Repairs(0, 0, 0), (a, b) -> new Repairs(a.buckets() + b.buckets(),
                             a.copied() + b.copied(), a.deleted() + b.deleted())), mat);
-        });
+        }, blocking);
         getContext().pipeToSelf(round, (repairs, e) -> new Compared(peer.nid(), repairs, e));
     }
 
     private CompletionStage<Repairs> repairBucket(NodeInfo peer, String bucket) {
-        return client.bucket(peer.dataUrl(), rsid, bucket).thenCompose(page -> {
+        return client.bucket(peer.dataUrl(), rsid, bucket).thenComposeAsync(page -> {
             Map<String, Inventory.Item> ours = new HashMap<>();
             try {
                 new Inventory(store, rsid).bucket(bucket).forEach(i -> ours.put(i.name(), i));
@@ -380,14 +388,9 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             if (toDelete.isEmpty() && toCopy.isEmpty()) {
                 return CompletableFuture.completedFuture(new Repairs(1, 0, 0));
             }
-            CompletionStage<Applied> deletes = Source.from(toDelete)
-                    .mapAsync(settings.parallelism(), i -> delete(i.key(), i.vtime()))
-                    .runWith(Sink.fold(new Applied(0, 0), Applied::plus), mat);
-            return deletes.thenCompose(ignored -> Source.from(toCopy)
-                    .mapAsync(settings.parallelism(), i -> copy(peer, i.key(), i.vtime(), i.size()))
-                    .runWith(Sink.fold(new Applied(0, 0), Applied::plus), mat)
+            return inParallel(toDelete, i -> apply(peer, i)).thenCompose(ignored -> inParallel(toCopy, i -> apply(peer, i))
                     .thenApply(copied -> new Repairs(1, copied.copied(), toDelete.size())));
-        });
+        }, blocking);
     }
 
     private Behavior<Command> onCompared(Compared m) {
