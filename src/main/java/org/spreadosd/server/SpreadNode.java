@@ -233,6 +233,30 @@ public final class SpreadNode implements AutoCloseable {
         } catch (InterruptedException | ExecutionException e) {
             throw new StartupException("interrupted while joining the cluster", e);
         }
+        awaitOwnMemberInView();
+    }
+
+    /**
+     * SelfUp can arrive before the membership tracker's snapshot shows this member up; until it does, the
+     * view counts this node unreachable and a first request right after start would find no writable set.
+     */
+    private void awaitOwnMemberInView() {
+        CompletableFuture<Done> seen = new CompletableFuture<>();
+        Runnable check = () -> {
+            if (view.isReachableMember(settings.clusterAddress())) {
+                seen.complete(Done.getInstance());
+            }
+        };
+        view.onMembershipChange(check);
+        check.run();
+        try {
+            seen.get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new StartupException("this node's cluster member " + settings.clusterAddress()
+                    + " did not show as up and reachable within " + settings.startupTimeout());
+        } catch (InterruptedException | ExecutionException e) {
+            throw new StartupException("interrupted while joining the cluster", e);
+        }
     }
 
     /** The config server's parts on a cs-role node: FAULT marks, the metadata store it serves or names, its RPC methods. */
