@@ -17,15 +17,20 @@ public final class FreePorts {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         for (int attempt = 0; attempt < 1000; attempt++) {
             int base = 10_000 + random.nextInt(20_000);
-            if (base != lastBase && free(base) && free(base + 1000) && free(base + 2000) && free(base + 3000)) {
-                lastBase = base;
+            int[] ports = {base, base + 1000, base + 2000, base + 3000};
+            if (java.util.Arrays.stream(ports).noneMatch(GIVEN::contains) && java.util.Arrays.stream(ports).allMatch(FreePorts::free)) {
+                java.util.Arrays.stream(ports).forEach(GIVEN::add);
                 return base;
             }
         }
         throw new IllegalStateException("no free base port found");
     }
 
-    private static int lastBase;
+    /**
+     * Every port handed out, derived ones included: they are free until their server starts, so without this a
+     * later base or port could land on an earlier node's data or cluster port.
+     */
+    private static final java.util.Set<Integer> GIVEN = new java.util.HashSet<>();
 
     private static boolean free(int port) {
         try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
@@ -35,12 +40,16 @@ public final class FreePorts {
         }
     }
 
-    public static int next() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    public static synchronized int next() {
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                s.setReuseAddress(true);
+                if (GIVEN.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 }
