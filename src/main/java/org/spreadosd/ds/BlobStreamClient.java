@@ -26,8 +26,19 @@ public final class BlobStreamClient {
     /** What a DS said of a version it stored or is sending. */
     public record BlobFacts(long size, int crc32c, String contentType, int copies) {}
 
-    /** A version's bytes on their way from a DS; {@code data} must be consumed or cancelled. */
-    public record BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data) {}
+    /**
+     * A version's bytes on their way from a DS; {@code data} must be consumed or cancelled. A small slice
+     * arrives whole: then {@code bytes} holds it (and {@code data} is a source of just those bytes).
+     */
+    public record BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data, ByteString bytes) {
+        public BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data) {
+            this(facts, length, data, null);
+        }
+
+        public BlobDownload(BlobFacts facts, long length, ByteString bytes) {
+            this(facts, length, Source.single(bytes), bytes);
+        }
+    }
 
     private final Http http;
     private final Materializer mat;
@@ -35,6 +46,27 @@ public final class BlobStreamClient {
     public BlobStreamClient(ActorSystem<?> system) {
         this.http = Http.get(system);
         this.mat = Materializer.matFromSystem(system);
+    }
+
+    /** The data server at {@code dataUrl} as a {@link BlobLink}. */
+    public BlobLink to(String dataUrl) {
+        return new BlobLink() {
+            @Override
+            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, Source<ByteString, ?> data,
+                    long size, boolean coordinate) {
+                return BlobStreamClient.this.put(dataUrl, rsid, vtime, key, contentType, data, size, coordinate);
+            }
+
+            @Override
+            public CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length) {
+                return BlobStreamClient.this.get(dataUrl, rsid, vtime, key, offset, length);
+            }
+
+            @Override
+            public CompletionStage<Boolean> delete(int rsid, long vtime, byte[] key) {
+                return BlobStreamClient.this.delete(dataUrl, rsid, vtime, key);
+            }
+        };
     }
 
     /**
@@ -77,6 +109,10 @@ public final class BlobStreamClient {
             int status = response.status().intValue();
             if (status == 200) {
                 HttpEntity entity = response.entity();
+                if (entity instanceof HttpEntity.Strict strict) {
+                    return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), strict.getData().length(),
+                            strict.getData())));
+                }
                 long actual = entity.getContentLengthOption().orElse(length);
                 return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), actual, entity.getDataBytes())));
             }
@@ -122,11 +158,18 @@ public final class BlobStreamClient {
         int status = response.status().intValue();
         return response.entity().toStrict(ERROR_BODY_TIMEOUT.toMillis(), mat).thenApply(strict -> {
             String message = strict.getData().utf8String();
-            int clientStatus = switch (status) {
-                case 413, 507, 400, 409, 410 -> status;
-                default -> 503;
-            };
-            throw new DataServerException(clientStatus, "data server " + dataUrl + " answered " + status + ": " + message);
+            throw new DataServerException(statusForGateway(status), "data server " + dataUrl + " answered " + status + ": " + message);
         });
+    }
+
+    /**
+     * What a gateway answers its client when a DS answered {@code status}: the client's own mistakes and a full
+     * store pass through; anything else means this member could not serve, which is 503 (try again, or another member).
+     */
+    static int statusForGateway(int status) {
+        return switch (status) {
+            case 413, 507, 400, 409, 410 -> status;
+            default -> 503;
+        };
     }
 }

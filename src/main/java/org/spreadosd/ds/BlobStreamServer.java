@@ -1,15 +1,8 @@
 package org.spreadosd.ds;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -19,48 +12,22 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
-import java.util.function.Consumer;
-import org.spreadosd.ds.replication.WriteCoordinator;
-import org.spreadosd.model.Keys;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.spreadosd.ds.BlobStreamClient.BlobDownload;
+import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 
 /**
- * Serves a DS's node-to-node byte stream API ({@link BlobStreamPaths}): gateways and peers stream
- * versions in and out of the {@link DataStore} over HTTP, so no object ever travels as one message.
+ * Serves a DS's node-to-node byte stream API ({@link BlobStreamPaths}) over HTTP: gateways and peers in other
+ * processes stream versions in and out of the {@link BlobService}, so no object ever travels as one message.
  */
 public final class BlobStreamServer {
-    /** How much of a refused oversized upload is read and dropped so that the sender sees the 413. */
-    private static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
-    private static final Logger log = LoggerFactory.getLogger(BlobStreamServer.class);
-    static final int CHUNK = 64 * 1024;
 
-    private final DataStore store;
-    private final Executor blocking;
+    private final BlobService service;
     private final Materializer mat;
-    private final Duration uploadIdleTimeout;
-    private final WriteCoordinator coordinator;
-    private final Consumer<BlobStreamPaths.Address> onCorrupt;
-    private final long verifyBeforeSendBytes;
 
-    /**
-     * @param coordinator copies coordinated adds to the set's other members
-     * @param onCorrupt told of every damaged version found while serving, to repair it from a peer
-     * @param verifyBeforeSendBytes versions up to this size are checked against their checksum before the
-     *     first byte goes out, so a reader falls back to another member instead of getting damaged bytes
-     */
-    public BlobStreamServer(DataStore store, Executor blocking, Materializer mat, Duration uploadIdleTimeout,
-            WriteCoordinator coordinator, Consumer<BlobStreamPaths.Address> onCorrupt, long verifyBeforeSendBytes) {
-        this.store = store;
-        this.blocking = blocking;
+    public BlobStreamServer(BlobService service, Materializer mat) {
+        this.service = service;
         this.mat = mat;
-        this.uploadIdleTimeout = uploadIdleTimeout;
-        this.coordinator = coordinator;
-        this.onCorrupt = onCorrupt;
-        this.verifyBeforeSendBytes = verifyBeforeSendBytes;
     }
 
     public CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -77,39 +44,23 @@ public final class BlobStreamServer {
             return get(a, request.getUri().query().toMap());
         }
         if (request.method().equals(HttpMethods.DELETE)) {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    boolean deleted = store.delete(a.rsid(), a.key(), a.vtime());
-                    return text(deleted ? StatusCodes.OK : StatusCodes.NOT_FOUND, deleted ? "deleted" : "not stored here");
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }, blocking).exceptionally(e -> failure(a, e));
+            return service.delete(a)
+                    .thenApply(deleted -> text(deleted ? StatusCodes.OK : StatusCodes.NOT_FOUND, deleted ? "deleted" : "not stored here"))
+                    .exceptionally(e -> failure(a, e));
         }
         return CompletableFuture.completedFuture(text(StatusCodes.METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"));
     }
 
     private CompletionStage<HttpResponse> put(BlobStreamPaths.Address a, HttpRequest request) {
         long expected = request.entity().getContentLengthOption().orElse(-1L);
-        if (expected > store.maxObjectBytes()) {
+        if (expected > service.maxObjectBytes()) {
             return refuseTooLarge(a, request, expected);
         }
         String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
-        boolean coordinate = request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent() && coordinator != null;
-        InputStream in = request.entity().getDataBytes().runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
-        CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
-                log.debug("stored rsid={} key={} vtime={} size={}", a.rsid(), Keys.printable(a.key()), a.vtime(), blob.size());
-                return blob;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking);
-        return stored.thenCompose(blob -> (coordinate ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
-                        : CompletableFuture.completedFuture(1))
-                .thenApply(copies -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), blob)
-                        .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(copies)))))
+        boolean coordinate = request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
+        return service.put(a, contentType, request.entity().getDataBytes(), expected, coordinate)
+                .thenApply(facts -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), facts)
+                        .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(facts.copies()))))
                 .exceptionally(e -> failure(a, e));
     }
 
@@ -120,47 +71,40 @@ public final class BlobStreamServer {
      * first (a lingering close), a large one is cut off at once.
      */
     private CompletionStage<HttpResponse> refuseTooLarge(BlobStreamPaths.Address a, HttpRequest request, long declared) {
-        HttpResponse refusal = failure(a, new ObjectTooLargeException(declared, store.maxObjectBytes()));
-        if (declared - store.maxObjectBytes() > REFUSAL_DRAIN_LIMIT) {
+        HttpResponse refusal = failure(a, new ObjectTooLargeException(declared, service.maxObjectBytes()));
+        if (declared - service.maxObjectBytes() > BlobService.REFUSAL_DRAIN_LIMIT) {
             return CompletableFuture.completedFuture(refusal);
         }
         return request.discardEntityBytes(mat).completionStage().handle((done, e) -> refusal);
     }
 
     private CompletionStage<HttpResponse> get(BlobStreamPaths.Address a, Map<String, String> query) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                Optional<StoredBlob> found = store.find(a.rsid(), a.key(), a.vtime());
-                if (found.isEmpty()) {
-                    return text(StatusCodes.NOT_FOUND, "not stored here");
-                }
-                StoredBlob blob = found.get();
-                if (blob.size() <= verifyBeforeSendBytes) {
-                    store.verify(blob);
-                }
-                long offset = Math.min(parseLong(query.get("offset"), 0), blob.size());
-                long length = Math.min(parseLong(query.get("length"), blob.size()), blob.size() - offset);
-                // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict one.
-                return withFacts(HttpResponse.create(), blob).withEntity(length == 0
-                        ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, new byte[0])
-                        : HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, length, source(store, blob, offset, length)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        long offset;
+        long length;
+        try {
+            offset = parseLong(query.get("offset"), 0);
+            length = parseLong(query.get("length"), Long.MAX_VALUE);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.completedFuture(failure(a, e));
+        }
+        return service.get(a, offset, length).thenApply(found -> {
+            if (found.isEmpty()) {
+                return text(StatusCodes.NOT_FOUND, "not stored here");
             }
-        }, blocking).exceptionally(e -> failure(a, e));
+            BlobDownload d = found.get();
+            // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict one.
+            return withFacts(HttpResponse.create(), d.facts()).withEntity(d.bytes() != null || d.length() == 0
+                    ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, d.bytes() != null ? d.bytes() : ByteString.emptyByteString())
+                    : HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, d.length(), d.data()));
+        }).exceptionally(e -> failure(a, e));
     }
 
-    /** The bytes of a slice of a stored version, read on the stream's blocking-I/O dispatcher. */
-    public static Source<ByteString, ?> source(DataStore store, StoredBlob blob, long offset, long length) {
-        return StreamConverters.fromInputStream(() -> store.open(blob, offset, length), CHUNK);
-    }
-
-    private static HttpResponse withFacts(HttpResponse response, StoredBlob blob) {
+    private static HttpResponse withFacts(HttpResponse response, BlobFacts facts) {
         HttpResponse r = response
-                .addHeader(RawHeader.create(BlobStreamPaths.SIZE_HEADER, Long.toString(blob.size())))
-                .addHeader(RawHeader.create(BlobStreamPaths.CRC_HEADER, Integer.toString(blob.header().crc32c())));
-        if (blob.header().contentType() != null) {
-            r = r.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, blob.header().contentType()));
+                .addHeader(RawHeader.create(BlobStreamPaths.SIZE_HEADER, Long.toString(facts.size())))
+                .addHeader(RawHeader.create(BlobStreamPaths.CRC_HEADER, Integer.toString(facts.crc32c())));
+        if (facts.contentType() != null) {
+            r = r.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, facts.contentType()));
         }
         return r;
     }
@@ -177,34 +121,8 @@ public final class BlobStreamServer {
     }
 
     private HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
-        Throwable cause = e instanceof CompletionException || e instanceof UncheckedIOException ? e.getCause() : e;
-        if (cause instanceof UncheckedIOException u) {
-            cause = u.getCause();
-        }
-        StatusCode status;
-        if (cause instanceof DataServerException d) {
-            status = StatusCodes.get(d.status());
-            log.warn("add not acknowledged rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), d.getMessage());
-        } else if (cause instanceof VersionDeletedException) {
-            status = StatusCodes.GONE;
-        } else if (cause instanceof BlobExistsException) {
-            status = StatusCodes.CONFLICT;
-        } else if (cause instanceof ObjectTooLargeException) {
-            status = StatusCodes.PAYLOAD_TOO_LARGE;
-        } else if (cause instanceof CorruptBlobException) {
-            status = StatusCodes.INTERNAL_SERVER_ERROR;
-            log.error("corrupt blob rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.getMessage());
-            onCorrupt.accept(a);
-        } else if (cause instanceof IllegalArgumentException) {
-            status = StatusCodes.BAD_REQUEST;
-        } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("No space left")) {
-            status = StatusCodes.INSUFFICIENT_STORAGE;
-            log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
-        } else {
-            status = StatusCodes.SERVICE_UNAVAILABLE;
-            log.warn("blob request failed rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.toString());
-        }
-        return text(status, String.valueOf(cause.getMessage()));
+        int status = service.statusOf(a, e);
+        return text(StatusCodes.get(status), String.valueOf(BlobService.rootCause(e).getMessage()));
     }
 
     private static HttpResponse text(StatusCode status, String message) {

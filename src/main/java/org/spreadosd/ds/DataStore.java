@@ -340,15 +340,54 @@ public final class DataStore {
 
     private StoredBlob read(Path file, java.util.function.Predicate<BlobHeader> namesThisFile) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            BlobHeader header = BlobHeader.read(ch);
-            if (!namesThisFile.test(header)) {
-                throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
+            return checkedHeader(ch, file, namesThisFile);
+        }
+    }
+
+    private static StoredBlob checkedHeader(FileChannel ch, Path file, java.util.function.Predicate<BlobHeader> namesThisFile)
+            throws IOException {
+        BlobHeader header = BlobHeader.read(ch);
+        if (!namesThisFile.test(header)) {
+            throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
+        }
+        if (ch.size() != header.length() + header.size()) {
+            throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size() + " bytes long, header says "
+                    + (header.length() + header.size()));
+        }
+        return new StoredBlob(file, header);
+    }
+
+    /** A version found by {@link #load}: its bytes are there when it was small enough to be read whole. */
+    public record Loaded(StoredBlob blob, byte[] body) {}
+
+    /**
+     * Finds a version and, when it is at most {@code wholeUpTo} bytes, reads it whole through the same open
+     * file and checks its checksum, so a small read costs one open and one pass over the bytes.
+     *
+     * @throws CorruptBlobException when the bytes read do not match the checksum
+     */
+    public Optional<Loaded> load(int rsid, byte[] key, long vtime, long wholeUpTo) throws IOException {
+        Path file = pathOf(rsid, key, vtime);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            StoredBlob blob = checkedHeader(ch, file, h -> h.vtime() == vtime && java.util.Arrays.equals(h.key(), key));
+            if (blob.size() > wholeUpTo) {
+                return Optional.of(new Loaded(blob, null));
             }
-            if (ch.size() != header.length() + header.size()) {
-                throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size() + " bytes long, header says "
-                        + (header.length() + header.size()));
+            byte[] body = new byte[(int) blob.size()];
+            ByteBuffer buf = ByteBuffer.wrap(body);
+            while (buf.hasRemaining()) {
+                if (ch.read(buf, blob.dataOffset() + buf.position()) < 0) {
+                    throw new CorruptBlobException("blob " + file.getFileName() + " ended early");
+                }
             }
-            return new StoredBlob(file, header);
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            if ((int) crc.getValue() != blob.header().crc32c()) {
+                throw new CorruptBlobException("blob " + file.getFileName() + " does not match its checksum");
+            }
+            return Optional.of(new Loaded(blob, body));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 

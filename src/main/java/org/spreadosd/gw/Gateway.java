@@ -17,7 +17,6 @@ import org.apache.pekko.util.ByteString;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
-import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.ds.DataServerException;
@@ -45,7 +44,7 @@ public final class Gateway {
 
     private final MetadataStore mds;
     private final ClusterView view;
-    private final BlobStreamClient blobs;
+    private final DataLinks links;
     private final Executor blocking;
     private final GatewayMode mode;
     private final String location;
@@ -57,16 +56,16 @@ public final class Gateway {
     private final Materializer materializer;
     private final VersionLocator locator;
 
-    public Gateway(MetadataStore mds, ClusterView view, BlobStreamClient blobs, Executor blocking, GatewayMode mode, String location,
+    public Gateway(MetadataStore mds, ClusterView view, DataLinks links, Executor blocking, GatewayMode mode, String location,
             Materializer materializer) {
         this.materializer = materializer;
         this.mds = mds;
         this.view = view;
-        this.blobs = blobs;
+        this.links = links;
         this.blocking = blocking;
         this.mode = mode;
         this.location = location;
-        this.locator = new VersionLocator(mds, blobs, blocking, materializer);
+        this.locator = new VersionLocator(mds, links.remote(), blocking, materializer);
     }
 
     public ClusterConfig config() {
@@ -101,7 +100,7 @@ public final class Gateway {
             }
             // The first member in the key's order coordinates: it stores the version and copies it to the others.
             NodeInfo writer = order.get(0);
-            return blobs.put(writer.dataUrl(), okey.rsid(), okey.vtime(), key, contentType, data, size, true)
+            return links.to(writer).put(okey.rsid(), okey.vtime(), key, contentType, data, size, true)
                     .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                     .exceptionallyCompose(e -> onBlocking(() -> {
                         noteFailure(writer, e);
@@ -180,7 +179,7 @@ public final class Gateway {
                     "version " + v.vtime() + " of key " + Keys.printable(v.key()) + ": " + why));
         }
         NodeInfo node = order.get(index);
-        return blobs.get(node.dataUrl(), v.rsid(), v.vtime(), v.key(), offset, length)
+        return links.to(node).get(v.rsid(), v.vtime(), v.key(), offset, length)
                 .handle((found, e) -> {
                     if (e == null) {
                         suspects.answered(node.nid());
@@ -285,7 +284,7 @@ public final class Gateway {
     private CompletionStage<Void> deleteBytes(ObjectKey okey) {
         List<NodeInfo> members = view.config().members(okey.rsid());
         CompletableFuture<?>[] all = members.stream()
-                .map(n -> blobs.delete(n.dataUrl(), okey.rsid(), okey.vtime(), okey.key())
+                .map(n -> links.to(n).delete(okey.rsid(), okey.vtime(), okey.key())
                         .exceptionally(e -> {
                             log.warn("could not delete bytes key={} vtime={} rsid={} on nid={}: {}", Keys.printable(okey.key()),
                                     okey.vtime(), okey.rsid(), n.nid(), unwrap(e).getMessage());

@@ -12,6 +12,7 @@ import org.apache.pekko.util.ByteString;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.gw.Failures;
+import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.model.Attributes;
@@ -114,7 +115,7 @@ public final class RpcService implements RpcHandler {
             throw new RpcArgs.CallError("the version is " + v.size() + " bytes, more than one RPC message may carry ("
                     + maxDataBytes + "); read it in parts with read, readt or readv, or over HTTP");
         }
-        return gateway.open(v, start, length).thenCompose(d -> collect(d.data()));
+        return gateway.open(v, start, length).thenCompose(this::collect);
     }
 
     private CompletionStage<Object> direct(ObjectKey okey, long offset, long size) {
@@ -124,7 +125,7 @@ public final class RpcService implements RpcHandler {
                 d.data().runWith(Sink.cancelled(), mat);
                 throw new RpcArgs.CallError("the version is larger than one RPC message may carry; use readd");
             }
-            return collect(d.data()).thenApply(b -> (Object) b);
+            return collect(d).thenApply(b -> (Object) b);
         }).exceptionally(e -> {
             if (Failures.cause(e) instanceof GatewayException g && g.status() == 404) {
                 return null;
@@ -133,8 +134,11 @@ public final class RpcService implements RpcHandler {
         });
     }
 
-    private CompletionStage<byte[]> collect(Source<ByteString, ?> data) {
-        return data.runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat).thenApply(ByteString::toArray);
+    private CompletionStage<byte[]> collect(BlobDownload download) {
+        if (download.bytes() != null) {
+            return CompletableFuture.completedFuture(download.bytes().toArray());
+        }
+        return download.data().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat).thenApply(ByteString::toArray);
     }
 
     private CompletionStage<Object> add(byte[] key, byte[] data, byte[] vname, Attributes attrs) {

@@ -55,6 +55,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import org.spreadosd.cs.ConfigServer;
+import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataServer;
@@ -66,6 +67,7 @@ import org.spreadosd.ds.replication.Repairer;
 import org.spreadosd.ds.replication.Scrubber;
 import org.spreadosd.ds.replication.SetReplicator;
 import org.spreadosd.ds.replication.WriteCoordinator;
+import org.spreadosd.gw.DataLinks;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.http.DirectEndpoint;
 import org.spreadosd.gw.http.ErrorPages;
@@ -93,6 +95,7 @@ public final class SpreadNode implements AutoCloseable {
     private final ClusterView view = new ClusterView();
     private MetadataStore mds;
     private DataStore dataStore;
+    private BlobService blobService;
     private ReplicationStatus replication;
     private List<String> joinedThrough = List.of();
     /** Keeps the served embedded H2 database open while this node runs. */
@@ -153,9 +156,10 @@ public final class SpreadNode implements AutoCloseable {
             replication.registerMBean();
             ReplicaClient replicas = new ReplicaClient(system, blobs, dataStore, blocking);
             Repairer repairer = new Repairer(settings.nid(), view, dataStore, replicas, blocking, replication);
-            BlobStreamServer blobServer = new BlobStreamServer(dataStore, blocking, mat, settings.uploadIdleTimeout(),
+            blobService = new BlobService(dataStore, blocking, mat, settings.uploadIdleTimeout(),
                     new WriteCoordinator(settings.nid(), view, blobs, dataStore), a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
                     settings.replication().verifyBeforeSendBytes());
+            BlobStreamServer blobServer = new BlobStreamServer(blobService, mat);
             ReplicaApi replicaApi = new ReplicaApi(dataStore, blocking, mat);
             bind("data stream", settings.dataPort(), request -> ReplicaApi.handles(request.getUri().path())
                     ? replicaApi.handle(request) : blobServer.handle(request));
@@ -168,7 +172,9 @@ public final class SpreadNode implements AutoCloseable {
             if (mds == null) {
                 mds = openMetadataStore(blocking);
             }
-            Gateway gateway = new Gateway(mds, view, blobs, blocking, settings.mode(), settings.location(), mat);
+            DataLinks links = blobService == null ? DataLinks.remote(blobs)
+                    : DataLinks.withLocal(blobs, settings.nid(), blobService.link());
+            Gateway gateway = new Gateway(mds, view, links, blocking, settings.mode(), settings.location(), mat);
             ErrorPages pages = errorPages();
             HttpApi api = new HttpApi(new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
                     new DirectEndpoint(dataStore, blocking), pages, mat, settings.maxKeyBytes());

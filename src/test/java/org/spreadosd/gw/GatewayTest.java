@@ -30,6 +30,7 @@ import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
@@ -67,7 +68,8 @@ class GatewayTest {
         mds = new JdbcMetadataStore(MdsUri.embeddedH2(dir.resolve("mds")), 4, VersionClock.system());
         store = new DataStore(dir.resolve("ds"), 1 << 30);
         Materializer mat = Materializer.matFromSystem(kit.system());
-        BlobStreamServer server = new BlobStreamServer(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0);
+        BlobStreamServer server = new BlobStreamServer(new BlobService(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0),
+                mat);
         int port = FreePorts.next();
         binding = Http.get(kit.system()).newServerAt("127.0.0.1", port).bind(server::handle).toCompletableFuture().get(10, TimeUnit.SECONDS);
         live = new NodeInfo(1, "live", "127.0.0.1:1", List.of(0), "here", "http://127.0.0.1:" + port, null);
@@ -84,7 +86,7 @@ class GatewayTest {
 
     Gateway gateway(GatewayMode mode, NodeInfo... members) {
         view.update(new ClusterConfig(view.config().revision() + 1, List.of(members), Map.of(), Set.of()));
-        return new Gateway(mds, view, new BlobStreamClient(kit.system()), blocking, mode, "here", Materializer.matFromSystem(kit.system()));
+        return new Gateway(mds, view, DataLinks.remote(new BlobStreamClient(kit.system())), blocking, mode, "here", Materializer.matFromSystem(kit.system()));
     }
 
     static <T> T await(CompletionStage<T> stage) {

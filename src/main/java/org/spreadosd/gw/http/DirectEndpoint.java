@@ -8,7 +8,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.spreadosd.ds.BlobStreamServer;
+import org.spreadosd.ds.BlobService;
+import org.spreadosd.ds.BlobStreamClient.BlobDownload;
+import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.gw.GatewayException;
@@ -67,7 +69,9 @@ public final class DirectEndpoint {
                     VersionRecord.etag(vtime, blob.header().crc32c()), vtime,
                     blob.header().contentType(), rsid);
             return VersionResponses.serve(request, facts,
-                    (offset, length) -> CompletableFuture.completedFuture(BlobStreamServer.source(store, blob, offset, length)));
+                    (offset, length) -> CompletableFuture.completedFuture(new BlobDownload(
+                            new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1), length,
+                            BlobService.source(store, blob, offset, length))));
         });
     }
 }

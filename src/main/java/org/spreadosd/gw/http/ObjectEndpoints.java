@@ -53,8 +53,7 @@ public final class ObjectEndpoints {
             }
             VersionRecord v = found.get();
             var facts = new VersionResponses.VersionFacts(v.size(), v.etag(), v.vtime(), v.contentType(), v.rsid());
-            return VersionResponses.serve(request, facts, (offset, length) -> gateway.open(v, offset, length)
-                    .thenApply(download -> download.data()));
+            return VersionResponses.serve(request, facts, (offset, length) -> gateway.open(v, offset, length));
         });
     }
 

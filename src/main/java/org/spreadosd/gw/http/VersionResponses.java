@@ -19,6 +19,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 
 /**
  * Answers a read of one version's bytes with the headers of a modern object store: ETag and
@@ -32,7 +33,7 @@ final class VersionResponses {
     record VersionFacts(long size, String etag, long vtime, String contentType, Integer rsid) {}
 
     /** Opens {@code length} bytes from {@code offset}. */
-    interface Opener extends BiFunction<Long, Long, CompletionStage<Source<ByteString, ?>>> {}
+    interface Opener extends BiFunction<Long, Long, CompletionStage<BlobDownload>> {}
 
     private VersionResponses() {}
 
@@ -69,7 +70,10 @@ final class VersionResponses {
             return done(response.withEntity(HttpEntities.create(contentType, length, Source.empty())));
         }
         HttpResponse headers = response;
-        return open.apply(offset, length).thenApply(data -> headers.withEntity(HttpEntities.create(contentType, length, data)));
+        // A slice that came whole goes out as one strict entity: no stream to run for a small object.
+        return open.apply(offset, length).thenApply(d -> headers.withEntity(d.bytes() != null
+                ? HttpEntities.create(contentType, d.bytes())
+                : HttpEntities.create(contentType, length, d.data())));
     }
 
     static ContentType contentType(String stored) {

@@ -1,0 +1,231 @@
+package org.spreadosd.ds;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamConverters;
+import org.apache.pekko.util.ByteString;
+import org.spreadosd.ds.BlobStreamClient.BlobDownload;
+import org.spreadosd.ds.BlobStreamClient.BlobFacts;
+import org.spreadosd.ds.replication.WriteCoordinator;
+import org.spreadosd.model.Keys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a DS does with the versions it holds, whoever asks: the byte-stream HTTP server ({@link BlobStreamServer})
+ * for gateways and peers in other processes, and, through {@link #link()}, a gateway in this same process,
+ * which then stores and reads without an HTTP round trip over loopback.
+ */
+public final class BlobService {
+    private static final Logger log = LoggerFactory.getLogger(BlobService.class);
+    /**
+     * Versions up to this size are read whole, in one pass that also checks the checksum, and travel as one
+     * buffer: for small objects a stream's set-up costs more than the bytes. The bound keeps a read's memory
+     * independent of the object's size.
+     */
+    static final long READ_WHOLE_BYTES = 128 * 1024;
+    static final int CHUNK = 64 * 1024;
+    /** How much of a refused oversized upload is read and dropped so that the sender sees the 413. */
+    static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
+
+    private final DataStore store;
+    private final Executor blocking;
+    private final Materializer mat;
+    private final Duration uploadIdleTimeout;
+    private final WriteCoordinator coordinator;
+    private final Consumer<BlobStreamPaths.Address> onCorrupt;
+    private final long verifyBeforeSendBytes;
+
+    /**
+     * @param coordinator copies coordinated adds to the set's other members; null on a DS that never coordinates
+     * @param onCorrupt told of every damaged version found while serving, to repair it from a peer
+     * @param verifyBeforeSendBytes versions up to this size are checked against their checksum before the
+     *     first byte goes out, so a reader falls back to another member instead of getting damaged bytes
+     */
+    public BlobService(DataStore store, Executor blocking, Materializer mat, Duration uploadIdleTimeout,
+            WriteCoordinator coordinator, Consumer<BlobStreamPaths.Address> onCorrupt, long verifyBeforeSendBytes) {
+        this.store = store;
+        this.blocking = blocking;
+        this.mat = mat;
+        this.uploadIdleTimeout = uploadIdleTimeout;
+        this.coordinator = coordinator;
+        this.onCorrupt = onCorrupt;
+        this.verifyBeforeSendBytes = verifyBeforeSendBytes;
+    }
+
+    public long maxObjectBytes() {
+        return store.maxObjectBytes();
+    }
+
+    /**
+     * Stores a version durably and, when this member coordinates the add, copies it to the set's other
+     * members; answers what was stored and how many members hold it.
+     *
+     * @param expected the size the sender announced, or -1 when it streams without one
+     */
+    public CompletionStage<BlobFacts> put(BlobStreamPaths.Address a, String contentType, Source<ByteString, ?> data,
+            long expected, boolean coordinate) {
+        if (expected > store.maxObjectBytes()) {
+            return refuseTooLarge(data, expected);
+        }
+        InputStream in = data.runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
+        CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(() -> {
+            try (in) {
+                StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
+                log.debug("stored rsid={} key={} vtime={} size={}", a.rsid(), Keys.printable(a.key()), a.vtime(), blob.size());
+                return blob;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, blocking);
+        return stored.thenCompose(blob -> (coordinate && coordinator != null
+                        ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
+                        : CompletableFuture.completedFuture(1))
+                .thenApply(copies -> new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
+    }
+
+    /**
+     * Fails an upload declared larger than this store takes. A refusal that is not much larger is read and
+     * dropped first, so an HTTP client still sending its body sees the 413 instead of a reset connection; a
+     * huge one is cut off at once.
+     */
+    private CompletionStage<BlobFacts> refuseTooLarge(Source<ByteString, ?> data, long declared) {
+        ObjectTooLargeException refusal = new ObjectTooLargeException(declared, store.maxObjectBytes());
+        if (declared - store.maxObjectBytes() > REFUSAL_DRAIN_LIMIT) {
+            data.runWith(Sink.cancelled(), mat);
+            return CompletableFuture.failedFuture(refusal);
+        }
+        return data.runWith(Sink.ignore(), mat).handle((done, e) -> {
+            throw new CompletionException(refusal);
+        });
+    }
+
+    /** {@code length} bytes from {@code offset} (both cut to the version's size); empty when the version is not here. */
+    public CompletionStage<Optional<BlobDownload>> get(BlobStreamPaths.Address a, long offset, long length) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                Optional<DataStore.Loaded> found = store.load(a.rsid(), a.key(), a.vtime(), READ_WHOLE_BYTES);
+                if (found.isEmpty()) {
+                    return Optional.<BlobDownload>empty();
+                }
+                StoredBlob blob = found.get().blob();
+                byte[] body = found.get().body();
+                if (body == null && blob.size() <= verifyBeforeSendBytes) {
+                    store.verify(blob);
+                }
+                long start = Math.min(offset, blob.size());
+                long sliceLength = Math.min(length, blob.size() - start);
+                BlobFacts facts = new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1);
+                if (body != null) {
+                    return Optional.of(new BlobDownload(facts, sliceLength,
+                            ByteString.fromArrayUnsafe(body, (int) start, (int) sliceLength)));
+                }
+                return Optional.of(new BlobDownload(facts, sliceLength, source(store, blob, start, sliceLength)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, blocking);
+    }
+
+    /** Deletes the version (leaving its tombstone); answers whether bytes were here. */
+    public CompletionStage<Boolean> delete(BlobStreamPaths.Address a) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return store.delete(a.rsid(), a.key(), a.vtime());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, blocking);
+    }
+
+    /** The bytes of a slice of a stored version, read on the stream's blocking-I/O dispatcher. */
+    public static Source<ByteString, ?> source(DataStore store, StoredBlob blob, long offset, long length) {
+        return StreamConverters.fromInputStream(() -> store.open(blob, offset, length), CHUNK);
+    }
+
+    /**
+     * The HTTP status a failed request of this DS answers with, after logging it once and handing a damaged
+     * version to the repairer.
+     */
+    int statusOf(BlobStreamPaths.Address a, Throwable e) {
+        Throwable cause = rootCause(e);
+        if (cause instanceof DataServerException d) {
+            log.warn("add not acknowledged rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), d.getMessage());
+            return d.status();
+        } else if (cause instanceof VersionDeletedException) {
+            return 410;
+        } else if (cause instanceof BlobExistsException) {
+            return 409;
+        } else if (cause instanceof ObjectTooLargeException) {
+            return 413;
+        } else if (cause instanceof CorruptBlobException) {
+            log.error("corrupt blob rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.getMessage());
+            onCorrupt.accept(a);
+            return 500;
+        } else if (cause instanceof IllegalArgumentException) {
+            return 400;
+        } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("No space left")) {
+            log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
+            return 507;
+        }
+        log.warn("blob request failed rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.toString());
+        return 503;
+    }
+
+    static Throwable rootCause(Throwable e) {
+        Throwable cause = e;
+        while ((cause instanceof CompletionException || cause instanceof UncheckedIOException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    /**
+     * This DS as a gateway in the same process sees it: the same operations and the same failures (a
+     * {@link DataServerException} with the status a remote gateway would be given) without the HTTP hop.
+     */
+    public BlobLink link() {
+        return new BlobLink() {
+            @Override
+            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, Source<ByteString, ?> data,
+                    long size, boolean coordinate) {
+                BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
+                return asClientSees(a, BlobService.this.put(a, contentType, data, size, coordinate));
+            }
+
+            @Override
+            public CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length) {
+                BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
+                return asClientSees(a, BlobService.this.get(a, offset, length));
+            }
+
+            @Override
+            public CompletionStage<Boolean> delete(int rsid, long vtime, byte[] key) {
+                BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
+                return asClientSees(a, BlobService.this.delete(a));
+            }
+        };
+    }
+
+    private <T> CompletionStage<T> asClientSees(BlobStreamPaths.Address a, CompletionStage<T> result) {
+        return result.handle((value, e) -> {
+            if (e == null) {
+                return value;
+            }
+            int status = statusOf(a, e);
+            throw new DataServerException(BlobStreamClient.statusForGateway(status), "local data server answered " + status + ": "
+                    + rootCause(e).getMessage());
+        });
+    }
+}
