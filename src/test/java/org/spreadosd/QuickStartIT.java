@@ -147,6 +147,79 @@ class QuickStartIT {
         assertEquals(etagBefore, after.headers().firstValue("ETag"), "the ETag of the version changed across the restart");
     }
 
+    /**
+     * The embedded metadata store writes commits out in the background: an acknowledged change must not wait
+     * for that. Writers keep adding and removing while the node is killed with SIGKILL; after a restart every
+     * add and every remove that was acknowledged is still there.
+     */
+    @Test
+    void everyAcknowledgedChangeSurvivesSigkill() throws Exception {
+        Path store = tmp.resolve("data");
+        SpreadProcess first = start(store, FreePorts.next());
+        first.awaitReady();
+        String base = "http://127.0.0.1:" + first.httpPort + "/data/kill9/";
+        java.util.Set<Integer> added = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Set<Integer> removed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AtomicInteger next = new AtomicInteger();
+        java.util.concurrent.CountDownLatch enough = new java.util.concurrent.CountDownLatch(300);
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            Thread t = new Thread(() -> {
+                try {
+                    while (true) {
+                        int n = next.getAndIncrement();
+                        URI uri = URI.create(base + n);
+                        HttpResponse<byte[]> put = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                                .PUT(BodyPublishers.ofByteArray(bodyOf(n))).build(), BodyHandlers.ofByteArray());
+                        if (put.statusCode() != 202) {
+                            return;
+                        }
+                        added.add(n);
+                        if (n % 5 == 0) {
+                            HttpResponse<byte[]> del = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                                    .DELETE().build(), BodyHandlers.ofByteArray());
+                            if (del.statusCode() / 100 != 2) {
+                                return;
+                            }
+                            removed.add(n);
+                        }
+                        enough.countDown();
+                    }
+                } catch (IOException e) {
+                    // the node is gone: this writer's last request was not acknowledged
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "writer-" + w);
+            t.start();
+            writers.add(t);
+        }
+        assertTrue(enough.await(120, TimeUnit.SECONDS), () -> "300 changes were not acknowledged in 2 minutes; log:\n" + first.log());
+        first.kill();
+        for (Thread t : writers) {
+            t.join(60_000);
+        }
+
+        SpreadProcess second = start(store, FreePorts.next());
+        second.awaitReady();
+        String again = "http://127.0.0.1:" + second.httpPort + "/data/kill9/";
+        for (int n : added) {
+            HttpResponse<byte[]> get = http.send(HttpRequest.newBuilder(URI.create(again + n)).timeout(Duration.ofSeconds(30))
+                    .GET().build(), BodyHandlers.ofByteArray());
+            if (removed.contains(n)) {
+                assertEquals(404, get.statusCode(), "acknowledged remove of " + n + " was undone by the restart");
+            } else {
+                assertEquals(200, get.statusCode(), () -> "acknowledged add of " + n + " was lost: " + text(get) + "\nlog:\n" + second.log());
+                assertArrayEquals(bodyOf(n), get.body(), "bytes of " + n);
+            }
+        }
+        assertTrue(added.size() >= 300, "writes acknowledged before the kill: " + added.size());
+    }
+
+    private static byte[] bodyOf(int n) {
+        return ("object " + n + " ").repeat(1 + n % 50).getBytes(StandardCharsets.UTF_8);
+    }
+
     // ---------------------------------------------------------------------------------------------
 
     private SpreadProcess start(Path store, int httpPort) throws IOException {

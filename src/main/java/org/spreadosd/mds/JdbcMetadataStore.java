@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionClock;
 import org.spreadosd.model.VersionRecord;
+import org.spreadosd.util.GroupSync;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,12 @@ public final class JdbcMetadataStore implements MetadataStore {
     private final HikariDataSource pool;
     private final String jdbcUrl;
     private final VersionClock clock;
+    /**
+     * H2 writes a commit to its file but never fsyncs it, so an acknowledged change could vanish with the
+     * machine's power: on H2 every change a client is told of waits for a CHECKPOINT SYNC, shared by all
+     * the changes made meanwhile. PostgreSQL fsyncs its WAL at commit itself (null here).
+     */
+    private final GroupSync durable;
 
     public JdbcMetadataStore(String jdbcUrl, int poolSize, VersionClock clock) {
         this.jdbcUrl = jdbcUrl;
@@ -41,6 +49,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         hc.setConnectionTimeout(5_000);
         hc.setInitializationFailTimeout(-1);
         this.pool = new HikariDataSource(hc);
+        this.durable = dialect == SqlDialect.H2 ? new GroupSync(this::checkpointSync) : null;
         try {
             MdsSchema.create(pool, dialect);
         } catch (RuntimeException e) {
@@ -53,7 +62,7 @@ public final class JdbcMetadataStore implements MetadataStore {
     @Override
     public ObjectKey reserve(byte[] key, IntSupplier placement) {
         for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
-            ObjectKey candidate = inTx(c -> {
+            ObjectKey claimed = inTx(c -> {
                 Long newest = null;
                 Integer rsid = null;
                 try (PreparedStatement ps = c.prepareStatement(
@@ -66,20 +75,25 @@ public final class JdbcMetadataStore implements MetadataStore {
                         }
                     }
                 }
-                int chosen = rsid != null ? rsid : placement.getAsInt();
-                return new ObjectKey(key, clock.next(newest), chosen);
-            });
-            try {
-                execute("INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
-                        + " VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)", ps -> {
+                ObjectKey candidate = new ObjectKey(key, clock.next(newest), rsid != null ? rsid : placement.getAsInt());
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO spread_version"
+                        + " (okey, vtime, rsid, removed, pending, size, crc32c, created_ms) VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)")) {
                     ps.setBytes(1, key);
                     ps.setLong(2, candidate.vtime());
                     ps.setInt(3, candidate.rsid());
                     ps.setLong(4, System.currentTimeMillis());
-                });
-                return candidate;
-            } catch (DuplicateVersion raced) {
-                // another gateway claimed this vtime between our read and insert: read again
+                    ps.executeUpdate();
+                    return candidate;
+                } catch (SQLException e) {
+                    if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                        // another gateway claimed this vtime between our read and insert: read again
+                        return null;
+                    }
+                    throw e;
+                }
+            });
+            if (claimed != null) {
+                return claimed;
             }
         }
         throw new MetadataStoreException("could not claim a vtime after " + MAX_RESERVE_ATTEMPTS + " attempts", null);
@@ -100,6 +114,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         if (updated != 1) {
             throw new MetadataStoreException("reservation " + reserved + " vanished before commit", null);
         }
+        makeDurable();
         return new VersionRecord(reserved.key(), reserved.vtime(), reserved.rsid(), vname, false, size, crc32c, contentType, attrs);
     }
 
@@ -147,6 +162,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                 ps.setLong(3, v.vtime());
             });
             if (updated == 1) {
+                makeDurable();
                 return Optional.of(v.objectKey());
             }
         }
@@ -170,6 +186,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                     ps.setInt(3, mark.rsid());
                     ps.setLong(4, System.currentTimeMillis());
                 });
+                makeDurable();
                 return Optional.of(mark);
             } catch (DuplicateVersion raced) {
                 // an add claimed this vtime first: look at the new head again
@@ -190,6 +207,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                 ps.setLong(2, target.get().vtime());
             });
             if (deleted == 1) {
+                makeDurable();
                 return target;
             }
         }
@@ -264,6 +282,29 @@ public final class JdbcMetadataStore implements MetadataStore {
     private static final class DuplicateVersion extends RuntimeException {
         DuplicateVersion() {
             super(null, null, false, false);
+        }
+    }
+
+    /** Returns once every change committed so far is on disk (see {@link #durable}). */
+    private void makeDurable() {
+        if (durable == null) {
+            return;
+        }
+        try {
+            durable.await();
+        } catch (SQLException e) {
+            throw failure(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MetadataStoreException("interrupted while waiting for the metadata store to sync", e);
+        } catch (Exception e) {
+            throw new MetadataStoreException("metadata store sync failed: " + e, e);
+        }
+    }
+
+    private void checkpointSync() throws SQLException {
+        try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT SYNC");
         }
     }
 
