@@ -52,7 +52,8 @@ final class BenchReport {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("count", phase.count());
         m.put("errors", phase.errors());
-        m.put("seconds", round(phase.seconds()));
+        // To the microsecond, so that count / seconds gives requests_per_sec back even for a phase of a few ms.
+        m.put("seconds", Math.round(phase.seconds() * 1e6) / 1e6);
         m.put("requests_per_sec", round(phase.requestsPerSecond()));
         m.put("mb_per_sec", round(phase.megabytesPerSecond()));
         for (double p : PERCENTILES) {

@@ -120,7 +120,9 @@ public final class Gateway {
                     if (e != null) {
                         discard(staged);
                     } else {
-                        log.info("added key={} vtime={} rsid={} size={}", Keys.printable(okey.key()), okey.vtime(), okey.rsid(), v.size());
+                        // The hot path: one line per add is an access log's job (-v shows them); removes and deletes,
+                        // rare and destructive, stay at INFO.
+                        log.debug("added key={} vtime={} rsid={} size={}", Keys.printable(okey.key()), okey.vtime(), okey.rsid(), v.size());
                     }
                 });
     }
