@@ -395,14 +395,20 @@ public final class DataStore {
         return path.resolveSibling(path.getFileName() + TOMBSTONE);
     }
 
-    private static byte[] digest(byte[] key, long vtime) {
+    /** Looking a digest up in the security providers costs more than hashing a key; each thread keeps one. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(ByteBuffer.allocate(8).putLong(vtime).array());
-            md.update(key);
-            return md.digest();
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    private static byte[] digest(byte[] key, long vtime) {
+        MessageDigest md = SHA256.get();
+        md.reset();
+        md.update(ByteBuffer.allocate(8).putLong(vtime).array());
+        md.update(key);
+        return md.digest();
     }
 }
