@@ -2,8 +2,6 @@ package org.spreadosd.ds;
 
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 
@@ -19,8 +17,7 @@ public interface BlobLink {
      * @param coordinate whether that DS coordinates the add: it copies the version to the set's other
      *     members and answers once the set's write policy is met; a member given a copy stores just its own
      */
-    CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, Source<ByteString, ?> data, long size,
-            boolean coordinate);
+    CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate);
 
     /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
     CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length);

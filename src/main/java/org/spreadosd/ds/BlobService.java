@@ -72,14 +72,14 @@ public final class BlobService {
      * Stores a version durably and, when this member coordinates the add, copies it to the set's other
      * members; answers what was stored and how many members hold it.
      *
-     * @param expected the size the sender announced, or -1 when it streams without one
      */
-    public CompletionStage<BlobFacts> put(BlobStreamPaths.Address a, String contentType, Source<ByteString, ?> data,
-            long expected, boolean coordinate) {
+    public CompletionStage<BlobFacts> put(BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate) {
+        long expected = body.size();
         if (expected > store.maxObjectBytes()) {
-            return refuseTooLarge(data, expected);
+            return refuseTooLarge(body, expected);
         }
-        InputStream in = data.runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
+        InputStream in = body.isWhole() ? body.bytes().asInputStream()
+                : body.stream().runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
         CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(() -> {
             try (in) {
                 StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
@@ -100,13 +100,13 @@ public final class BlobService {
      * dropped first, so an HTTP client still sending its body sees the 413 instead of a reset connection; a
      * huge one is cut off at once.
      */
-    private CompletionStage<BlobFacts> refuseTooLarge(Source<ByteString, ?> data, long declared) {
+    private CompletionStage<BlobFacts> refuseTooLarge(BlobBody body, long declared) {
         ObjectTooLargeException refusal = new ObjectTooLargeException(declared, store.maxObjectBytes());
-        if (declared - store.maxObjectBytes() > REFUSAL_DRAIN_LIMIT) {
-            data.runWith(Sink.cancelled(), mat);
+        if (body.isWhole() || declared - store.maxObjectBytes() > REFUSAL_DRAIN_LIMIT) {
+            body.discard(mat);
             return CompletableFuture.failedFuture(refusal);
         }
-        return data.runWith(Sink.ignore(), mat).handle((done, e) -> {
+        return body.stream().runWith(Sink.ignore(), mat).handle((done, e) -> {
             throw new CompletionException(refusal);
         });
     }
@@ -198,10 +198,10 @@ public final class BlobService {
     public BlobLink link() {
         return new BlobLink() {
             @Override
-            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, Source<ByteString, ?> data,
-                    long size, boolean coordinate) {
+            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, BlobBody body,
+                    boolean coordinate) {
                 BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
-                return asClientSees(a, BlobService.this.put(a, contentType, data, size, coordinate));
+                return asClientSees(a, BlobService.this.put(a, contentType, body, coordinate));
             }
 
             @Override

@@ -52,9 +52,9 @@ public final class BlobStreamClient {
     public BlobLink to(String dataUrl) {
         return new BlobLink() {
             @Override
-            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, Source<ByteString, ?> data,
-                    long size, boolean coordinate) {
-                return BlobStreamClient.this.put(dataUrl, rsid, vtime, key, contentType, data, size, coordinate);
+            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, BlobBody body,
+                    boolean coordinate) {
+                return BlobStreamClient.this.put(dataUrl, rsid, vtime, key, contentType, body, coordinate);
             }
 
             @Override
@@ -76,15 +76,17 @@ public final class BlobStreamClient {
      *     members and answers once the set's write policy is met; a member given a copy stores just its own
      */
     public CompletionStage<BlobFacts> put(String dataUrl, int rsid, long vtime, byte[] key, String contentType,
-            Source<ByteString, ?> data, long size, boolean coordinate) {
+            BlobBody body, boolean coordinate) {
         RequestEntity entity;
-        if (size == 0) {
-            data.runWith(Sink.ignore(), mat);
+        if (body.isWhole()) {
+            entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.bytes());
+        } else if (body.size() == 0) {
+            body.stream().runWith(Sink.ignore(), mat);
             entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, new byte[0]);
-        } else if (size > 0) {
-            entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, size, data);
+        } else if (body.size() > 0) {
+            entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.size(), body.stream());
         } else {
-            entity = HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, data);
+            entity = HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, body.stream());
         }
         HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key)).withEntity(entity);
         if (contentType != null) {

@@ -58,7 +58,7 @@ public final class BlobStreamServer {
         }
         String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
         boolean coordinate = request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
-        return service.put(a, contentType, request.entity().getDataBytes(), expected, coordinate)
+        return service.put(a, contentType, BlobBody.of(request.entity()), coordinate)
                 .thenApply(facts -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), facts)
                         .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(facts.copies()))))
                 .exceptionally(e -> failure(a, e));

@@ -11,12 +11,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.ds.DataServerException;
@@ -80,9 +78,9 @@ public final class Gateway {
     // ---- adding ----
 
     /** Claims the next vtime of the key and streams the data to its set. */
-    public CompletionStage<StagedVersion> stage(byte[] key, Source<ByteString, ?> data, long size, String contentType) {
+    public CompletionStage<StagedVersion> stage(byte[] key, BlobBody body, String contentType) {
         if (mode.refusesWrites()) {
-            data.runWith(Sink.cancelled(), materializer);
+            body.discard(materializer);
             return readOnly();
         }
         writes.increment();
@@ -90,7 +88,7 @@ public final class Gateway {
         return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable))).thenCompose(okey -> {
             List<NodeInfo> order = readOrder(config, okey.rsid(), key);
             if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
-                data.runWith(Sink.cancelled(), materializer);
+                body.discard(materializer);
                 return onBlocking(() -> {
                     mds.abandon(okey);
                     throw GatewayException.unavailable("replication-set " + okey.rsid() + " cannot take the add: too few of its "
@@ -100,7 +98,7 @@ public final class Gateway {
             }
             // The first member in the key's order coordinates: it stores the version and copies it to the others.
             NodeInfo writer = order.get(0);
-            return links.to(writer).put(okey.rsid(), okey.vtime(), key, contentType, data, size, true)
+            return links.to(writer).put(okey.rsid(), okey.vtime(), key, contentType, body, true)
                     .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                     .exceptionallyCompose(e -> onBlocking(() -> {
                         noteFailure(writer, e);
@@ -136,9 +134,8 @@ public final class Gateway {
         }));
     }
 
-    public CompletionStage<VersionRecord> add(byte[] key, Source<ByteString, ?> data, long size, String contentType,
-            byte[] vname, Attributes attrs) {
-        return stage(key, data, size, contentType).thenCompose(staged -> commit(staged, vname, attrs));
+    public CompletionStage<VersionRecord> add(byte[] key, BlobBody body, String contentType, byte[] vname, Attributes attrs) {
+        return stage(key, body, contentType).thenCompose(staged -> commit(staged, vname, attrs));
     }
 
     // ---- reading ----

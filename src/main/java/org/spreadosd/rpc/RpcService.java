@@ -7,11 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.gw.Failures;
+import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.GatewayException;
@@ -142,7 +142,7 @@ public final class RpcService implements RpcHandler {
     }
 
     private CompletionStage<Object> add(byte[] key, byte[] data, byte[] vname, Attributes attrs) {
-        return gateway.add(key, Source.single(ByteString.fromArrayUnsafe(data)), data.length, null, vname, attrs)
+        return gateway.add(key, BlobBody.of(ByteString.fromArrayUnsafe(data)), null, vname, attrs)
                 .thenApply(VersionRecord::objectKey);
     }
 

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamServer;
@@ -104,7 +105,7 @@ class GatewayTest {
 
     VersionRecord add(Gateway gw, String key, String data) {
         byte[] bytes = data.getBytes();
-        return await(gw.add(Keys.utf8(key), Source.single(ByteString.fromArray(bytes)), bytes.length, null, null, Attributes.EMPTY));
+        return await(gw.add(Keys.utf8(key), BlobBody.of(ByteString.fromArray(bytes)), null, null, Attributes.EMPTY));
     }
 
     String read(Gateway gw, VersionRecord v) {
@@ -116,7 +117,7 @@ class GatewayTest {
     @Test
     void anUnreachableDataServerIsA503AndTheAddLeavesNothing() {
         Gateway gw = gateway(GatewayMode.READ_WRITE, dead);
-        Throwable e = failure(gw.add(Keys.utf8("k"), Source.single(ByteString.fromString("x")), 1, null, null, Attributes.EMPTY));
+        Throwable e = failure(gw.add(Keys.utf8("k"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
         assertTrue(e instanceof DataServerException, e.toString());
         assertEquals(503, ((DataServerException) e).status());
         assertTrue(mds.find(Keys.utf8("k"), Selector.HEAD).isEmpty());
@@ -145,7 +146,7 @@ class GatewayTest {
         byte[] key = Keys.utf8("orphan");
         ObjectKey reserved = mds.reserve(key, () -> 0);
         await(new BlobStreamClient(kit.system()).put(live.dataUrl(), 0, reserved.vtime(), key, null,
-                Source.single(ByteString.fromString("half")), 4, false));
+                BlobBody.streaming(Source.single(ByteString.fromString("half")), 4), false));
         assertTrue(store.find(0, key, reserved.vtime()).isPresent());
         assertEquals(0, await(gw.sweepStaleReservations(Duration.ofHours(1))), "young reservations are left alone");
         assertEquals(1, await(gw.sweepStaleReservations(Duration.ZERO)));
@@ -172,7 +173,7 @@ class GatewayTest {
         Throwable e = failure(snapshot.remove(Keys.utf8("snap")));
         assertEquals(403, ((GatewayException) e).status());
         Gateway readOnly = gateway(new GatewayMode(true, null, null), live);
-        Throwable add = failure(readOnly.add(Keys.utf8("x"), Source.single(ByteString.fromString("x")), 1, null, null, Attributes.EMPTY));
+        Throwable add = failure(readOnly.add(Keys.utf8("x"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
         assertEquals(403, ((GatewayException) add).status());
         assertTrue(add.getMessage().contains("read-only"));
         Gateway named = gateway(new GatewayMode(false, null, Keys.utf8("release")), live);

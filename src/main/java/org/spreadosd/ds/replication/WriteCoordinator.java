@@ -8,6 +8,7 @@ import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cluster.WritePolicy;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
@@ -60,7 +61,7 @@ public final class WriteCoordinator {
 
     private CompletableFuture<Integer> forward(NodeInfo peer, int rsid, byte[] key, long vtime, StoredBlob blob) {
         return blobs.put(peer.dataUrl(), rsid, vtime, key, blob.header().contentType(),
-                        BlobService.source(store, blob, 0, blob.size()), blob.size(), false)
+                        BlobBody.streaming(BlobService.source(store, blob, 0, blob.size()), blob.size()), false)
                 .thenApply(facts -> 1)
                 .exceptionally(e -> {
                     if (Failures.cause(e) instanceof DataServerException d && d.status() == 409) {

@@ -10,8 +10,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.ds.BlobBody;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.Gateway.StagedVersion;
 import org.spreadosd.gw.GatewayException;
@@ -62,8 +62,7 @@ public final class ObjectEndpoints {
         AddOptions options = AddOptions.of(query);
         HttpEntity entity = request.entity();
         String contentType = contentTypeToStore(entity.getContentType().toString());
-        long size = entity.getContentLengthOption().orElse(-1L);
-        return gateway.stage(key, entity.getDataBytes(), size, contentType)
+        return gateway.stage(key, BlobBody.of(entity), contentType)
                 .thenCompose(staged -> gateway.commit(staged, options.vname(), options.attrs()))
                 .thenApply(v -> added(request, 202, v.objectKey()));
     }
@@ -73,7 +72,7 @@ public final class ObjectEndpoints {
         FormReader.DataSink sink = (paramsSoFar, data, contentType) -> {
             byte[] key = pathKey != null ? pathKey : requireKeyBeforeData(paramsSoFar);
             AddOptions.of(paramsSoFar);
-            return gateway.stage(key, data, -1, contentTypeToStore(contentType));
+            return gateway.stage(key, BlobBody.streaming(data, -1), contentTypeToStore(contentType));
         };
         return forms.readForAdd(request, query, sink).thenCompose(form -> {
             RequestParams params = form.params();
@@ -92,7 +91,7 @@ public final class ObjectEndpoints {
             }
             byte[] key = pathKey != null ? pathKey : HttpApi.checkKey(params.require("key"), maxKeyBytes);
             byte[] data = params.require("data");
-            return gateway.add(key, Source.single(ByteString.fromArray(data)), data.length, null, options.vname(), options.attrs());
+            return gateway.add(key, BlobBody.of(ByteString.fromArray(data)), null, options.vname(), options.attrs());
         }).thenApply(v -> added(request, status, v.objectKey()));
     }
 

@@ -1,0 +1,52 @@
+package org.spreadosd.ds;
+
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The bytes of a version on their way to a data server: whole, when they came complete with their request (a
+ * small HTTP upload, an RPC add), or as a stream to be consumed once. Whole bytes are written without a
+ * stream to materialize and without a thread waiting for the stream's elements, which for small objects
+ * costs more than the bytes; they are never more than the request that carried them.
+ *
+ * @param bytes the whole body, or null when it streams
+ * @param stream the body as a stream, or null when it is whole
+ * @param size its length, or -1 when a stream did not announce one
+ */
+public record BlobBody(ByteString bytes, Source<ByteString, ?> stream, long size) {
+
+    public static BlobBody of(ByteString bytes) {
+        return new BlobBody(bytes, null, bytes.size());
+    }
+
+    /** @param size the announced length, or -1 when unknown */
+    public static BlobBody streaming(Source<ByteString, ?> data, long size) {
+        return new BlobBody(null, data, size);
+    }
+
+    /** An HTTP request's body: whole when Pekko HTTP received it with the headers, else its stream. */
+    public static BlobBody of(HttpEntity entity) {
+        if (entity instanceof HttpEntity.Strict strict) {
+            return of(strict.getData());
+        }
+        return streaming(entity.getDataBytes(), entity.getContentLengthOption().orElse(-1L));
+    }
+
+    public boolean isWhole() {
+        return bytes != null;
+    }
+
+    public Source<ByteString, ?> source() {
+        return bytes != null ? Source.single(bytes) : stream;
+    }
+
+    /** Lets the bytes go unread (a refused add), so the sender is not left waiting to send them. */
+    public void discard(Materializer mat) {
+        if (stream != null) {
+            stream.runWith(Sink.cancelled(), mat);
+        }
+    }
+}
