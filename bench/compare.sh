@@ -18,7 +18,8 @@
 #   PORT_BASE=P         ports of this script's nodes: standalone P+900 (HTTP P+80), nginx P+81, and, when the
 #                       cluster cannot use spread-cluster's fixed ports, CS P+700, GW P+800 (HTTP P+90), DSs
 #                       P+910..P+913; each SpreadOSD node also takes its port + 1000, + 2000 and + 3000
-#                                                                                 default 31000
+#                       (so P+3913 is the highest; keep it under the kernel's ephemeral range, 32768 on
+#                       Linux, or an outgoing connection may hold a port a node needs)  default 24000
 #   CLUSTER_MODE=auto|script|own   script: scripts/spread-cluster (fixed ports 18700.., GW HTTP 18090);
 #                       own: the same topology on PORT_BASE ports; auto: script when all its ports are free
 #   SERVER_JAVA_OPTS    JAVA_OPTS of the SpreadOSD nodes (default none); BENCH_JAVA_OPTS of spread-bench
@@ -38,7 +39,7 @@ else
   SMALL_COUNT="${SMALL_COUNT:-30000}"; LARGE_COUNT="${LARGE_COUNT:-3000}"; HUGE_COUNT="${HUGE_COUNT:-2}"
   WARMUP_COUNT="${WARMUP_COUNT:-1000}"; DD_MB="${DD_MB:-1024}"; PHASE_SECONDS="${PHASE_SECONDS:-20}"
 fi
-PORT_BASE="${PORT_BASE:-31000}"
+PORT_BASE="${PORT_BASE:-24000}"
 CLUSTER_MODE="${CLUSTER_MODE:-auto}"
 TARGETS="${TARGETS:-standalone cluster nginx}"
 

@@ -16,7 +16,9 @@ public final class FreePorts {
     public static synchronized int base() {
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         for (int attempt = 0; attempt < 1000; attempt++) {
-            int base = 10_000 + random.nextInt(20_000);
+            // Every derived port stays below Linux's ephemeral range (32768..), where an outgoing connection of
+            // any process could take it between this check and the server's bind.
+            int base = 10_000 + random.nextInt(19_000);
             int[] ports = {base, base + 1000, base + 2000, base + 3000};
             if (java.util.Arrays.stream(ports).noneMatch(GIVEN::contains) && java.util.Arrays.stream(ports).allMatch(FreePorts::free)) {
                 java.util.Arrays.stream(ports).forEach(GIVEN::add);
