@@ -71,7 +71,6 @@ public final class BlobService {
     /**
      * Stores a version durably and, when this member coordinates the add, copies it to the set's other
      * members; answers what was stored and how many members hold it.
-     *
      */
     public CompletionStage<BlobFacts> put(BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate) {
         long expected = body.size();

@@ -83,7 +83,9 @@ public final class ReplicaClient {
                         return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
                     }
                     var download = found.get();
-                    InputStream in = download.data().runWith(StreamConverters.asInputStream(TIMEOUT), mat);
+                    // A small version arrives whole: no stream and no thread waiting on one.
+                    InputStream in = download.bytes() != null ? download.bytes().asInputStream()
+                            : download.data().runWith(StreamConverters.asInputStream(TIMEOUT), mat);
                     return CompletableFuture.supplyAsync(() -> {
                         try (in) {
                             StoredBlob blob = store.write(rsid, key, vtime, download.facts().contentType(), in, download.length());
