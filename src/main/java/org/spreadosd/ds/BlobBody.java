@@ -1,16 +1,19 @@
 package org.spreadosd.ds;
 
+import java.io.InputStream;
+import java.time.Duration;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
 
 /**
- * The bytes of a version on their way to a data server: whole, when they came complete with their request (a
- * small HTTP upload, an RPC add), or as a stream to be consumed once. Whole bytes are written without a
- * stream to materialize and without a thread waiting for the stream's elements, which for small objects
- * costs more than the bytes; they are never more than the request that carried them.
+ * The bytes of a version on their way to or from a data server: whole, when they came complete with their
+ * request or answer (a small HTTP upload or read, an RPC add), or as a stream to be consumed once. Whole bytes
+ * are handled without a stream to materialize and without a thread waiting for the stream's elements, which
+ * for small objects costs more than the bytes; they are never more than the message that carried them.
  *
  * @param bytes the whole body, or null when it streams
  * @param stream the body as a stream, or null when it is whole
@@ -37,6 +40,14 @@ public record BlobBody(ByteString bytes, Source<ByteString, ?> stream, long size
 
     public boolean isWhole() {
         return bytes != null;
+    }
+
+    /**
+     * The bytes for blocking code (writing them to a file): whole bytes as they are, a stream through a bridge
+     * that fails when no element arrives for {@code idleTimeout}.
+     */
+    public InputStream inputStream(Duration idleTimeout, Materializer mat) {
+        return bytes != null ? bytes.asInputStream() : stream.runWith(StreamConverters.asInputStream(idleTimeout), mat);
     }
 
     public Source<ByteString, ?> source() {

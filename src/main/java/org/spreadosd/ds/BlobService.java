@@ -77,8 +77,7 @@ public final class BlobService {
         if (expected > store.maxObjectBytes()) {
             return refuseTooLarge(body, expected);
         }
-        InputStream in = body.isWhole() ? body.bytes().asInputStream()
-                : body.stream().runWith(StreamConverters.asInputStream(uploadIdleTimeout), mat);
+        InputStream in = body.inputStream(uploadIdleTimeout, mat);
         CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(() -> {
             try (in) {
                 StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
@@ -127,10 +126,10 @@ public final class BlobService {
                 long sliceLength = Math.min(length, blob.size() - start);
                 BlobFacts facts = new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1);
                 if (body != null) {
-                    return Optional.of(new BlobDownload(facts, sliceLength,
-                            ByteString.fromArrayUnsafe(body, (int) start, (int) sliceLength)));
+                    return Optional.of(new BlobDownload(facts,
+                            BlobBody.of(ByteString.fromArrayUnsafe(body, (int) start, (int) sliceLength))));
                 }
-                return Optional.of(new BlobDownload(facts, sliceLength, source(store, blob, start, sliceLength)));
+                return Optional.of(new BlobDownload(facts, BlobBody.streaming(source(store, blob, start, sliceLength), sliceLength)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -27,16 +27,17 @@ public final class BlobStreamClient {
     public record BlobFacts(long size, int crc32c, String contentType, int copies) {}
 
     /**
-     * A version's bytes on their way from a DS; {@code data} must be consumed or cancelled. A small slice
-     * arrives whole: then {@code bytes} holds it (and {@code data} is a source of just those bytes).
+     * A version's bytes on their way from a DS: a small slice arrives whole, a larger one as a stream that must
+     * be consumed or cancelled.
      */
-    public record BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data, ByteString bytes) {
-        public BlobDownload(BlobFacts facts, long length, Source<ByteString, ?> data) {
-            this(facts, length, data, null);
+    public record BlobDownload(BlobFacts facts, BlobBody body) {
+        /** The slice's length. */
+        public long length() {
+            return body.size();
         }
 
-        public BlobDownload(BlobFacts facts, long length, ByteString bytes) {
-            this(facts, length, Source.single(bytes), bytes);
+        public Source<ByteString, ?> data() {
+            return body.source();
         }
     }
 
@@ -111,12 +112,9 @@ public final class BlobStreamClient {
             int status = response.status().intValue();
             if (status == 200) {
                 HttpEntity entity = response.entity();
-                if (entity instanceof HttpEntity.Strict strict) {
-                    return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), strict.getData().length(),
-                            strict.getData())));
-                }
-                long actual = entity.getContentLengthOption().orElse(length);
-                return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), actual, entity.getDataBytes())));
+                BlobBody body = entity instanceof HttpEntity.Strict strict ? BlobBody.of(strict.getData())
+                        : BlobBody.streaming(entity.getDataBytes(), entity.getContentLengthOption().orElse(length));
+                return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), body)));
             }
             if (status == 404) {
                 response.discardEntityBytes(mat);

@@ -93,9 +93,10 @@ public final class BlobStreamServer {
             }
             BlobDownload d = found.get();
             // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict one.
-            return withFacts(HttpResponse.create(), d.facts()).withEntity(d.bytes() != null || d.length() == 0
-                    ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, d.bytes() != null ? d.bytes() : ByteString.emptyByteString())
-                    : HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, d.length(), d.data()));
+            BlobBody body = d.body();
+            return withFacts(HttpResponse.create(), d.facts()).withEntity(body.isWhole() || body.size() == 0
+                    ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.isWhole() ? body.bytes() : ByteString.emptyByteString())
+                    : HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.size(), body.stream()));
         }).exceptionally(e -> failure(a, e));
     }
 

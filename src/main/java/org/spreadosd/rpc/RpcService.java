@@ -135,8 +135,8 @@ public final class RpcService implements RpcHandler {
     }
 
     private CompletionStage<byte[]> collect(BlobDownload download) {
-        if (download.bytes() != null) {
-            return CompletableFuture.completedFuture(download.bytes().toArray());
+        if (download.body().isWhole()) {
+            return CompletableFuture.completedFuture(download.body().bytes().toArray());
         }
         return download.data().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat).thenApply(ByteString::toArray);
     }

@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.spreadosd.ds.BlobExistsException;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.DataServerException;
@@ -83,9 +82,7 @@ public final class ReplicaClient {
                         return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
                     }
                     var download = found.get();
-                    // A small version arrives whole: no stream and no thread waiting on one.
-                    InputStream in = download.bytes() != null ? download.bytes().asInputStream()
-                            : download.data().runWith(StreamConverters.asInputStream(TIMEOUT), mat);
+                    InputStream in = download.body().inputStream(TIMEOUT, mat);
                     return CompletableFuture.supplyAsync(() -> {
                         try (in) {
                             StoredBlob blob = store.write(rsid, key, vtime, download.facts().contentType(), in, download.length());

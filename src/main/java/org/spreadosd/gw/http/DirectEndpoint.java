@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
@@ -70,8 +71,8 @@ public final class DirectEndpoint {
                     blob.header().contentType(), rsid);
             return VersionResponses.serve(request, facts,
                     (offset, length) -> CompletableFuture.completedFuture(new BlobDownload(
-                            new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1), length,
-                            BlobService.source(store, blob, offset, length))));
+                            new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1),
+                            BlobBody.streaming(BlobService.source(store, blob, offset, length), length))));
         });
     }
 }

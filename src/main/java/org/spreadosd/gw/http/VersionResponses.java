@@ -71,8 +71,8 @@ final class VersionResponses {
         }
         HttpResponse headers = response;
         // A slice that came whole goes out as one strict entity: no stream to run for a small object.
-        return open.apply(offset, length).thenApply(d -> headers.withEntity(d.bytes() != null
-                ? HttpEntities.create(contentType, d.bytes())
+        return open.apply(offset, length).thenApply(d -> headers.withEntity(d.body().isWhole()
+                ? HttpEntities.create(contentType, d.body().bytes())
                 : HttpEntities.create(contentType, length, d.data())));
     }
 
