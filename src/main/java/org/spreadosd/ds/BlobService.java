@@ -37,7 +37,7 @@ public final class BlobService {
     static final long READ_WHOLE_BYTES = 128 * 1024;
     static final int CHUNK = 64 * 1024;
     /** How much of a refused oversized upload is read and dropped so that the sender sees the 413. */
-    static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
+    private static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
 
     private final DataStore store;
     private final Executor blocking;
@@ -62,10 +62,6 @@ public final class BlobService {
         this.coordinator = coordinator;
         this.onCorrupt = onCorrupt;
         this.verifyBeforeSendBytes = verifyBeforeSendBytes;
-    }
-
-    public long maxObjectBytes() {
-        return store.maxObjectBytes();
     }
 
     /**
@@ -94,9 +90,10 @@ public final class BlobService {
     }
 
     /**
-     * Fails an upload declared larger than this store takes. A refusal that is not much larger is read and
-     * dropped first, so an HTTP client still sending its body sees the 413 instead of a reset connection; a
-     * huge one is cut off at once.
+     * Fails an upload declared larger than this store takes. Closing a connection with the body still
+     * arriving can make the sender's TCP stack reset it before it reads the answer, so a gateway would see a
+     * dead peer (503) instead of the refusal: a modest excess is read and dropped first (a lingering close),
+     * a huge one is cut off at once.
      */
     private CompletionStage<BlobFacts> refuseTooLarge(BlobBody body, long declared) {
         ObjectTooLargeException refusal = new ObjectTooLargeException(declared, store.maxObjectBytes());

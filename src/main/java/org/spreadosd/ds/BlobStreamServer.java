@@ -52,30 +52,13 @@ public final class BlobStreamServer {
     }
 
     private CompletionStage<HttpResponse> put(BlobStreamPaths.Address a, HttpRequest request) {
-        long expected = request.entity().getContentLengthOption().orElse(-1L);
-        if (expected > service.maxObjectBytes()) {
-            return refuseTooLarge(a, request, expected);
-        }
+        // An upload declared over the size limit is refused (413) by the service, which drains a modest excess first.
         String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
         boolean coordinate = request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
         return service.put(a, contentType, BlobBody.of(request.entity()), coordinate)
                 .thenApply(facts -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), facts)
                         .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(facts.copies()))))
                 .exceptionally(e -> failure(a, e));
-    }
-
-    /**
-     * Answers 413 to an upload whose declared size is over the limit. Closing the connection with the body
-     * still arriving can make the sender's TCP stack reset it before it reads the answer, so the gateway
-     * would see a dead peer (503) instead of the refusal; a modest excess is therefore read and dropped
-     * first (a lingering close), a large one is cut off at once.
-     */
-    private CompletionStage<HttpResponse> refuseTooLarge(BlobStreamPaths.Address a, HttpRequest request, long declared) {
-        HttpResponse refusal = failure(a, new ObjectTooLargeException(declared, service.maxObjectBytes()));
-        if (declared - service.maxObjectBytes() > BlobService.REFUSAL_DRAIN_LIMIT) {
-            return CompletableFuture.completedFuture(refusal);
-        }
-        return request.discardEntityBytes(mat).completionStage().handle((done, e) -> refusal);
     }
 
     private CompletionStage<HttpResponse> get(BlobStreamPaths.Address a, Map<String, String> query) {

@@ -76,20 +76,18 @@ public final class JdbcMetadataStore implements MetadataStore {
                     }
                 }
                 ObjectKey candidate = new ObjectKey(key, clock.next(newest), rsid != null ? rsid : placement.getAsInt());
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO spread_version"
-                        + " (okey, vtime, rsid, removed, pending, size, crc32c, created_ms) VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)")) {
-                    ps.setBytes(1, key);
-                    ps.setLong(2, candidate.vtime());
-                    ps.setInt(3, candidate.rsid());
-                    ps.setLong(4, System.currentTimeMillis());
-                    ps.executeUpdate();
+                try {
+                    executeUpdate(c, "INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
+                            + " VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)", ps -> {
+                        ps.setBytes(1, key);
+                        ps.setLong(2, candidate.vtime());
+                        ps.setInt(3, candidate.rsid());
+                        ps.setLong(4, System.currentTimeMillis());
+                    });
                     return candidate;
-                } catch (SQLException e) {
-                    if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                        // another gateway claimed this vtime between our read and insert: read again
-                        return null;
-                    }
-                    throw e;
+                } catch (DuplicateVersion raced) {
+                    // another gateway claimed this vtime between our read and insert: read again
+                    return null;
                 }
             });
             if (claimed != null) {
@@ -321,17 +319,20 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     private int update(String sql, Binder binder) {
-        return inTx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                binder.bind(ps);
-                return ps.executeUpdate();
-            } catch (SQLException e) {
-                if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                    throw new DuplicateVersion();
-                }
-                throw e;
+        return inTx(c -> executeUpdate(c, sql, binder));
+    }
+
+    /** @throws DuplicateVersion when the statement hits an existing (key, vtime) */
+    private static int executeUpdate(Connection c, String sql, Binder binder) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                throw new DuplicateVersion();
             }
-        });
+            throw e;
+        }
     }
 
     private <T> List<T> query(String sql, Binder binder, RowMapper<T> mapper) {
