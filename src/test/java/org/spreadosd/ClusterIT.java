@@ -12,7 +12,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -51,6 +50,7 @@ import org.spreadosd.testing.Tool;
 class ClusterIT {
     /** Small heaps and the quick JIT: seven JVMs share two cores while they start. */
     static final Map<String, String> ENV = Map.of("JAVA_OPTS", "-Xmx192m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC");
+
     static final Duration CONDITION_TIMEOUT = Duration.ofSeconds(90);
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -67,7 +67,10 @@ class ClusterIT {
     SpreadProcess gw;
     final SpreadProcess[] ds = new SpreadProcess[4];
     final List<SpreadProcess> started = new ArrayList<>();
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
 
     @BeforeAll
     void startTheTutorialCluster() throws Exception {
@@ -76,8 +79,21 @@ class ClusterIT {
         for (int nid = 0; nid < 4; nid++) {
             ds[nid] = startDs(nid, nid / 2, dsPorts[nid], nid == 3 ? ds3Http : -1);
         }
-        gw = start("spread-gw", List.of("--cs", "127.0.0.1:" + csPort, "--port", String.valueOf(gwPort), "--http",
-                String.valueOf(gwHttp), "-l", "127.0.0.1", "-s", tmp.resolve("data-gw").toString()), gwHttp, gwPort);
+        gw = start(
+                "spread-gw",
+                List.of(
+                        "--cs",
+                        "127.0.0.1:" + csPort,
+                        "--port",
+                        String.valueOf(gwPort),
+                        "--http",
+                        String.valueOf(gwHttp),
+                        "-l",
+                        "127.0.0.1",
+                        "-s",
+                        tmp.resolve("data-gw").toString()),
+                gwHttp,
+                gwPort);
         for (SpreadProcess p : started) {
             p.awaitLog("SpreadOSD node ready");
         }
@@ -89,14 +105,37 @@ class ClusterIT {
     }
 
     SpreadProcess startCs() throws IOException {
-        return start("spread-cs", List.of("-p", String.valueOf(csPort), "-l", "127.0.0.1", "-s", tmp.resolve("data-cs").toString(),
-                "--journal", journalUrl), -1, csPort);
+        return start(
+                "spread-cs",
+                List.of(
+                        "-p",
+                        String.valueOf(csPort),
+                        "-l",
+                        "127.0.0.1",
+                        "-s",
+                        tmp.resolve("data-cs").toString(),
+                        "--journal",
+                        journalUrl),
+                -1,
+                csPort);
     }
 
     SpreadProcess startDs(int nid, int rsid, int port, int httpPort) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--cs", "127.0.0.1:" + csPort, "--address", "127.0.0.1:" + port,
-                "--nid", String.valueOf(nid), "--rsid", String.valueOf(rsid), "--name", "ds" + nid,
-                "--store", tmp.resolve("data-ds" + nid).toString(), "-l", "127.0.0.1"));
+        List<String> args = new ArrayList<>(List.of(
+                "--cs",
+                "127.0.0.1:" + csPort,
+                "--address",
+                "127.0.0.1:" + port,
+                "--nid",
+                String.valueOf(nid),
+                "--rsid",
+                String.valueOf(rsid),
+                "--name",
+                "ds" + nid,
+                "--store",
+                tmp.resolve("data-ds" + nid).toString(),
+                "-l",
+                "127.0.0.1"));
         if (httpPort > 0) {
             args.addAll(List.of("--http", String.valueOf(httpPort)));
         }
@@ -116,7 +155,12 @@ class ClusterIT {
         assertEquals(0, text.exitCode(), text::toString);
         for (int nid = 0; nid < 4; nid++) {
             String line = lineOf(text.out(), "ds" + nid);
-            for (String cell : List.of(String.valueOf(nid), "127.0.0.1:" + dsPorts[nid], "subnet-127.000.000", String.valueOf(nid / 2), "active")) {
+            for (String cell : List.of(
+                    String.valueOf(nid),
+                    "127.0.0.1:" + dsPorts[nid],
+                    "subnet-127.000.000",
+                    String.valueOf(nid / 2),
+                    "active")) {
                 assertTrue(line.contains(cell), () -> "nodes row of ds lacks " + cell + ": " + text.out());
             }
         }
@@ -125,9 +169,16 @@ class ClusterIT {
 
         JsonNode stat = JSON.readTree(spreadctl("--json", "stat").out());
         assertEquals(4, stat.size(), stat::toString);
-        stat.forEach(row -> assertTrue(row.path("uptime").isNumber() && row.path("items").isNumber(), stat::toString));
+        stat.forEach(row ->
+                assertTrue(row.path("uptime").isNumber() && row.path("items").isNumber(), stat::toString));
         Tool.Result versions = spreadctl("version");
-        assertEquals(6, versions.out().lines().filter(l -> !l.isBlank() && !l.endsWith(" -")).count(), versions::toString);
+        assertEquals(
+                6,
+                versions.out()
+                        .lines()
+                        .filter(l -> !l.isBlank() && !l.endsWith(" -"))
+                        .count(),
+                versions::toString);
     }
 
     @Test
@@ -139,7 +190,10 @@ class ClusterIT {
         assertEquals("through the gateway", read.body());
         for (int nid = 0; nid < 4; nid++) {
             try (RpcConnection rpc = new RpcConnection("127.0.0.1", dsPorts[nid], 30_000)) {
-                rpc.call("add", ("rpc-" + nid).getBytes(StandardCharsets.UTF_8), ("data " + nid).getBytes(StandardCharsets.UTF_8),
+                rpc.call(
+                        "add",
+                        ("rpc-" + nid).getBytes(StandardCharsets.UTF_8),
+                        ("data " + nid).getBytes(StandardCharsets.UTF_8),
                         org.msgpack.value.ValueFactory.emptyMap());
             }
         }
@@ -162,11 +216,14 @@ class ClusterIT {
         assertEquals(0, spreadctl("set_weight", "1", "30").exitCode());
         awaitGatewayWeights(Map.of(0L, 10L, 1L, 30L));
         Path copy = tmp.resolve("data-gw").resolve("cluster-config.json");
-        awaitCondition("the gateway's copy of the configuration on its disk has weight 30",
+        awaitCondition(
+                "the gateway's copy of the configuration on its disk has weight 30",
                 () -> JSON.readTree(copy.toFile()).path("weights").path("1").asInt() == 30);
         Map<Long, Integer> counts = placeKeys("w30-", 80);
         int inSet1 = counts.getOrDefault(1L, 0);
-        assertTrue(inSet1 >= 54 && inSet1 <= 66, () -> "set 1 (weight 30 of 40) should get about 60 of 80 new keys: " + counts);
+        assertTrue(
+                inSet1 >= 54 && inSet1 <= 66,
+                () -> "set 1 (weight 30 of 40) should get about 60 of 80 new keys: " + counts);
 
         JsonNode weights = JSON.readTree(spreadctl("--json", "weight").out());
         assertTrue(weights.toString().matches(".*\\{\"rsid\":1,\"weight\":30,.*"), weights::toString);
@@ -183,7 +240,8 @@ class ClusterIT {
         Tool.Result located = spreadctl("locate", "photo.jpg");
         assertEquals(0, located.exitCode(), located::toString);
         System.out.println("SPREADCTL-LOCATE\n" + located.out());
-        List<String> rows = located.out().lines().filter(l -> l.matches("\\s*\\d{6,}\\s.*")).toList();
+        List<String> rows =
+                located.out().lines().filter(l -> l.matches("\\s*\\d{6,}\\s.*")).toList();
         assertEquals(2, rows.size(), located::toString);
         assertTrue(rows.stream().allMatch(r -> r.contains("held")), located::toString);
         assertEquals(1, spreadctl("locate", "no-such-key").exitCode());
@@ -212,7 +270,9 @@ class ClusterIT {
         int newPort = FreePorts.base();
         ds[1] = startDs(1, 0, newPort, -1);
         ds[1].awaitLog("SpreadOSD node ready");
-        awaitNodes(n -> state(n, 1).equals("active") && row(n, 1).path("address").asText().equals("127.0.0.1:" + newPort),
+        awaitNodes(
+                n -> state(n, 1).equals("active")
+                        && row(n, 1).path("address").asText().equals("127.0.0.1:" + newPort),
                 "ds1 active at its new address");
         for (String k : keys) {
             HttpResponse<String> r = get(gwHttp, k);
@@ -235,8 +295,9 @@ class ClusterIT {
     void theClusterServesWithTheConfigServerStoppedAndARestartedOneRebuildsTheSameConfiguration() throws Exception {
         String mdsUrl = PostgresServer.freshDatabase("spread_mds");
         assertEquals(0, spreadctl("set_mds", mdsUrl).exitCode());
-        awaitCondition("the gateway writes to the new metadata store", () -> put(gwHttp, "after-switch", "x").statusCode() == 202
-                && countRows(mdsUrl) > 0);
+        awaitCondition(
+                "the gateway writes to the new metadata store",
+                () -> put(gwHttp, "after-switch", "x").statusCode() == 202 && countRows(mdsUrl) > 0);
         JsonNode before = nodesJson();
         String weightsBefore = spreadctl("weight").out();
 
@@ -279,11 +340,26 @@ class ClusterIT {
         Map<String, String> env = new HashMap<>(ENV);
         env.put("JAVA_OPTS", ENV.get("JAVA_OPTS") + " -Dspreadosd.startup-timeout=10s");
         int nobody = FreePorts.base();
-        SpreadProcess lost = SpreadProcess.command(tmp, "spread-gw", List.of("--cs", "127.0.0.1:" + nobody, "-p",
-                String.valueOf(FreePorts.base()), "-l", "127.0.0.1", "-s", tmp.resolve("lost-gw").toString()), env, -1, -1);
+        SpreadProcess lost = SpreadProcess.command(
+                tmp,
+                "spread-gw",
+                List.of(
+                        "--cs",
+                        "127.0.0.1:" + nobody,
+                        "-p",
+                        String.valueOf(FreePorts.base()),
+                        "-l",
+                        "127.0.0.1",
+                        "-s",
+                        tmp.resolve("lost-gw").toString()),
+                env,
+                -1,
+                -1);
         started.add(lost);
         assertEquals(2, lost.awaitExit(), lost::log);
-        assertTrue(lost.log().contains("cannot join the cluster through the config server at 127.0.0.1:" + nobody), lost::log);
+        assertTrue(
+                lost.log().contains("cannot join the cluster through the config server at 127.0.0.1:" + nobody),
+                lost::log);
     }
 
     // ---- helpers ----
@@ -320,8 +396,12 @@ class ClusterIT {
         awaitCondition("gateway weights " + weights, () -> {
             try (RpcConnection rpc = new RpcConnection("127.0.0.1", gwPort, 10_000)) {
                 Map<Long, Long> seen = new HashMap<>();
-                rpc.call("stat", "replset").asMapValue().map().forEach((rsid, v) ->
-                        seen.put(rsid.asIntegerValue().toLong(), v.asArrayValue().get(1).asIntegerValue().toLong()));
+                rpc.call("stat", "replset")
+                        .asMapValue()
+                        .map()
+                        .forEach((rsid, v) -> seen.put(
+                                rsid.asIntegerValue().toLong(),
+                                v.asArrayValue().get(1).asIntegerValue().toLong()));
                 return seen.equals(weights);
             }
         });
@@ -368,18 +448,27 @@ class ClusterIT {
     }
 
     static String lineOf(String table, String name) {
-        return table.lines().filter(l -> l.contains(" " + name + " ") || l.endsWith(" " + name)).findFirst()
+        return table.lines()
+                .filter(l -> l.contains(" " + name + " ") || l.endsWith(" " + name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no row for " + name + " in:\n" + table));
     }
 
     HttpResponse<String> put(int port, String key, String body) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/data/" + key))
-                .timeout(Duration.ofSeconds(30)).PUT(HttpRequest.BodyPublishers.ofString(body)).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/data/" + key))
+                        .timeout(Duration.ofSeconds(30))
+                        .PUT(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<String> get(int port, String key) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/data/" + key))
-                .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/data/" + key))
+                        .timeout(Duration.ofSeconds(30))
+                        .GET()
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }

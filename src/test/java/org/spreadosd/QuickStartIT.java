@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -75,13 +74,22 @@ class QuickStartIT {
 
         Result attrs = curl("-s", base + "/attrs/key1");
         assertEquals(0, attrs.exitCode(), attrs::toString);
-        assertEquals("{\"test\":\"attr\"}", attrs.out(), () -> "GET /attrs/key1: " + attrs + "\nserver log:\n" + server.log());
+        assertEquals(
+                "{\"test\":\"attr\"}",
+                attrs.out(),
+                () -> "GET /attrs/key1: " + attrs + "\nserver log:\n" + server.log());
 
         Result tsv = curl("-s", "-X", "GET", "-d", "format=tsv", base + "/attrs/key1");
         assertEquals(0, tsv.exitCode(), tsv::toString);
-        assertEquals("test\tattr\n", tsv.out(), () -> "GET /attrs/key1 format=tsv: " + tsv + "\nserver log:\n" + server.log());
+        assertEquals(
+                "test\tattr\n",
+                tsv.out(),
+                () -> "GET /attrs/key1 format=tsv: " + tsv + "\nserver log:\n" + server.log());
 
-        String spreadcli = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath().resolve("scripts/spreadcli").toString();
+        String spreadcli = Path.of(System.getProperty("spread.home", "."))
+                .toAbsolutePath()
+                .resolve("scripts/spreadcli")
+                .toString();
         Result rpc = run(spreadcli, "127.0.0.1:" + server.rpcPort, "get", "key1");
         assertEquals(0, rpc.exitCode(), rpc::toString);
         assertTrue(rpc.out().startsWith("[\"value1\", {\"test\": \"attr\"}]\n"), () -> "spreadcli get key1: " + rpc);
@@ -109,7 +117,9 @@ class QuickStartIT {
         String log = server.log();
         assertNotEquals(0, exit, () -> "exit status 0 with store " + store + " under a regular file; output:\n" + log);
         assertTrue(log.contains("cannot start"), () -> "no 'cannot start' in the output:\n" + log);
-        assertTrue(log.contains(store.toString()), () -> "the output does not name the store directory " + store + ":\n" + log);
+        assertTrue(
+                log.contains(store.toString()),
+                () -> "the output does not name the store directory " + store + ":\n" + log);
     }
 
     @Test
@@ -124,27 +134,46 @@ class QuickStartIT {
         SpreadProcess first = start(store, FreePorts.next());
         first.awaitReady();
         URI uri = URI.create("http://127.0.0.1:" + first.httpPort + "/data/restart/object.bin");
-        HttpResponse<byte[]> put = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
-                .PUT(BodyPublishers.ofByteArray(body)).build(), BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> put = http.send(
+                HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofSeconds(60))
+                        .PUT(BodyPublishers.ofByteArray(body))
+                        .build(),
+                BodyHandlers.ofByteArray());
         assertEquals(202, put.statusCode(), () -> "PUT: " + text(put) + "\nserver log:\n" + first.log());
-        HttpResponse<byte[]> before = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60)).GET().build(),
+        HttpResponse<byte[]> before = http.send(
+                HttpRequest.newBuilder(uri)
+                        .timeout(Duration.ofSeconds(60))
+                        .GET()
+                        .build(),
                 BodyHandlers.ofByteArray());
         assertEquals(200, before.statusCode(), () -> "GET before restart: " + text(before));
         assertArrayEquals(body, before.body(), "bytes read back before the restart");
         Optional<String> etagBefore = before.headers().firstValue("ETag");
 
-        assertTrue(first.terminate(), () -> "the server did not exit within " + SpreadProcess.STOP_TIMEOUT + " of SIGTERM; log:\n" + first.log());
+        assertTrue(
+                first.terminate(),
+                () -> "the server did not exit within " + SpreadProcess.STOP_TIMEOUT + " of SIGTERM; log:\n"
+                        + first.log());
 
         SpreadProcess second = start(store, FreePorts.next());
         second.awaitReady();
         URI again = URI.create("http://127.0.0.1:" + second.httpPort + "/data/restart/object.bin");
-        HttpResponse<byte[]> after = http.send(HttpRequest.newBuilder(again).timeout(Duration.ofSeconds(60)).GET().build(),
+        HttpResponse<byte[]> after = http.send(
+                HttpRequest.newBuilder(again)
+                        .timeout(Duration.ofSeconds(60))
+                        .GET()
+                        .build(),
                 BodyHandlers.ofByteArray());
-        assertEquals(200, after.statusCode(), () -> "GET after restart: " + text(after) + "\nserver log:\n" + second.log());
+        assertEquals(
+                200, after.statusCode(), () -> "GET after restart: " + text(after) + "\nserver log:\n" + second.log());
         assertEquals(body.length, after.body().length, "length after the restart");
         assertArrayEquals(body, after.body(), "bytes after the restart");
-        assertEquals(String.valueOf(body.length), after.headers().firstValue("Content-Length").orElse("none"));
-        assertEquals(etagBefore, after.headers().firstValue("ETag"), "the ETag of the version changed across the restart");
+        assertEquals(
+                String.valueOf(body.length),
+                after.headers().firstValue("Content-Length").orElse("none"));
+        assertEquals(
+                etagBefore, after.headers().firstValue("ETag"), "the ETag of the version changed across the restart");
     }
 
     /**
@@ -167,38 +196,50 @@ class QuickStartIT {
         java.util.concurrent.CountDownLatch enough = new java.util.concurrent.CountDownLatch(300);
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 4; w++) {
-            Thread t = new Thread(() -> {
-                try {
-                    while (true) {
-                        int n = next.getAndIncrement();
-                        URI uri = URI.create(base + n);
-                        HttpResponse<byte[]> put = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                                .PUT(BodyPublishers.ofByteArray(bodyOf(n))).build(), BodyHandlers.ofByteArray());
-                        if (put.statusCode() != 202) {
-                            return;
-                        }
-                        added.add(n);
-                        if (n % 5 == 0) {
-                            removing.add(n);
-                            HttpResponse<byte[]> del = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
-                                    .DELETE().build(), BodyHandlers.ofByteArray());
-                            if (del.statusCode() / 100 != 2) {
-                                return;
+            Thread t = new Thread(
+                    () -> {
+                        try {
+                            while (true) {
+                                int n = next.getAndIncrement();
+                                URI uri = URI.create(base + n);
+                                HttpResponse<byte[]> put = http.send(
+                                        HttpRequest.newBuilder(uri)
+                                                .timeout(Duration.ofSeconds(30))
+                                                .PUT(BodyPublishers.ofByteArray(bodyOf(n)))
+                                                .build(),
+                                        BodyHandlers.ofByteArray());
+                                if (put.statusCode() != 202) {
+                                    return;
+                                }
+                                added.add(n);
+                                if (n % 5 == 0) {
+                                    removing.add(n);
+                                    HttpResponse<byte[]> del = http.send(
+                                            HttpRequest.newBuilder(uri)
+                                                    .timeout(Duration.ofSeconds(30))
+                                                    .DELETE()
+                                                    .build(),
+                                            BodyHandlers.ofByteArray());
+                                    if (del.statusCode() / 100 != 2) {
+                                        return;
+                                    }
+                                    removed.add(n);
+                                }
+                                enough.countDown();
                             }
-                            removed.add(n);
+                        } catch (IOException e) {
+                            // the node is gone: this writer's last request was not acknowledged
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
                         }
-                        enough.countDown();
-                    }
-                } catch (IOException e) {
-                    // the node is gone: this writer's last request was not acknowledged
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "writer-" + w);
+                    },
+                    "writer-" + w);
             t.start();
             writers.add(t);
         }
-        assertTrue(enough.await(120, TimeUnit.SECONDS), () -> "300 changes were not acknowledged in 2 minutes; log:\n" + first.log());
+        assertTrue(
+                enough.await(120, TimeUnit.SECONDS),
+                () -> "300 changes were not acknowledged in 2 minutes; log:\n" + first.log());
         first.kill();
         for (Thread t : writers) {
             t.join(60_000);
@@ -208,14 +249,21 @@ class QuickStartIT {
         second.awaitReady();
         String again = "http://127.0.0.1:" + second.httpPort + "/data/kill9/";
         for (int n : added) {
-            HttpResponse<byte[]> get = http.send(HttpRequest.newBuilder(URI.create(again + n)).timeout(Duration.ofSeconds(30))
-                    .GET().build(), BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> get = http.send(
+                    HttpRequest.newBuilder(URI.create(again + n))
+                            .timeout(Duration.ofSeconds(30))
+                            .GET()
+                            .build(),
+                    BodyHandlers.ofByteArray());
             if (removed.contains(n)) {
                 assertEquals(404, get.statusCode(), "acknowledged remove of " + n + " was undone by the restart");
             } else if (removing.contains(n) && get.statusCode() == 404) {
                 continue; // its delete was in flight at the kill and went through
             } else {
-                assertEquals(200, get.statusCode(), () -> "acknowledged add of " + n + " was lost: " + text(get) + "\nlog:\n" + second.log());
+                assertEquals(
+                        200,
+                        get.statusCode(),
+                        () -> "acknowledged add of " + n + " was lost: " + text(get) + "\nlog:\n" + second.log());
                 assertArrayEquals(bodyOf(n), get.body(), "bytes of " + n);
             }
         }

@@ -58,8 +58,11 @@ import org.spreadosd.testing.Tool;
 @Timeout(value = 12, unit = TimeUnit.MINUTES)
 class ReplicationIT {
     /** Anti-entropy and the scrub run every few seconds here instead of every 10 minutes and every day. */
-    static final Map<String, String> ENV = Map.of("JAVA_OPTS", "-Xmx192m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
-            + " -Dspreadosd.ds.replication.anti-entropy-interval=4s -Dspreadosd.ds.replication.scrub-interval=3s");
+    static final Map<String, String> ENV = Map.of(
+            "JAVA_OPTS",
+            "-Xmx192m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+                    + " -Dspreadosd.ds.replication.anti-entropy-interval=4s -Dspreadosd.ds.replication.scrub-interval=3s");
+
     static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
@@ -71,7 +74,10 @@ class ReplicationIT {
     final int[] dsPorts = {FreePorts.base(), FreePorts.base(), FreePorts.base(), FreePorts.base(), FreePorts.base()};
     final SpreadProcess[] ds = new SpreadProcess[5];
     final List<SpreadProcess> started = new ArrayList<>();
-    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     /** Every add the gateway acknowledged: these must never be lost. */
     record Acked(String key, long vtime, int rsid, byte[] data) {}
@@ -80,12 +86,31 @@ class ReplicationIT {
 
     @BeforeAll
     void startCluster() throws Exception {
-        start("spread-cs", List.of("-p", String.valueOf(csPort), "-l", "127.0.0.1", "-s", tmp.resolve("cs").toString()));
+        start(
+                "spread-cs",
+                List.of(
+                        "-p",
+                        String.valueOf(csPort),
+                        "-l",
+                        "127.0.0.1",
+                        "-s",
+                        tmp.resolve("cs").toString()));
         for (int nid = 0; nid < 4; nid++) {
             ds[nid] = startDs(nid, nid / 2);
         }
-        start("spread-gw", List.of("--cs", "127.0.0.1:" + csPort, "-p", String.valueOf(gwPort), "--http", String.valueOf(gwHttp),
-                "-l", "127.0.0.1", "-s", tmp.resolve("gw").toString()));
+        start(
+                "spread-gw",
+                List.of(
+                        "--cs",
+                        "127.0.0.1:" + csPort,
+                        "-p",
+                        String.valueOf(gwPort),
+                        "--http",
+                        String.valueOf(gwHttp),
+                        "-l",
+                        "127.0.0.1",
+                        "-s",
+                        tmp.resolve("gw").toString()));
         for (SpreadProcess p : started) {
             p.awaitLog("SpreadOSD node ready");
         }
@@ -97,9 +122,23 @@ class ReplicationIT {
     }
 
     SpreadProcess startDs(int nid, int rsid) throws IOException {
-        SpreadProcess p = start("spread-ds", List.of("--cs", "127.0.0.1:" + csPort, "--address", "127.0.0.1:" + dsPorts[nid],
-                "--nid", String.valueOf(nid), "--rsid", String.valueOf(rsid), "--name", "ds" + nid,
-                "--store", store(nid).toString(), "-l", "127.0.0.1"));
+        SpreadProcess p = start(
+                "spread-ds",
+                List.of(
+                        "--cs",
+                        "127.0.0.1:" + csPort,
+                        "--address",
+                        "127.0.0.1:" + dsPorts[nid],
+                        "--nid",
+                        String.valueOf(nid),
+                        "--rsid",
+                        String.valueOf(rsid),
+                        "--name",
+                        "ds" + nid,
+                        "--store",
+                        store(nid).toString(),
+                        "-l",
+                        "127.0.0.1"));
         ds[nid] = p;
         return p;
     }
@@ -137,8 +176,15 @@ class ReplicationIT {
                     try {
                         HttpResponse<String> r = put(key, data);
                         if (r.statusCode() == 202) {
-                            done.add(new Acked(key, Long.parseLong(r.headers().firstValue("X-Spread-Vtime").orElseThrow()),
-                                    Integer.parseInt(r.headers().firstValue("X-Spread-Rsid").orElseThrow()), data));
+                            done.add(new Acked(
+                                    key,
+                                    Long.parseLong(r.headers()
+                                            .firstValue("X-Spread-Vtime")
+                                            .orElseThrow()),
+                                    Integer.parseInt(r.headers()
+                                            .firstValue("X-Spread-Rsid")
+                                            .orElseThrow()),
+                                    data));
                         } else {
                             failures.add(System.nanoTime());
                         }
@@ -173,8 +219,10 @@ class ReplicationIT {
         load.shutdown();
         long failedBefore = failures.stream().filter(t -> t < detectedAt.get()).count();
         long failedAfter = failures.stream().filter(t -> t >= detectedAt.get()).count();
-        System.out.printf("REPLICATION-KILL: %d requests, %d adds acknowledged; %d failed between kill -9 and FAULT (%.1f s), "
-                + "%d after%n", requests.get(), done.size(), failedBefore, (detectedAt.get() - killedAt.get()) / 1e9, failedAfter);
+        System.out.printf(
+                "REPLICATION-KILL: %d requests, %d adds acknowledged; %d failed between kill -9 and FAULT (%.1f s), "
+                        + "%d after%n",
+                requests.get(), done.size(), failedBefore, (detectedAt.get() - killedAt.get()) / 1e9, failedAfter);
         assertEquals(0, failedAfter, "no request fails once the dead member is detected");
         acked.addAll(done);
 
@@ -194,14 +242,17 @@ class ReplicationIT {
         List<Acked> set0 = acked.stream().filter(a -> a.rsid() == 0).toList();
         startDs(1, 0).awaitLog("SpreadOSD node ready");
         long started = System.nanoTime();
-        awaitCondition("ds1 in sync", () -> replication(1).path("state").asText().equals("in-sync")
-                && holdsAll(1, set0));
+        awaitCondition(
+                "ds1 in sync", () -> replication(1).path("state").asText().equals("in-sync") && holdsAll(1, set0));
         double seconds = (System.nanoTime() - started) / 1e9;
         JsonNode stat = replication(1);
-        long copied = stat.path("sets").path("0").path("0").path("copied_versions").asLong();
+        long copied =
+                stat.path("sets").path("0").path("0").path("copied_versions").asLong();
         long bytes = stat.path("sets").path("0").path("0").path("copied_bytes").asLong();
-        System.out.printf("REPLICATION-CATCHUP: ds1 copied %d versions (%d bytes) from ds0; ready to in-sync %.1f s (%.0f versions/s,"
-                + " %.2f MB/s)%n", copied, bytes, seconds, copied / seconds, bytes / seconds / 1e6);
+        System.out.printf(
+                "REPLICATION-CATCHUP: ds1 copied %d versions (%d bytes) from ds0; ready to in-sync %.1f s (%.0f versions/s,"
+                        + " %.2f MB/s)%n",
+                copied, bytes, seconds, copied / seconds, bytes / seconds / 1e6);
         assertTrue(copied > 0, "ds1 missed the writes made while it was down: " + stat);
         for (Acked a : set0) {
             assertArrayEquals(a.data(), blob(1, a), () -> a.key() + " on ds1");
@@ -216,13 +267,21 @@ class ReplicationIT {
         Acked victim = acked.stream().filter(a -> a.rsid() == 1).findFirst().orElseThrow();
         ds[3].kill();
         awaitCondition("ds3 marked FAULT", () -> state(3).equals("FAULT"));
-        assertEquals(200, http.send(HttpRequest.newBuilder(gwUri(victim.key())).DELETE().build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals(
+                200,
+                http.send(
+                                HttpRequest.newBuilder(gwUri(victim.key()))
+                                        .DELETE()
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .statusCode());
         assertEquals(404, blobStatus(2, victim));
         startDs(3, 1).awaitLog("SpreadOSD node ready");
         long roundsBefore = replication(3).path("anti_entropy_rounds").asLong();
-        awaitCondition("ds3 applied the delete and compared inventories since",
-                () -> blobStatus(3, victim) == 404 && replication(3).path("anti_entropy_rounds").asLong() > roundsBefore
+        awaitCondition(
+                "ds3 applied the delete and compared inventories since",
+                () -> blobStatus(3, victim) == 404
+                        && replication(3).path("anti_entropy_rounds").asLong() > roundsBefore
                         && replication(2).path("anti_entropy_rounds").asLong() > 0);
         assertEquals(404, blobStatus(2, victim), "anti-entropy did not bring it back on ds2");
         assertEquals(404, get(victim.key()).statusCode());
@@ -238,7 +297,9 @@ class ReplicationIT {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) ~victim.data()[10]}), ch.size() - victim.data().length + 10);
         }
-        awaitCondition("the scrub of ds2 repaired the damaged version", () -> replication(2).path("repaired").asLong() > repairedBefore);
+        awaitCondition(
+                "the scrub of ds2 repaired the damaged version",
+                () -> replication(2).path("repaired").asLong() > repairedBefore);
         assertArrayEquals(victim.data(), blob(2, victim));
         JsonNode stat = replication(2);
         assertTrue(stat.path("scrub_damaged").asLong() >= 1, stat::toString);
@@ -247,12 +308,16 @@ class ReplicationIT {
     @Test
     @Order(4)
     void aFileLostOnDiskComesBackThroughAntiEntropy() throws Exception {
-        Acked victim = acked.stream().filter(a -> a.rsid() == 1).skip(1).findFirst().orElseThrow();
+        Acked victim =
+                acked.stream().filter(a -> a.rsid() == 1).skip(1).findFirst().orElseThrow();
         long copiedBefore = replication(3).path("anti_entropy_copied").asLong();
-        java.nio.file.Files.delete(DataStore.pathOf(store(3), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
+        java.nio.file.Files.delete(
+                DataStore.pathOf(store(3), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
         assertEquals(404, blobStatus(3, victim));
-        awaitCondition("anti-entropy on ds3 copied the lost version back",
-                () -> replication(3).path("anti_entropy_copied").asLong() > copiedBefore && blobStatus(3, victim) == 200);
+        awaitCondition(
+                "anti-entropy on ds3 copied the lost version back",
+                () -> replication(3).path("anti_entropy_copied").asLong() > copiedBefore
+                        && blobStatus(3, victim) == 200);
         assertArrayEquals(victim.data(), blob(3, victim));
     }
 
@@ -269,8 +334,11 @@ class ReplicationIT {
                     for (int i = 0; i < 300; i++) {
                         byte[] key = ("bulk-" + worker + "-" + i).getBytes(StandardCharsets.UTF_8);
                         Value okey = rpc.call("add_data", key, key);
-                        mine.add(new Acked(new String(key, StandardCharsets.UTF_8), okey.asArrayValue().get(1).asIntegerValue().toLong(),
-                                okey.asArrayValue().get(2).asIntegerValue().toInt(), key));
+                        mine.add(new Acked(
+                                new String(key, StandardCharsets.UTF_8),
+                                okey.asArrayValue().get(1).asIntegerValue().toLong(),
+                                okey.asArrayValue().get(2).asIntegerValue().toInt(),
+                                key));
                     }
                 }
                 return mine;
@@ -285,16 +353,23 @@ class ReplicationIT {
 
         startDs(4, 0).awaitLog("SpreadOSD node ready");
         long started = System.nanoTime();
-        awaitCondition("ds4 holds set 0", () -> replication(4).path("state").asText().equals("in-sync")
-                && items(4) == items(0));
+        awaitCondition(
+                "ds4 holds set 0",
+                () -> replication(4).path("state").asText().equals("in-sync") && items(4) == items(0));
         double seconds = (System.nanoTime() - started) / 1e9;
         JsonNode stat = replication(4);
-        long copied = stat.path("sets").path("0").path("0").path("copied_versions").asLong()
+        long copied = stat.path("sets")
+                        .path("0")
+                        .path("0")
+                        .path("copied_versions")
+                        .asLong()
                 + stat.path("sets").path("0").path("1").path("copied_versions").asLong();
         long bytes = stat.path("sets").path("0").path("0").path("copied_bytes").asLong()
                 + stat.path("sets").path("0").path("1").path("copied_bytes").asLong();
-        System.out.printf("REPLICATION-BOOTSTRAP: ds4 copied %d versions (%d bytes), ready to in-sync %.1f s (%.0f versions/s,"
-                + " %.2f MB/s)%n", copied, bytes, seconds, copied / seconds, bytes / seconds / 1e6);
+        System.out.printf(
+                "REPLICATION-BOOTSTRAP: ds4 copied %d versions (%d bytes), ready to in-sync %.1f s (%.0f versions/s,"
+                        + " %.2f MB/s)%n",
+                copied, bytes, seconds, copied / seconds, bytes / seconds / 1e6);
         assertTrue(copied >= set0.size(), stat::toString);
         for (Acked a : set0) {
             assertArrayEquals(a.data(), blob(4, a), () -> a.key() + " on ds4");
@@ -328,18 +403,29 @@ class ReplicationIT {
     }
 
     HttpResponse<String> put(String key, byte[] data) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(gwUri(key)).timeout(Duration.ofSeconds(30)).PUT(HttpRequest.BodyPublishers.ofByteArray(data))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(
+                HttpRequest.newBuilder(gwUri(key))
+                        .timeout(Duration.ofSeconds(30))
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(data))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     HttpResponse<byte[]> get(String key) throws IOException, InterruptedException {
-        return http.send(HttpRequest.newBuilder(gwUri(key)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return http.send(
+                HttpRequest.newBuilder(gwUri(key))
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** The version's bytes read straight from one member's data port, or an assertion error if it does not hold them. */
     byte[] blob(int nid, Acked a) throws IOException, InterruptedException {
         HttpResponse<byte[]> r = blobRequest(nid, a);
-        assertEquals(200, r.statusCode(), () -> a.key() + " on ds" + nid + ": " + new String(r.body(), StandardCharsets.UTF_8));
+        assertEquals(
+                200,
+                r.statusCode(),
+                () -> a.key() + " on ds" + nid + ": " + new String(r.body(), StandardCharsets.UTF_8));
         return r.body();
     }
 
@@ -359,7 +445,10 @@ class ReplicationIT {
     HttpResponse<byte[]> blobRequest(int nid, Acked a) throws IOException, InterruptedException {
         String url = "http://127.0.0.1:" + (dsPorts[nid] + 1000)
                 + BlobStreamPaths.path(a.rsid(), a.vtime(), a.key().getBytes(StandardCharsets.UTF_8));
-        return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+        return http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(30))
+                        .build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 

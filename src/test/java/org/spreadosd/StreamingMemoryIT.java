@@ -67,39 +67,55 @@ class StreamingMemoryIT {
     @Timeout(value = 20, unit = TimeUnit.MINUTES)
     void twoGibibytesStreamThroughASmallHeap() throws Exception {
         long usable = Files.getFileStore(tmp).getUsableSpace();
-        assertTrue(usable > LENGTH + (1L << 30), () -> "needs 3 GiB free under " + tmp + ", has " + (usable >> 20) + " MiB");
+        assertTrue(
+                usable > LENGTH + (1L << 30),
+                () -> "needs 3 GiB free under " + tmp + ", has " + (usable >> 20) + " MiB");
 
         server = SpreadProcess.start(tmp, tmp.resolve("data"), FreePorts.next(), Map.of("JAVA_OPTS", "-Xmx256m"));
         server.awaitReady();
         long pid = server.process.pid();
-        String cmdline = new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
-        assertTrue(cmdline.contains("java"), () -> "pid " + pid + " is not the server JVM (the script must exec java): " + cmdline);
+        String cmdline = new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8)
+                .replace('\0', ' ');
+        assertTrue(
+                cmdline.contains("java"),
+                () -> "pid " + pid + " is not the server JVM (the script must exec java): " + cmdline);
         assertTrue(cmdline.contains("-Xmx256m"), () -> "JAVA_OPTS did not reach the JVM: " + cmdline);
 
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        HttpClient client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
         URI uri = URI.create("http://127.0.0.1:" + server.httpPort + KEY);
 
         // PUT: pseudo-random bytes generated 64 KiB at a time, digested as they are handed to the client.
         AtomicReference<GeneratedStream> generated = new AtomicReference<>();
-        HttpRequest put = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(15))
+        HttpRequest put = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofMinutes(15))
                 .header("Content-Type", "application/octet-stream")
-                .PUT(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(() -> {
-                    GeneratedStream s = new GeneratedStream(LENGTH, 0x5eed_2b17_c0ffeeL);
-                    generated.set(s);
-                    return s;
-                }), LENGTH))
+                .PUT(BodyPublishers.fromPublisher(
+                        BodyPublishers.ofInputStream(() -> {
+                            GeneratedStream s = new GeneratedStream(LENGTH, 0x5eed_2b17_c0ffeeL);
+                            generated.set(s);
+                            return s;
+                        }),
+                        LENGTH))
                 .build();
         long putStart = System.nanoTime();
         HttpResponse<String> putResponse = client.send(put, BodyHandlers.ofString());
         double putSeconds = (System.nanoTime() - putStart) / 1e9;
-        assertEquals(202, putResponse.statusCode(), () -> "PUT: " + putResponse.body() + "\nserver log:\n" + tail(server.log()));
+        assertEquals(
+                202,
+                putResponse.statusCode(),
+                () -> "PUT: " + putResponse.body() + "\nserver log:\n" + tail(server.log()));
         GeneratedStream sent = generated.get();
         assertEquals(LENGTH, sent.handedOut(), "bytes sent");
         String sentDigest = sent.hexDigest();
 
         // GET: read as a stream, digested and counted on the way.
-        HttpRequest get = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(15)).GET().build();
+        HttpRequest get = HttpRequest.newBuilder(uri)
+                .timeout(Duration.ofMinutes(15))
+                .GET()
+                .build();
         MessageDigest readDigest = sha256();
         long received = 0;
         long getStart = System.nanoTime();
@@ -109,7 +125,8 @@ class StreamingMemoryIT {
             try (InputStream in = getResponse.body()) {
                 error = new String(in.readNBytes(4000), StandardCharsets.UTF_8);
             }
-            throw new AssertionError("GET: " + getResponse.statusCode() + " " + error + "\nserver log:\n" + tail(server.log()));
+            throw new AssertionError(
+                    "GET: " + getResponse.statusCode() + " " + error + "\nserver log:\n" + tail(server.log()));
         }
         try (InputStream in = getResponse.body()) {
             byte[] buf = new byte[CHUNK];
@@ -120,14 +137,20 @@ class StreamingMemoryIT {
             }
         }
         double getSeconds = (System.nanoTime() - getStart) / 1e9;
-        assertEquals(String.valueOf(LENGTH), getResponse.headers().firstValue("Content-Length").orElse("none"), "GET Content-Length");
+        assertEquals(
+                String.valueOf(LENGTH),
+                getResponse.headers().firstValue("Content-Length").orElse("none"),
+                "GET Content-Length");
         assertEquals(LENGTH, received, "bytes received");
         assertEquals(sentDigest, HexFormat.of().formatHex(readDigest.digest()), "SHA-256 of the bytes read back");
 
         long peakRssMiB = peakRssKiB(pid) / 1024;
-        System.out.printf("STREAMING-2GiB: PUT %.1f s (%.0f MB/s), GET %.1f s (%.0f MB/s), server peak RSS %d MiB (VmHWM, JAVA_OPTS=-Xmx256m)%n",
+        System.out.printf(
+                "STREAMING-2GiB: PUT %.1f s (%.0f MB/s), GET %.1f s (%.0f MB/s), server peak RSS %d MiB (VmHWM, JAVA_OPTS=-Xmx256m)%n",
                 putSeconds, LENGTH / 1e6 / putSeconds, getSeconds, LENGTH / 1e6 / getSeconds, peakRssMiB);
-        assertTrue(peakRssMiB < MAX_PEAK_RSS_MIB, () -> "server peak RSS " + peakRssMiB + " MiB, limit " + MAX_PEAK_RSS_MIB + " MiB");
+        assertTrue(
+                peakRssMiB < MAX_PEAK_RSS_MIB,
+                () -> "server peak RSS " + peakRssMiB + " MiB, limit " + MAX_PEAK_RSS_MIB + " MiB");
     }
 
     /** VmHWM (peak resident set size) of a live process, in KiB. */

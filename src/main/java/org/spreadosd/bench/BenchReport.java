@@ -19,6 +19,7 @@ final class BenchReport {
     private final Setup setup;
     /** A phase that did not run (PUT with --read-only, GET when nothing was written) is null. */
     private final PhaseResult put;
+
     private final PhaseResult get;
 
     BenchReport(Setup setup, PhaseResult put, PhaseResult get) {
@@ -65,8 +66,15 @@ final class BenchReport {
 
     String text() {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%s %s:%d, objects of %s, concurrency %d, run %s%n%n", setup.protocol(),
-                setup.host(), setup.port(), ByteSize.describe(setup.objectSize()), setup.concurrency(), setup.runId()));
+        out.append(String.format(
+                Locale.ROOT,
+                "%s %s:%d, objects of %s, concurrency %d, run %s%n%n",
+                setup.protocol(),
+                setup.host(),
+                setup.port(),
+                ByteSize.describe(setup.objectSize()),
+                setup.concurrency(),
+                setup.runId()));
         List<String> header = new ArrayList<>(List.of("phase", "requests", "errors", "seconds", "req/s", "MB/s"));
         for (double p : PERCENTILES) {
             header.add("p" + label(p) + " ms");
@@ -87,8 +95,13 @@ final class BenchReport {
     }
 
     private static List<String> phaseRow(PhaseResult phase) {
-        List<String> row = new ArrayList<>(List.of(phase.name(), Long.toString(phase.count()), Long.toString(phase.errors()),
-                fixed(phase.seconds(), 2), fixed(phase.requestsPerSecond(), 1), fixed(phase.megabytesPerSecond(), 2)));
+        List<String> row = new ArrayList<>(List.of(
+                phase.name(),
+                Long.toString(phase.count()),
+                Long.toString(phase.errors()),
+                fixed(phase.seconds(), 2),
+                fixed(phase.requestsPerSecond(), 1),
+                fixed(phase.megabytesPerSecond(), 2)));
         for (double p : PERCENTILES) {
             row.add(millis(phase.millisAt(p)));
         }
@@ -101,7 +114,8 @@ final class BenchReport {
         List<String> lines = new ArrayList<>();
         for (PhaseResult phase : new PhaseResult[] {put, get}) {
             if (phase != null && phase.errors() > 0) {
-                lines.add(phase.name() + ": " + phase.errors() + " errors" + (phase.errors() > phase.firstErrors().size() ? ", the first:" : ":"));
+                lines.add(phase.name() + ": " + phase.errors() + " errors"
+                        + (phase.errors() > phase.firstErrors().size() ? ", the first:" : ":"));
                 phase.firstErrors().forEach(e -> lines.add("  " + e));
             }
         }

@@ -28,7 +28,10 @@ final class HttpTarget implements Target {
     HttpTarget(String host, int port, Duration timeout) {
         this.hostPort = host + ":" + port;
         this.timeout = timeout;
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
+        this.client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(timeout)
+                .build();
     }
 
     @Override
@@ -53,7 +56,8 @@ final class HttpTarget implements Target {
                 // a known length, so the server gets Content-Length rather than a chunked body
                 HttpRequest request = request(key)
                         .header("Content-Type", "application/octet-stream")
-                        .PUT(BodyPublishers.fromPublisher(BodyPublishers.ofInputStream(content::stream), content.size()))
+                        .PUT(BodyPublishers.fromPublisher(
+                                BodyPublishers.ofInputStream(content::stream), content.size()))
                         .build();
                 HttpResponse<InputStream> response = send(request);
                 try (InputStream body = response.body()) {
@@ -72,7 +76,7 @@ final class HttpTarget implements Target {
                     }
                     ContentVerifier verifier = expected.verifier();
                     byte[] buf = new byte[CHUNK];
-                    for (int n; (n = body.read(buf)) >= 0;) {
+                    for (int n; (n = body.read(buf)) >= 0; ) {
                         verifier.accept(buf, 0, n);
                     }
                     verifier.finish();
@@ -88,7 +92,8 @@ final class HttpTarget implements Target {
 
     private HttpRequest.Builder request(String key) {
         // keys are bench/<run id>/<n>: nothing in them needs escaping
-        return HttpRequest.newBuilder(URI.create("http://" + hostPort + "/data/" + key)).timeout(timeout)
+        return HttpRequest.newBuilder(URI.create("http://" + hostPort + "/data/" + key))
+                .timeout(timeout)
                 // errors then come as one short JSON line rather than an HTML page
                 .header("Accept", "application/json");
     }
@@ -103,7 +108,9 @@ final class HttpTarget implements Target {
     }
 
     private static OperationFailed failure(String method, String key, int status, InputStream body) throws IOException {
-        String text = new String(body.readNBytes(ERROR_TEXT_LIMIT), StandardCharsets.UTF_8).replaceAll("\\s+", " ").strip();
+        String text = new String(body.readNBytes(ERROR_TEXT_LIMIT), StandardCharsets.UTF_8)
+                .replaceAll("\\s+", " ")
+                .strip();
         return new OperationFailed(method + " " + key, "HTTP " + status + (text.isEmpty() ? "" : " " + text));
     }
 }

@@ -53,7 +53,8 @@ final class LoadRun {
             return t;
         });
         Histogram latency = new Histogram(3);
-        try (ProgressLine progress = new ProgressLine(progressOut, tty, name, count, limit, objectSize, phase.done, phase.failed)) {
+        try (ProgressLine progress =
+                new ProgressLine(progressOut, tty, name, count, limit, objectSize, phase.done, phase.failed)) {
             List<Future<Histogram>> running = new ArrayList<>();
             for (int i = 0; i < concurrency; i++) {
                 running.add(workers.submit(phase::work));
@@ -68,7 +69,8 @@ final class LoadRun {
             workers.shutdownNow();
         }
         double seconds = (System.nanoTime() - phase.start) / 1e9;
-        return new PhaseResult(name, phase.done.sum(), phase.failed.sum(), seconds, objectSize, latency, phase.firstErrors());
+        return new PhaseResult(
+                name, phase.done.sum(), phase.failed.sum(), seconds, objectSize, latency, phase.firstErrors());
     }
 
     private final class Phase {
@@ -93,7 +95,7 @@ final class LoadRun {
         Histogram work() {
             Histogram latency = new Histogram(3);
             try (Target.Connection connection = target.open()) {
-                for (long n; (n = claim()) >= 0;) {
+                for (long n; (n = claim()) >= 0; ) {
                     long begin = System.nanoTime();
                     try {
                         operation.perform(connection, n);

@@ -37,6 +37,8 @@ final class OperationFailed extends IOException {
             }
         }
         // java.net.http reports a refused connection as a ConnectException without any message
-        return e instanceof ConnectException ? "cannot connect (ConnectException)" : e.getClass().getSimpleName();
+        return e instanceof ConnectException
+                ? "cannot connect (ConnectException)"
+                : e.getClass().getSimpleName();
     }
 }

@@ -7,7 +7,13 @@ import org.HdrHistogram.Histogram;
  * What one phase measured. {@code count} is the requests that succeeded; failed ones are only in
  * {@code errors}, and only successful ones are in the latency histogram (microseconds).
  */
-record PhaseResult(String name, long count, long errors, double seconds, long objectSize, Histogram latency,
+record PhaseResult(
+        String name,
+        long count,
+        long errors,
+        double seconds,
+        long objectSize,
+        Histogram latency,
         List<String> firstErrors) {
 
     double requestsPerSecond() {

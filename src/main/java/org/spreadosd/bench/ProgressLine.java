@@ -32,7 +32,14 @@ final class ProgressLine implements AutoCloseable {
     private boolean closed;
 
     /** @param total the phase's count, or a negative number when only its time limit ends it */
-    ProgressLine(PrintWriter err, boolean tty, String phase, long total, Duration limit, long objectSize, LongAdder done,
+    ProgressLine(
+            PrintWriter err,
+            boolean tty,
+            String phase,
+            long total,
+            Duration limit,
+            long objectSize,
+            LongAdder done,
             LongAdder failed) {
         this.err = err;
         this.tty = tty;
@@ -54,9 +61,16 @@ final class ProgressLine implements AutoCloseable {
         double rate = (ok - lastDone) / ((now - lastTime) / 1e9);
         lastDone = ok;
         lastTime = now;
-        String text = String.format("%s %d%s done, %d errors, %.0f req/s, %.2f MB/s, %d%s s", phase, ok,
-                total >= 0 ? "/" + total : "", failed.sum(), rate, rate * objectSize / 1e6,
-                Duration.ofNanos(now - start).toSeconds(), limit == null ? "" : "/" + limit.toSeconds());
+        String text = String.format(
+                "%s %d%s done, %d errors, %.0f req/s, %.2f MB/s, %d%s s",
+                phase,
+                ok,
+                total >= 0 ? "/" + total : "",
+                failed.sum(),
+                rate,
+                rate * objectSize / 1e6,
+                Duration.ofNanos(now - start).toSeconds(),
+                limit == null ? "" : "/" + limit.toSeconds());
         if (tty) {
             err.print("\r" + text + " ".repeat(Math.max(0, lastWidth - text.length())));
             lastWidth = text.length();

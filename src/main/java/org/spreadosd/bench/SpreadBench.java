@@ -20,11 +20,19 @@ import picocli.CommandLine.Spec;
  * {@code spread-bench}: writes objects of one size at a given concurrency, then reads random ones
  * back and checks every byte, and reports requests/s, MB/s and latency percentiles of each phase.
  */
-@Command(name = "spread-bench", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = "Load a SpreadOSD gateway: PUT --count objects of --size bytes with --concurrency workers, then GET as"
-                + " many random ones of them and check every byte. Exit status: 0 no errors, 1 errors, 2 usage.",
-        footer = {"", "Keys are bench/<run id>/<n>, and an object's bytes follow from its key: reads are checked without"
-                + " keeping the objects. --read-only --run-id ID --count N --size S reads back an earlier run."})
+@Command(
+        name = "spread-bench",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        sortOptions = false,
+        description =
+                "Load a SpreadOSD gateway: PUT --count objects of --size bytes with --concurrency workers, then GET as"
+                        + " many random ones of them and check every byte. Exit status: 0 no errors, 1 errors, 2 usage.",
+        footer = {
+            "",
+            "Keys are bench/<run id>/<n>, and an object's bytes follow from its key: reads are checked without"
+                    + " keeping the objects. --read-only --run-id ID --count N --size S reads back an earlier run."
+        })
 public final class SpreadBench implements Callable<Integer> {
     /**
      * About a minute of PUT plus GET for 1 KiB objects over either protocol, with client and server
@@ -33,12 +41,14 @@ public final class SpreadBench implements Callable<Integer> {
     static final int DEFAULT_COUNT = 10_000;
     /** Objects over 200 KiB: about this many bytes in all, which takes about as long (PUT and GET near 90 MB/s). */
     static final long DEFAULT_BYTES = 2L << 30;
+
     static final int MIN_DEFAULT_COUNT = 4;
     /** Set by scripts/spread-bench when standard error is a terminal (the JVM cannot tell). */
     static final String STDERR_TTY_VARIABLE = "SPREAD_BENCH_STDERR_TTY";
 
     enum Protocol {
-        http(18080), rpc(18900);
+        http(18080),
+        rpc(18900);
 
         final int defaultPort;
 
@@ -53,31 +63,52 @@ public final class SpreadBench implements Callable<Integer> {
     @Option(names = "--port", paramLabel = "PORT", description = "default 18080 for http, 18900 for rpc")
     Integer port;
 
-    @Option(names = "--protocol", paramLabel = "http|rpc", description = "PUT/GET /data/<key>, or add_data/get_data (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--protocol",
+            paramLabel = "http|rpc",
+            description = "PUT/GET /data/<key>, or add_data/get_data (default ${DEFAULT-VALUE})")
     Protocol protocol = Protocol.http;
 
-    @Option(names = "--size", paramLabel = "BYTES", converter = ByteSize.class,
+    @Option(
+            names = "--size",
+            paramLabel = "BYTES",
+            converter = ByteSize.class,
             description = "object size; suffixes K, M, G are powers of 1024 (default 1K)")
     long size = 1024;
 
-    @Option(names = "--concurrency", paramLabel = "N", description = "workers, each with one connection (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--concurrency",
+            paramLabel = "N",
+            description = "workers, each with one connection (default ${DEFAULT-VALUE})")
     int concurrency = 16;
 
-    @Option(names = "--count", paramLabel = "N",
-            description = "objects to PUT, and GETs to make (default 10000; 2 GiB worth, at least 4, for objects over 200 KiB;"
-                    + " no limit with --duration)")
+    @Option(
+            names = "--count",
+            paramLabel = "N",
+            description =
+                    "objects to PUT, and GETs to make (default 10000; 2 GiB worth, at least 4, for objects over 200 KiB;"
+                            + " no limit with --duration)")
     Integer count;
 
-    @Option(names = "--duration", paramLabel = "SECONDS", description = "end each phase after this long (with --count: whichever comes first)")
+    @Option(
+            names = "--duration",
+            paramLabel = "SECONDS",
+            description = "end each phase after this long (with --count: whichever comes first)")
     Integer durationSeconds;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "connect and answer timeout of a request (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--timeout",
+            paramLabel = "SECONDS",
+            description = "connect and answer timeout of a request (default ${DEFAULT-VALUE})")
     int timeoutSeconds = 60;
 
     @Option(names = "--json", description = "print one JSON object instead of the table")
     boolean json;
 
-    @Option(names = "--run-id", paramLabel = "ID", description = "the <run id> of the keys (default: random, so runs never collide)")
+    @Option(
+            names = "--run-id",
+            paramLabel = "ID",
+            description = "the <run id> of the keys (default: random, so runs never collide)")
     String runId;
 
     @Option(names = "--read-only", description = "skip the PUT phase: GET the objects of an earlier --run-id")
@@ -140,12 +171,15 @@ public final class SpreadBench implements Callable<Integer> {
             written = stored;
         }
         int[] readable = written.toArray();
-        PhaseResult get = readable.length == 0 ? null : load.phase("GET", objects, limit, (connection, ordinal) -> {
-            int n = readable[ThreadLocalRandom.current().nextInt(readable.length)];
-            connection.getAndVerify(key(run, n), content(run, n));
-        });
+        PhaseResult get = readable.length == 0
+                ? null
+                : load.phase("GET", objects, limit, (connection, ordinal) -> {
+                    int n = readable[ThreadLocalRandom.current().nextInt(readable.length)];
+                    connection.getAndVerify(key(run, n), content(run, n));
+                });
 
-        BenchReport report = new BenchReport(new BenchReport.Setup(protocol.name(), host, targetPort, run, size, concurrency), put, get);
+        BenchReport report = new BenchReport(
+                new BenchReport.Setup(protocol.name(), host, targetPort, run, size, concurrency), put, get);
         out.print(json ? report.json() + "\n" : report.text());
         out.flush();
         report.errorLines().forEach(line -> err.println("spread-bench: " + line));
@@ -179,7 +213,9 @@ public final class SpreadBench implements Callable<Integer> {
         require(timeoutSeconds >= 1 && timeoutSeconds <= 86_400, "--timeout must be 1 to 86400 seconds");
         require(port == null || (port >= 1 && port <= 65535), "--port must be 1 to 65535");
         require(runId == null || runId.matches("[A-Za-z0-9_-]{1,64}"), "--run-id takes letters, digits, '-' and '_'");
-        require(!readOnly || (runId != null && count != null), "--read-only needs the --run-id and --count of the run that wrote");
+        require(
+                !readOnly || (runId != null && count != null),
+                "--read-only needs the --run-id and --count of the run that wrote");
     }
 
     private void require(boolean ok, String message) {

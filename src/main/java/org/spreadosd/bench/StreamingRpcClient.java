@@ -51,7 +51,7 @@ final class StreamingRpcClient implements Closeable {
         out.packBinaryHeader((int) content.size());
         byte[] buf = new byte[(int) Math.min(CHUNK, content.size())];
         try (InputStream data = content.stream()) {
-            for (int n; (n = data.read(buf)) > 0;) {
+            for (int n; (n = data.read(buf)) > 0; ) {
                 out.writePayload(buf, 0, n);
             }
         }
@@ -102,7 +102,8 @@ final class StreamingRpcClient implements Closeable {
         int type = in.unpackInt();
         long msgid = in.unpackLong();
         if (parts != 4 || type != 1 || msgid != id) {
-            throw new IOException("answer out of protocol (" + parts + " parts, type " + type + ", msgid " + msgid + ")");
+            throw new IOException(
+                    "answer out of protocol (" + parts + " parts, type " + type + ", msgid " + msgid + ")");
         }
         if (in.getNextFormat() == MessageFormat.NIL) {
             in.unpackNil();

@@ -24,24 +24,49 @@ import picocli.CommandLine.Spec;
  * in the method's order (commands.md). A data argument of {@code -} is read from standard input.
  * Prints the result, then the time the call took.
  */
-@Command(name = "spreadcli", mixinStandardHelpOptions = true, versionProvider = Version.class,
+@Command(
+        name = "spreadcli",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
         description = "Call a SpreadOSD gateway or data server over MessagePack-RPC.",
-        footer = {"", "Commands and their arguments (K key, T vtime, V vname, N number, D data or -, J JSON attributes):",
-                "  get K, gett T K, getv V K, get_data K, gett_data T K, getv_data V K,",
-                "  get_attrs K, gett_attrs T K, getv_attrs V K, read K N N, readt T K N N, readv V K N N,",
-                "  add K D J, addv V K D J, add_data K D, addv_data V K D, update_attrs K J,",
-                "  delete K, deletet T K, deletev V K, remove K, url K, urlt T K, urlv V K, util_locate K, stat NAME"})
+        footer = {
+            "",
+            "Commands and their arguments (K key, T vtime, V vname, N number, D data or -, J JSON attributes):",
+            "  get K, gett T K, getv V K, get_data K, gett_data T K, getv_data V K,",
+            "  get_attrs K, gett_attrs T K, getv_attrs V K, read K N N, readt T K N N, readv V K N N,",
+            "  add K D J, addv V K D J, add_data K D, addv_data V K D, update_attrs K J,",
+            "  delete K, deletet T K, deletev V K, remove K, url K, urlt T K, urlv V K, util_locate K, stat NAME"
+        })
 public final class SpreadCli implements Callable<Integer> {
     /** Each command's argument kinds, in the method's order. */
     static final Map<String, String> SIGNATURES = Map.ofEntries(
-            Map.entry("get", "K"), Map.entry("gett", "TK"), Map.entry("getv", "VK"),
-            Map.entry("get_data", "K"), Map.entry("gett_data", "TK"), Map.entry("getv_data", "VK"),
-            Map.entry("get_attrs", "K"), Map.entry("gett_attrs", "TK"), Map.entry("getv_attrs", "VK"),
-            Map.entry("read", "KNN"), Map.entry("readt", "TKNN"), Map.entry("readv", "VKNN"),
-            Map.entry("add", "KDJ"), Map.entry("addv", "VKDJ"), Map.entry("add_data", "KD"), Map.entry("addv_data", "VKD"),
-            Map.entry("update_attrs", "KJ"), Map.entry("delete", "K"), Map.entry("deletet", "TK"), Map.entry("deletev", "VK"),
-            Map.entry("remove", "K"), Map.entry("url", "K"), Map.entry("urlt", "TK"), Map.entry("urlv", "VK"),
-            Map.entry("util_locate", "K"), Map.entry("stat", "V"));
+            Map.entry("get", "K"),
+            Map.entry("gett", "TK"),
+            Map.entry("getv", "VK"),
+            Map.entry("get_data", "K"),
+            Map.entry("gett_data", "TK"),
+            Map.entry("getv_data", "VK"),
+            Map.entry("get_attrs", "K"),
+            Map.entry("gett_attrs", "TK"),
+            Map.entry("getv_attrs", "VK"),
+            Map.entry("read", "KNN"),
+            Map.entry("readt", "TKNN"),
+            Map.entry("readv", "VKNN"),
+            Map.entry("add", "KDJ"),
+            Map.entry("addv", "VKDJ"),
+            Map.entry("add_data", "KD"),
+            Map.entry("addv_data", "VKD"),
+            Map.entry("update_attrs", "KJ"),
+            Map.entry("delete", "K"),
+            Map.entry("deletet", "TK"),
+            Map.entry("deletev", "VK"),
+            Map.entry("remove", "K"),
+            Map.entry("url", "K"),
+            Map.entry("urlt", "TK"),
+            Map.entry("urlv", "VK"),
+            Map.entry("util_locate", "K"),
+            Map.entry("stat", "V"));
+
     private static final int DEFAULT_PORT = 18800;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -73,7 +98,8 @@ public final class SpreadCli implements Callable<Integer> {
             return 2;
         }
         if (args.size() != signature.length()) {
-            err.println("spreadcli: " + command + " takes " + signature.length() + " arguments (" + signature + "), got " + args.size());
+            err.println("spreadcli: " + command + " takes " + signature.length() + " arguments (" + signature
+                    + "), got " + args.size());
             return 2;
         }
         Object[] values = new Object[args.size()];
@@ -141,10 +167,11 @@ public final class SpreadCli implements Callable<Integer> {
             throw new IllegalArgumentException("attributes are not valid JSON: " + json);
         }
         if (node == null || !node.isObject()) {
-            throw new IllegalArgumentException("attributes must be a JSON object of strings, e.g. '{\"type\":\"png\"}'");
+            throw new IllegalArgumentException(
+                    "attributes must be a JSON object of strings, e.g. '{\"type\":\"png\"}'");
         }
         List<Value> kv = new ArrayList<>();
-        for (var it = node.fields(); it.hasNext();) {
+        for (var it = node.fields(); it.hasNext(); ) {
             var e = it.next();
             if (!e.getValue().isTextual()) {
                 throw new IllegalArgumentException("attribute '" + e.getKey() + "' must be a string");

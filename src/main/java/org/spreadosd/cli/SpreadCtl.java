@@ -33,35 +33,51 @@ import picocli.CommandLine.Spec;
  * {@code spreadctl <cs address[:port]> <command>}: administers a cluster through its config server's
  * MessagePack-RPC port (18700), and asks each data server itself for its own figures.
  */
-@Command(name = "spreadctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
+@Command(
+        name = "spreadctl",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
         description = "Administer a SpreadOSD cluster through its config server.",
-        footer = {"", "Commands:",
-                "  nodes                   nid, name, address, location, rsid, state, sync",
-                "  stat                    per node: uptime, reads, writes, deletes, items",
-                "  remove_node NID         drop a stopped (FAULT) node from the configuration",
-                "  weight                  rsid, weight, policy, nids, names of each set",
-                "  set_weight RSID WEIGHT  spread new keys by weight; 0 stops new keys on a set",
-                "  reset_weight RSID       back to the default weight (10)",
-                "  set_policy RSID POLICY  copies an add needs: all-reachable, majority, N",
-                "  reset_policy RSID       back to the default write policy (all-reachable)",
-                "  mds                     show the metadata store URI (passwords hidden)",
-                "  set_mds URI             change the metadata store of every node",
-                "  mds_cache               show the metadata cache URI",
-                "  set_mds_cache URI       change the metadata cache of every node",
-                "  items                   versions stored on each data server",
-                "  version                 software version of the config server and each node",
-                "  locate KEY              every version of KEY: vtime, vname, rsid, holders"})
+        footer = {
+            "",
+            "Commands:",
+            "  nodes                   nid, name, address, location, rsid, state, sync",
+            "  stat                    per node: uptime, reads, writes, deletes, items",
+            "  remove_node NID         drop a stopped (FAULT) node from the configuration",
+            "  weight                  rsid, weight, policy, nids, names of each set",
+            "  set_weight RSID WEIGHT  spread new keys by weight; 0 stops new keys on a set",
+            "  reset_weight RSID       back to the default weight (10)",
+            "  set_policy RSID POLICY  copies an add needs: all-reachable, majority, N",
+            "  reset_policy RSID       back to the default write policy (all-reachable)",
+            "  mds                     show the metadata store URI (passwords hidden)",
+            "  set_mds URI             change the metadata store of every node",
+            "  mds_cache               show the metadata cache URI",
+            "  set_mds_cache URI       change the metadata cache of every node",
+            "  items                   versions stored on each data server",
+            "  version                 software version of the config server and each node",
+            "  locate KEY              every version of KEY: vtime, vname, rsid, holders"
+        })
 public final class SpreadCtl implements Callable<Integer> {
     private static final int DEFAULT_PORT = 18700;
     private static final int DEFAULT_DS_PORT = 18900;
     /** Each command's arguments, named as in the help; NID, RSID and WEIGHT are integers. */
     static final Map<String, List<String>> SIGNATURES = Map.ofEntries(
-            Map.entry("nodes", List.of()), Map.entry("stat", List.of()), Map.entry("remove_node", List.of("NID")),
-            Map.entry("weight", List.of()), Map.entry("set_weight", List.of("RSID", "WEIGHT")),
-            Map.entry("reset_weight", List.of("RSID")), Map.entry("set_policy", List.of("RSID", "POLICY")),
-            Map.entry("reset_policy", List.of("RSID")), Map.entry("mds", List.of()), Map.entry("set_mds", List.of("URI")),
-            Map.entry("mds_cache", List.of()), Map.entry("set_mds_cache", List.of("URI")), Map.entry("items", List.of()),
-            Map.entry("version", List.of()), Map.entry("locate", List.of("KEY")));
+            Map.entry("nodes", List.of()),
+            Map.entry("stat", List.of()),
+            Map.entry("remove_node", List.of("NID")),
+            Map.entry("weight", List.of()),
+            Map.entry("set_weight", List.of("RSID", "WEIGHT")),
+            Map.entry("reset_weight", List.of("RSID")),
+            Map.entry("set_policy", List.of("RSID", "POLICY")),
+            Map.entry("reset_policy", List.of("RSID")),
+            Map.entry("mds", List.of()),
+            Map.entry("set_mds", List.of("URI")),
+            Map.entry("mds_cache", List.of()),
+            Map.entry("set_mds_cache", List.of("URI")),
+            Map.entry("items", List.of()),
+            Map.entry("version", List.of()),
+            Map.entry("locate", List.of("KEY")));
+
     private static final Set<String> INTEGER_ARGS = Set.of("NID", "RSID", "WEIGHT");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -147,10 +163,14 @@ public final class SpreadCtl implements Callable<Integer> {
 
     private String run(RpcConnection cs, String host, int port) throws IOException {
         return switch (command) {
-            case "nodes" -> table(List.of("nid", "name", "address", "location", "rsid", "state", "sync"),
-                    perNode(nodes(cs), "replication_state"));
-            case "stat" -> table(List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
-                    perNode(nodes(cs), "uptime", "cmd_read", "cmd_write", "cmd_delete", "db_items"));
+            case "nodes" ->
+                table(
+                        List.of("nid", "name", "address", "location", "rsid", "state", "sync"),
+                        perNode(nodes(cs), "replication_state"));
+            case "stat" ->
+                table(
+                        List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
+                        perNode(nodes(cs), "uptime", "cmd_read", "cmd_write", "cmd_delete", "db_items"));
             case "items" -> table(List.of("nid", "name", "address", "items"), perNode(nodes(cs), "db_items"));
             case "version" -> table(List.of("nid", "name", "address", "version"), versions(cs, host, port));
             case "remove_node" -> {
@@ -203,8 +223,11 @@ public final class SpreadCtl implements Callable<Integer> {
             row.put("name", text(n.get(2)));
             row.put("address", text(n.get(1)));
             row.put("location", text(n.get(4)));
-            row.put("rsid", n.get(3).asArrayValue().list().stream().map(r -> String.valueOf(r.asIntegerValue().toLong()))
-                    .collect(Collectors.joining(",")));
+            row.put(
+                    "rsid",
+                    n.get(3).asArrayValue().list().stream()
+                            .map(r -> String.valueOf(r.asIntegerValue().toLong()))
+                            .collect(Collectors.joining(",")));
             row.put("state", fault.contains(nid) ? "FAULT" : "active");
             rows.add(row);
         }
@@ -222,7 +245,8 @@ public final class SpreadCtl implements Callable<Integer> {
             List<Future<Map<String, Object>>> answers = new ArrayList<>();
             for (Map<String, Object> node : nodes) {
                 // A FAULT node is down: asking it would only cost a timeout.
-                answers.add(pool.submit(() -> "FAULT".equals(node.get("state")) ? unknownFigures(cmds)
+                answers.add(pool.submit(() -> "FAULT".equals(node.get("state"))
+                        ? unknownFigures(cmds)
                         : askNode((String) node.get("address"), cmds)));
             }
             List<Map<String, Object>> rows = new ArrayList<>();
@@ -242,8 +266,21 @@ public final class SpreadCtl implements Callable<Integer> {
         }
     }
 
-    private static final Map<String, String> COLUMN_OF = Map.of("uptime", "uptime", "cmd_read", "reads", "cmd_write", "writes",
-            "cmd_delete", "deletes", "db_items", "items", "version", "version", "replication_state", "sync");
+    private static final Map<String, String> COLUMN_OF = Map.of(
+            "uptime",
+            "uptime",
+            "cmd_read",
+            "reads",
+            "cmd_write",
+            "writes",
+            "cmd_delete",
+            "deletes",
+            "db_items",
+            "items",
+            "version",
+            "version",
+            "replication_state",
+            "sync");
 
     private static Map<String, Object> unknownFigures(String... cmds) {
         Map<String, Object> figures = new LinkedHashMap<>();
@@ -256,12 +293,14 @@ public final class SpreadCtl implements Callable<Integer> {
     private Map<String, Object> askNode(String nodeAddress, String... cmds) {
         Map<String, Object> figures = unknownFigures(cmds);
         String[] hp = nodeAddress.split(":", 2);
-        try (RpcConnection node = new RpcConnection(hp[0], hp.length == 2 ? Integer.parseInt(hp[1]) : DEFAULT_DS_PORT,
-                timeoutSeconds * 1000)) {
+        try (RpcConnection node = new RpcConnection(
+                hp[0], hp.length == 2 ? Integer.parseInt(hp[1]) : DEFAULT_DS_PORT, timeoutSeconds * 1000)) {
             for (String cmd : cmds) {
                 try {
                     Value v = node.call("stat", cmd);
-                    figures.put(COLUMN_OF.get(cmd), v.isIntegerValue() ? (Object) v.asIntegerValue().toLong() : text(v));
+                    figures.put(
+                            COLUMN_OF.get(cmd),
+                            v.isIntegerValue() ? (Object) v.asIntegerValue().toLong() : text(v));
                 } catch (RpcConnection.RemoteError unknownToThisServer) {
                     // an older data server may lack a figure; the others still count
                 }
@@ -292,13 +331,17 @@ public final class SpreadCtl implements Callable<Integer> {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Map.Entry<Value, Value> e : cs.call("stat", "replset").asMapValue().entrySet()) {
             List<Value> set = e.getValue().asArrayValue().list();
-            List<Long> nids = set.get(0).asArrayValue().list().stream().map(v -> v.asIntegerValue().toLong()).toList();
+            List<Long> nids = set.get(0).asArrayValue().list().stream()
+                    .map(v -> v.asIntegerValue().toLong())
+                    .toList();
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("rsid", e.getKey().asIntegerValue().toLong());
             row.put("weight", set.get(1).asIntegerValue().toLong());
             row.put("policy", set.size() > 2 ? text(set.get(2)) : "all-reachable");
             row.put("nids", nids.stream().map(String::valueOf).collect(Collectors.joining(",")));
-            row.put("names", nids.stream().map(nid -> names.getOrDefault(nid, "?")).collect(Collectors.joining(",")));
+            row.put(
+                    "names",
+                    nids.stream().map(nid -> names.getOrDefault(nid, "?")).collect(Collectors.joining(",")));
             rows.add(row);
         }
         rows.sort((a, b) -> Long.compare((Long) a.get("rsid"), (Long) b.get("rsid")));
@@ -312,12 +355,18 @@ public final class SpreadCtl implements Callable<Integer> {
             List<Value> okey = located.get(0).asArrayValue().list();
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("vtime", okey.get(1).asIntegerValue().toLong());
-            row.put("vname", located.get(1).isNilValue() ? null : ValuePrinter.printBytes(located.get(1).asRawValue().asByteArray()));
+            row.put(
+                    "vname",
+                    located.get(1).isNilValue()
+                            ? null
+                            : ValuePrinter.printBytes(
+                                    located.get(1).asRawValue().asByteArray()));
             row.put("rsid", okey.get(2).asIntegerValue().toLong());
             List<String> holders = new ArrayList<>();
             for (Value h : located.get(2).asArrayValue()) {
                 List<Value> holder = h.asArrayValue().list();
-                holders.add(text(holder.get(1)) + "(" + (holder.get(2).asBooleanValue().getBoolean() ? "held" : "missing") + ")");
+                holders.add(text(holder.get(1)) + "("
+                        + (holder.get(2).asBooleanValue().getBoolean() ? "held" : "missing") + ")");
             }
             row.put("nodes", String.join(" ", holders));
             rows.add(row);
@@ -358,8 +407,11 @@ public final class SpreadCtl implements Callable<Integer> {
         }
         List<String> names = SIGNATURES.get(command);
         if (args.size() != names.size()) {
-            throw new UsageError(command + " takes " + (names.isEmpty() ? "no arguments"
-                    : names.size() + " argument" + (names.size() == 1 ? "" : "s") + " (" + String.join(" ", names) + ")")
+            throw new UsageError(command + " takes "
+                    + (names.isEmpty()
+                            ? "no arguments"
+                            : names.size() + " argument" + (names.size() == 1 ? "" : "s") + " ("
+                                    + String.join(" ", names) + ")")
                     + ", got " + args.size());
         }
         for (int i = 0; i < names.size(); i++) {

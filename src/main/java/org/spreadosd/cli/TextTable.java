@@ -13,7 +13,9 @@ final class TextTable {
         List<List<String>> cells = new ArrayList<>();
         cells.add(columns);
         for (Map<String, ?> row : rows) {
-            cells.add(columns.stream().map(c -> row.get(c) == null ? "-" : String.valueOf(row.get(c))).toList());
+            cells.add(columns.stream()
+                    .map(c -> row.get(c) == null ? "-" : String.valueOf(row.get(c)))
+                    .toList());
         }
         for (List<String> line : cells) {
             for (int i = 0; i < widths.length; i++) {
@@ -24,7 +26,9 @@ final class TextTable {
         for (List<String> line : cells) {
             StringBuilder l = new StringBuilder();
             for (int i = 0; i < widths.length; i++) {
-                l.append(i == 0 ? "" : "  ").append(line.get(i)).append(" ".repeat(widths[i] - line.get(i).length()));
+                l.append(i == 0 ? "" : "  ")
+                        .append(line.get(i))
+                        .append(" ".repeat(widths[i] - line.get(i).length()));
             }
             out.append(l.toString().stripTrailing()).append('\n');
         }

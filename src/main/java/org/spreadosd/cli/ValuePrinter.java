@@ -54,7 +54,10 @@ final class ValuePrinter {
     /** Bytes as plain text when they are UTF-8, as 0x-hex otherwise (for table cells). */
     static String printBytes(byte[] b) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(ByteBuffer.wrap(b))
+                    .toString();
         } catch (CharacterCodingException e) {
             return "0x" + HexFormat.of().formatHex(b);
         }
@@ -62,8 +65,16 @@ final class ValuePrinter {
 
     private static void appendBytes(StringBuilder sb, byte[] b) {
         try {
-            String text = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(b)).toString();
-            sb.append('"').append(text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\t", "\\t")).append('"');
+            String text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(ByteBuffer.wrap(b))
+                    .toString();
+            sb.append('"')
+                    .append(text.replace("\\", "\\\\")
+                            .replace("\"", "\\\"")
+                            .replace("\n", "\\n")
+                            .replace("\t", "\\t"))
+                    .append('"');
         } catch (CharacterCodingException e) {
             sb.append("0x").append(HexFormat.of().formatHex(b));
         }

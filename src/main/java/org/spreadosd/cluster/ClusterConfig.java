@@ -1,7 +1,7 @@
 package org.spreadosd.cluster;
 
-import java.util.ArrayList;
 import com.fasterxml.jackson.annotation.JsonCreator;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -14,8 +14,15 @@ import java.util.TreeSet;
  * the metadata store (and its cache) every node should use; an empty URI means the node's own default.
  * Immutable; every change makes a new copy with a higher {@code revision}.
  */
-public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault,
-        String mdsUri, String mdsCacheUri, Map<Integer, String> writePolicies) implements CborSerializable {
+public record ClusterConfig(
+        long revision,
+        List<NodeInfo> nodes,
+        Map<Integer, Integer> weights,
+        Set<Integer> fault,
+        String mdsUri,
+        String mdsCacheUri,
+        Map<Integer, String> writePolicies)
+        implements CborSerializable {
     public static final int DEFAULT_WEIGHT = 10;
     public static final ClusterConfig EMPTY = new ClusterConfig(0, List.of(), Map.of(), Set.of());
 
@@ -29,8 +36,13 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
         writePolicies = writePolicies == null ? Map.of() : Map.copyOf(writePolicies);
     }
 
-    public ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, Integer> weights, Set<Integer> fault,
-            String mdsUri, String mdsCacheUri) {
+    public ClusterConfig(
+            long revision,
+            List<NodeInfo> nodes,
+            Map<Integer, Integer> weights,
+            Set<Integer> fault,
+            String mdsUri,
+            String mdsCacheUri) {
         this(revision, nodes, weights, fault, mdsUri, mdsCacheUri, Map.of());
     }
 
@@ -44,7 +56,10 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
 
     /** Members of a replication-set, in nid order. */
     public List<NodeInfo> members(int rsid) {
-        return nodes.stream().filter(n -> n.rsids().contains(rsid)).sorted((a, b) -> Integer.compare(a.nid(), b.nid())).toList();
+        return nodes.stream()
+                .filter(n -> n.rsids().contains(rsid))
+                .sorted((a, b) -> Integer.compare(a.nid(), b.nid()))
+                .toList();
     }
 
     public Set<Integer> rsids() {
@@ -78,7 +93,8 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
 
     /** This configuration with {@code node} added, or replacing the node with the same nid. */
     public ClusterConfig withNode(NodeInfo node) {
-        List<NodeInfo> next = new ArrayList<>(nodes.stream().filter(n -> n.nid() != node.nid()).toList());
+        List<NodeInfo> next = new ArrayList<>(
+                nodes.stream().filter(n -> n.nid() != node.nid()).toList());
         next.add(node);
         next.sort((a, b) -> Integer.compare(a.nid(), b.nid()));
         Set<Integer> nextFault = new TreeSet<>(fault);
@@ -90,8 +106,14 @@ public record ClusterConfig(long revision, List<NodeInfo> nodes, Map<Integer, In
     public ClusterConfig withoutNode(int nid) {
         Set<Integer> nextFault = new TreeSet<>(fault);
         nextFault.remove(nid);
-        return new ClusterConfig(revision + 1, nodes.stream().filter(n -> n.nid() != nid).toList(), weights, nextFault,
-                mdsUri, mdsCacheUri, writePolicies);
+        return new ClusterConfig(
+                revision + 1,
+                nodes.stream().filter(n -> n.nid() != nid).toList(),
+                weights,
+                nextFault,
+                mdsUri,
+                mdsCacheUri,
+                writePolicies);
     }
 
     public ClusterConfig withFault(int nid, boolean isFault) {

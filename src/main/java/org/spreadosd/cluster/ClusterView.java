@@ -25,6 +25,7 @@ public final class ClusterView {
     private final List<Consumer<ClusterConfig>> changeListeners = new CopyOnWriteArrayList<>();
     /** Cluster addresses ({@code host:port}) of reachable members; null until membership is known. */
     private volatile Set<String> reachableMembers;
+
     private volatile Set<String> configServers = Set.of();
 
     private record Waiter(Predicate<ClusterConfig> condition, CompletableFuture<ClusterConfig> done) {}
@@ -36,7 +37,8 @@ public final class ClusterView {
     /** Keeps the newest configuration seen: revisions only move forward. */
     public void update(ClusterConfig next) {
         ClusterConfig before = current.get();
-        ClusterConfig now = current.accumulateAndGet(next, (old, fresh) -> fresh.revision() >= old.revision() ? fresh : old);
+        ClusterConfig now =
+                current.accumulateAndGet(next, (old, fresh) -> fresh.revision() >= old.revision() ? fresh : old);
         if (!now.equals(before)) {
             changeListeners.forEach(l -> l.accept(now));
         }

@@ -16,7 +16,8 @@ import org.spreadosd.util.DurableFiles;
  */
 public final class ConfigCopy {
     public static final String FILE_NAME = "cluster-config.json";
-    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON =
+            new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final Path file;
 

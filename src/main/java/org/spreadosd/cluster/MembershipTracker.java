@@ -25,7 +25,8 @@ public final class MembershipTracker {
     public static Behavior<Object> create(ClusterView view) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             Cluster cluster = Cluster.get(ctx.getSystem());
-            cluster.subscriptions().tell(Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.ClusterDomainEvent.class));
+            cluster.subscriptions()
+                    .tell(Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.ClusterDomainEvent.class));
             timers.startTimerWithFixedDelay("refresh", REFRESH);
             return Behaviors.receiveMessage(event -> {
                 publish(cluster.state(), view);

@@ -12,15 +12,30 @@ import java.util.List;
  * @param clusterAddress {@code host:port} of its Pekko cluster member, which tells whether it is reachable;
  *     null for a node registered before the field existed (then it counts as reachable)
  */
-public record NodeInfo(int nid, String name, String address, List<Integer> rsids, String location, String dataUrl, String httpUrl,
-        String clusterAddress) implements CborSerializable {
+public record NodeInfo(
+        int nid,
+        String name,
+        String address,
+        List<Integer> rsids,
+        String location,
+        String dataUrl,
+        String httpUrl,
+        String clusterAddress)
+        implements CborSerializable {
 
     @JsonCreator
     public NodeInfo {
         rsids = List.copyOf(rsids);
     }
 
-    public NodeInfo(int nid, String name, String address, List<Integer> rsids, String location, String dataUrl, String httpUrl) {
+    public NodeInfo(
+            int nid,
+            String name,
+            String address,
+            List<Integer> rsids,
+            String location,
+            String dataUrl,
+            String httpUrl) {
         this(nid, name, address, rsids, location, dataUrl, httpUrl, null);
     }
 
@@ -28,8 +43,9 @@ public record NodeInfo(int nid, String name, String address, List<Integer> rsids
     public static String defaultLocation(String host) {
         String[] parts = host.split("\\.");
         if (parts.length == 4 && host.matches("[0-9.]+")) {
-            return String.format("subnet-%03d.%03d.%03d", Integer.parseInt(parts[0]), Integer.parseInt(parts[1]),
-                    Integer.parseInt(parts[2]));
+            return String.format(
+                    "subnet-%03d.%03d.%03d",
+                    Integer.parseInt(parts[0]), Integer.parseInt(parts[1]), Integer.parseInt(parts[2]));
         }
         return "host-" + host;
     }

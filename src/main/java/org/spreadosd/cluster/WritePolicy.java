@@ -25,7 +25,8 @@ public record WritePolicy(String text, int copies) {
         } catch (NumberFormatException ignored) {
             // falls through to the error below
         }
-        throw new IllegalArgumentException("write policy must be all-reachable, majority or a number of copies >= 1, not '" + text + "'");
+        throw new IllegalArgumentException(
+                "write policy must be all-reachable, majority or a number of copies >= 1, not '" + text + "'");
     }
 
     /** Copies the add needs, given the set's size; all-reachable needs one and waits for every reachable member. */

@@ -13,8 +13,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.msgpack.value.Value;
-import org.spreadosd.gw.VersionLocator;
 import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.gw.VersionLocator;
 import org.spreadosd.rpc.ConfigShapes;
 import org.spreadosd.rpc.ProcessStats;
 import org.spreadosd.rpc.RpcArgs;
@@ -27,9 +27,18 @@ import org.spreadosd.rpc.RpcHandler;
  * {@code get_mds_cache_uri}, {@code set_mds_cache_uri}, and {@code locate} (versions with the nodes holding them).
  */
 public final class ConfigRpc implements RpcHandler {
-    private static final Set<String> METHODS = Set.of("stat", "remove_node", "set_replset_weight", "reset_replset_weight",
-            "set_write_policy", "reset_write_policy",
-            "get_mds_uri", "set_mds_uri", "get_mds_cache_uri", "set_mds_cache_uri", "locate");
+    private static final Set<String> METHODS = Set.of(
+            "stat",
+            "remove_node",
+            "set_replset_weight",
+            "reset_replset_weight",
+            "set_write_policy",
+            "reset_write_policy",
+            "get_mds_uri",
+            "set_mds_uri",
+            "get_mds_cache_uri",
+            "set_mds_cache_uri",
+            "locate");
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
 
     private final ActorRef<ConfigServer.Command> configServer;
@@ -39,7 +48,11 @@ public final class ConfigRpc implements RpcHandler {
     /** Answers the stat cmds this config server does not know (a standalone node's data server counters). */
     private volatile RpcHandler otherStats;
 
-    public ConfigRpc(ActorRef<ConfigServer.Command> configServer, Scheduler scheduler, VersionLocator locator, String csAddress) {
+    public ConfigRpc(
+            ActorRef<ConfigServer.Command> configServer,
+            Scheduler scheduler,
+            VersionLocator locator,
+            String csAddress) {
         this.configServer = configServer;
         this.scheduler = scheduler;
         this.locator = locator;
@@ -61,23 +74,50 @@ public final class ConfigRpc implements RpcHandler {
     public CompletionStage<Object> call(String method, List<Value> params) {
         RpcArgs a = new RpcArgs(method, params);
         return switch (method) {
-            case "stat" -> { a.expectCount(1); yield stat(a.text(0), params); }
-            case "remove_node" -> { a.expectCount(1); yield removeNode(toInt(a.integer(0), "nid")); }
+            case "stat" -> {
+                a.expectCount(1);
+                yield stat(a.text(0), params);
+            }
+            case "remove_node" -> {
+                a.expectCount(1);
+                yield removeNode(toInt(a.integer(0), "nid"));
+            }
             case "set_replset_weight" -> {
                 a.expectCount(2);
                 yield setWeight(toInt(a.integer(0), "rsid"), toInt(a.nonNegative(1, "weight"), "weight"));
             }
-            case "reset_replset_weight" -> { a.expectCount(1); yield setWeight(toInt(a.integer(0), "rsid"), null); }
+            case "reset_replset_weight" -> {
+                a.expectCount(1);
+                yield setWeight(toInt(a.integer(0), "rsid"), null);
+            }
             case "set_write_policy" -> {
                 a.expectCount(2);
                 yield setWritePolicy(toInt(a.integer(0), "rsid"), checkedPolicy(a.text(1)));
             }
-            case "reset_write_policy" -> { a.expectCount(1); yield setWritePolicy(toInt(a.integer(0), "rsid"), null); }
-            case "get_mds_uri" -> { a.expectCount(0); yield config().thenApply(ClusterConfig::mdsUri); }
-            case "get_mds_cache_uri" -> { a.expectCount(0); yield config().thenApply(ClusterConfig::mdsCacheUri); }
-            case "set_mds_uri" -> { a.expectCount(1); yield setMds(checkedMdsUri(a.text(0)), null); }
-            case "set_mds_cache_uri" -> { a.expectCount(1); yield setMds(null, a.text(0)); }
-            case "locate" -> { a.expectCount(1); yield locate(a.raw(0)); }
+            case "reset_write_policy" -> {
+                a.expectCount(1);
+                yield setWritePolicy(toInt(a.integer(0), "rsid"), null);
+            }
+            case "get_mds_uri" -> {
+                a.expectCount(0);
+                yield config().thenApply(ClusterConfig::mdsUri);
+            }
+            case "get_mds_cache_uri" -> {
+                a.expectCount(0);
+                yield config().thenApply(ClusterConfig::mdsCacheUri);
+            }
+            case "set_mds_uri" -> {
+                a.expectCount(1);
+                yield setMds(checkedMdsUri(a.text(0)), null);
+            }
+            case "set_mds_cache_uri" -> {
+                a.expectCount(1);
+                yield setMds(null, a.text(0));
+            }
+            case "locate" -> {
+                a.expectCount(1);
+                yield locate(a.raw(0));
+            }
             default -> throw new RpcArgs.CallError("unknown method '" + method + "'");
         };
     }
@@ -98,15 +138,16 @@ public final class ConfigRpc implements RpcHandler {
                 if (otherStats != null) {
                     yield otherStats.call("stat", params);
                 }
-                throw new RpcArgs.CallError("unknown stat cmd '" + cmd
-                    + "': use uptime, time, pid, version, cs_address, nodes, fault, replset, mds, mds_cache or revision");
+                throw new RpcArgs.CallError(
+                        "unknown stat cmd '" + cmd
+                                + "': use uptime, time, pid, version, cs_address, nodes, fault, replset, mds, mds_cache or revision");
             }
         };
     }
 
     private CompletionStage<Object> removeNode(int nid) {
-        return AskPattern.<ConfigServer.Command, ConfigServer.Outcome>ask(configServer,
-                replyTo -> new ConfigServer.RemoveNode(nid, replyTo), ASK_TIMEOUT, scheduler)
+        return AskPattern.<ConfigServer.Command, ConfigServer.Outcome>ask(
+                        configServer, replyTo -> new ConfigServer.RemoveNode(nid, replyTo), ASK_TIMEOUT, scheduler)
                 .thenApply(outcome -> {
                     if (outcome.error() != null) {
                         throw new RpcArgs.CallError(outcome.error());
@@ -120,7 +161,8 @@ public final class ConfigRpc implements RpcHandler {
     }
 
     private CompletionStage<Object> setWritePolicy(int rsid, String policy) {
-        return ask(replyTo -> new ConfigServer.SetWritePolicy(rsid, policy, replyTo)).thenApply(c -> true);
+        return ask(replyTo -> new ConfigServer.SetWritePolicy(rsid, policy, replyTo))
+                .thenApply(c -> true);
     }
 
     private static String checkedPolicy(String text) {
@@ -132,7 +174,8 @@ public final class ConfigRpc implements RpcHandler {
     }
 
     private CompletionStage<Object> setMds(String mdsUri, String cacheUri) {
-        return ask(replyTo -> new ConfigServer.SetMds(mdsUri, cacheUri, replyTo)).thenApply(c -> true);
+        return ask(replyTo -> new ConfigServer.SetMds(mdsUri, cacheUri, replyTo))
+                .thenApply(c -> true);
     }
 
     private CompletionStage<Object> locate(byte[] key) {

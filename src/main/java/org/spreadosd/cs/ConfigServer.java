@@ -110,17 +110,26 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     @Override
     public CommandHandler<Command, Event, ClusterConfig> commandHandler() {
-        return newCommandHandlerBuilder().forAnyState()
+        return newCommandHandlerBuilder()
+                .forAnyState()
                 .onCommand(RegisterNode.class, this::onRegister)
                 .onCommand(Subscribe.class, this::onSubscribe)
-                .onCommand(GetConfig.class, (config, m) -> Effect().none().thenRun(c -> m.replyTo().tell(c)))
+                .onCommand(
+                        GetConfig.class,
+                        (config, m) -> Effect().none().thenRun(c -> m.replyTo().tell(c)))
                 .onCommand(SetWeight.class, this::onSetWeight)
-                .onCommand(SetWritePolicy.class, (config, m) -> persistAndPublish(new WritePolicyChanged(m.rsid(), m.policy()), m.replyTo()))
+                .onCommand(
+                        SetWritePolicy.class,
+                        (config, m) -> persistAndPublish(new WritePolicyChanged(m.rsid(), m.policy()), m.replyTo()))
                 .onCommand(RemoveNode.class, this::onRemoveNode)
                 .onCommand(SetFault.class, this::onSetFault)
-                .onCommand(SetMds.class, (config, m) -> persistAndPublish(new MdsChanged(
-                        m.mdsUri() != null ? m.mdsUri() : config.mdsUri(),
-                        m.mdsCacheUri() != null ? m.mdsCacheUri() : config.mdsCacheUri()), m.replyTo()))
+                .onCommand(
+                        SetMds.class,
+                        (config, m) -> persistAndPublish(
+                                new MdsChanged(
+                                        m.mdsUri() != null ? m.mdsUri() : config.mdsUri(),
+                                        m.mdsCacheUri() != null ? m.mdsCacheUri() : config.mdsCacheUri()),
+                                m.replyTo()))
                 .onCommand(SubscriberGone.class, (config, m) -> {
                     subscribers.remove(m.subscriber());
                     return Effect().none();
@@ -130,7 +139,8 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     @Override
     public EventHandler<ClusterConfig, Event> eventHandler() {
-        return newEventHandlerBuilder().forAnyState()
+        return newEventHandlerBuilder()
+                .forAnyState()
                 .onEvent(NodeRegistered.class, (config, e) -> config.withNode(e.node()))
                 .onEvent(WeightChanged.class, (config, e) -> config.withWeight(e.rsid(), e.weight()))
                 .onEvent(WritePolicyChanged.class, (config, e) -> config.withWritePolicy(e.rsid(), e.policy()))
@@ -144,9 +154,15 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
         NodeInfo node = m.node();
         NodeInfo holder = config.node(node.nid()).orElse(null);
         if (holder != null && heldByAnother(holder, node)) {
-            String refusal = "nid " + node.nid() + " is held by the live node " + holder.name() + " at " + holder.address()
-                    + "; choose another --nid, or stop that node first";
-            context.getLog().warn("registration refused: nid={} name={} address={}: {}", node.nid(), node.name(), node.address(), refusal);
+            String refusal = "nid " + node.nid() + " is held by the live node " + holder.name() + " at "
+                    + holder.address() + "; choose another --nid, or stop that node first";
+            context.getLog()
+                    .warn(
+                            "registration refused: nid={} name={} address={}: {}",
+                            node.nid(),
+                            node.name(),
+                            node.address(),
+                            refusal);
             return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(node.nid(), c.revision(), refusal)));
         }
         boolean unchanged = node.equals(holder) && !config.isFault(node.nid());
@@ -154,8 +170,14 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
             return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(node.nid(), c.revision(), null)));
         }
         return Effect().persist(new NodeRegistered(node)).thenRun(c -> {
-            context.getLog().info("node registered: nid={} name={} address={} rsids={} location={}",
-                    node.nid(), node.name(), node.address(), node.rsids(), node.location());
+            context.getLog()
+                    .info(
+                            "node registered: nid={} name={} address={} rsids={} location={}",
+                            node.nid(),
+                            node.name(),
+                            node.address(),
+                            node.rsids(),
+                            node.location());
             publish(c);
             m.replyTo().tell(new Registered(node.nid(), c.revision(), null));
         });
@@ -176,8 +198,11 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     private Effect<Event, ClusterConfig> onSetWeight(ClusterConfig config, SetWeight m) {
         return Effect().persist(new WeightChanged(m.rsid(), m.weight())).thenRun(c -> {
-            context.getLog().info("weight of rsid={} set to {}", m.rsid(),
-                    m.weight() == null ? "default " + ClusterConfig.DEFAULT_WEIGHT : m.weight());
+            context.getLog()
+                    .info(
+                            "weight of rsid={} set to {}",
+                            m.rsid(),
+                            m.weight() == null ? "default " + ClusterConfig.DEFAULT_WEIGHT : m.weight());
             publish(c);
             m.replyTo().tell(c);
         });
@@ -185,11 +210,17 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     private Effect<Event, ClusterConfig> onRemoveNode(ClusterConfig config, RemoveNode m) {
         if (config.node(m.nid()).isEmpty()) {
-            return Effect().none().thenRun(c -> m.replyTo().tell(new Outcome("no node with nid " + m.nid(), c.revision())));
+            return Effect()
+                    .none()
+                    .thenRun(c -> m.replyTo().tell(new Outcome("no node with nid " + m.nid(), c.revision())));
         }
         if (!config.isFault(m.nid())) {
-            return Effect().none().thenRun(c -> m.replyTo().tell(new Outcome("node " + m.nid()
-                    + " is active; stop it first (it must be down or FAULT)", c.revision())));
+            return Effect()
+                    .none()
+                    .thenRun(c -> m.replyTo()
+                            .tell(new Outcome(
+                                    "node " + m.nid() + " is active; stop it first (it must be down or FAULT)",
+                                    c.revision())));
         }
         return Effect().persist(new NodeRemoved(m.nid())).thenRun(c -> {
             context.getLog().info("node removed: nid={}", m.nid());

@@ -17,11 +17,14 @@ import org.spreadosd.cluster.NodeInfo;
 public final class FaultMarker {
     private static final Duration RECHECK = Duration.ofSeconds(2);
 
-    public enum Check { TICK }
+    public enum Check {
+        TICK
+    }
 
     private FaultMarker() {}
 
-    public static Behavior<Check> create(ClusterView view, ActorRef<ConfigServer.Command> configServer, Duration grace) {
+    public static Behavior<Check> create(
+            ClusterView view, ActorRef<ConfigServer.Command> configServer, Duration grace) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             long startMillis = System.currentTimeMillis();
             timers.startTimerWithFixedDelay(Check.TICK, grace, RECHECK);

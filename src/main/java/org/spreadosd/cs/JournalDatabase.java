@@ -37,8 +37,12 @@ public final class JournalDatabase {
     /** {@code uri} empty: H2 in {@code csStore/journal}; else a jdbc:postgresql: or jdbc:h2: URL. */
     public static JournalDatabase of(String uri, Path csStore) {
         if (uri.isEmpty()) {
-            return new JournalDatabase("jdbc:h2:file:" + csStore.toAbsolutePath().normalize().resolve("journal")
-                    + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE", false, "sa", "");
+            return new JournalDatabase(
+                    "jdbc:h2:file:" + csStore.toAbsolutePath().normalize().resolve("journal")
+                            + ";WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE",
+                    false,
+                    "sa",
+                    "");
         }
         if (uri.startsWith("jdbc:postgresql:")) {
             return new JournalDatabase(uri, true, queryParameter(uri, "user"), queryParameter(uri, "password"));
@@ -46,8 +50,9 @@ public final class JournalDatabase {
         if (uri.startsWith("jdbc:h2:")) {
             return new JournalDatabase(uri, false, "sa", "");
         }
-        throw new IllegalArgumentException("unsupported journal URI '" + MdsUri.redact(uri)
-                + "': use jdbc:postgresql://host:port/db?user=...&password=... (or leave it empty for H2 in the CS store)");
+        throw new IllegalArgumentException(
+                "unsupported journal URI '" + MdsUri.redact(uri)
+                        + "': use jdbc:postgresql://host:port/db?user=...&password=... (or leave it empty for H2 in the CS store)");
     }
 
     private static String queryParameter(String url, String name) {
@@ -83,7 +88,8 @@ public final class JournalDatabase {
             }
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
-                // CREATE INDEX CONCURRENTLY cannot run in a transaction; on the new, empty tables a plain index is the same.
+                // CREATE INDEX CONCURRENTLY cannot run in a transaction; on the new, empty tables a plain index is the
+                // same.
                 for (String sql : createScript().replace(" CONCURRENTLY ", " ").split(";")) {
                     if (!sql.isBlank()) {
                         st.execute(sql);
@@ -95,7 +101,8 @@ public final class JournalDatabase {
                 throw e;
             }
         } catch (SQLException | IOException e) {
-            throw new IllegalStateException("cannot create the journal tables in " + describe() + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot create the journal tables in " + describe() + ": " + e.getMessage(), e);
         }
     }
 

@@ -16,7 +16,8 @@ import java.util.zip.CRC32C;
  * stored-at millis i64 | content type length u16 + UTF-8 | key length u32 + bytes | header crc32c i32
  * </pre>
  */
-public record BlobHeader(byte[] key, long vtime, int rsid, long size, int crc32c, long storedAtMillis, String contentType) {
+public record BlobHeader(
+        byte[] key, long vtime, int rsid, long size, int crc32c, long storedAtMillis, String contentType) {
     private static final byte[] MAGIC = "SPRDOSD1".getBytes(StandardCharsets.US_ASCII);
     private static final int FIXED = MAGIC.length + 4 + 8 + 4 + 8 + 4 + 8 + 2 + 4 + 4;
 
@@ -31,7 +32,13 @@ public record BlobHeader(byte[] key, long vtime, int rsid, long size, int crc32c
     public ByteBuffer encode() {
         byte[] ct = contentTypeBytes();
         ByteBuffer b = ByteBuffer.allocate(length());
-        b.put(MAGIC).putInt(length()).putLong(vtime).putInt(rsid).putLong(size).putInt(crc32c).putLong(storedAtMillis);
+        b.put(MAGIC)
+                .putInt(length())
+                .putLong(vtime)
+                .putInt(rsid)
+                .putLong(size)
+                .putInt(crc32c)
+                .putLong(storedAtMillis);
         b.putShort((short) ct.length).put(ct);
         b.putInt(key.length).put(key);
         CRC32C crc = new CRC32C();
@@ -71,7 +78,13 @@ public record BlobHeader(byte[] key, long vtime, int rsid, long size, int crc32c
         b.get(ct);
         byte[] key = new byte[b.getInt()];
         b.get(key);
-        return new BlobHeader(key, vtime, rsid, size, dataCrc, storedAt,
+        return new BlobHeader(
+                key,
+                vtime,
+                rsid,
+                size,
+                dataCrc,
+                storedAt,
                 ct.length == 0 ? null : new String(ct, StandardCharsets.UTF_8));
     }
 

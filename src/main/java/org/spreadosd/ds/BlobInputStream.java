@@ -65,7 +65,10 @@ final class BlobInputStream extends InputStream {
         }
         verified = true;
         if (expectedCrc != null && (int) crc.getValue() != expectedCrc) {
-            log.error("checksum mismatch in {}: stored {} computed {}", path, Integer.toHexString(expectedCrc),
+            log.error(
+                    "checksum mismatch in {}: stored {} computed {}",
+                    path,
+                    Integer.toHexString(expectedCrc),
                     Integer.toHexString((int) crc.getValue()));
             throw new CorruptBlobException("checksum mismatch in " + path.getFileName());
         }

@@ -17,7 +17,8 @@ public interface BlobLink {
      * @param coordinate whether that DS coordinates the add: it copies the version to the set's other
      *     members and answers once the set's write policy is met; a member given a copy stores just its own
      */
-    CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate);
+    CompletionStage<BlobFacts> put(
+            int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate);
 
     /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
     CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length);

@@ -15,12 +15,12 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.ds.replication.WriteCoordinator;
 import org.spreadosd.model.Keys;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What a DS does with the versions it holds, whoever asks: the byte-stream HTTP server ({@link BlobStreamServer})
@@ -35,6 +35,7 @@ public final class BlobService {
      * independent of the object's size.
      */
     static final long READ_WHOLE_BYTES = 128 * 1024;
+
     static final int CHUNK = 64 * 1024;
     /** How much of a refused oversized upload is read and dropped so that the sender sees the 413. */
     private static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
@@ -53,8 +54,14 @@ public final class BlobService {
      * @param verifyBeforeSendBytes versions up to this size are checked against their checksum before the
      *     first byte goes out, so a reader falls back to another member instead of getting damaged bytes
      */
-    public BlobService(DataStore store, Executor blocking, Materializer mat, Duration uploadIdleTimeout,
-            WriteCoordinator coordinator, Consumer<BlobStreamPaths.Address> onCorrupt, long verifyBeforeSendBytes) {
+    public BlobService(
+            DataStore store,
+            Executor blocking,
+            Materializer mat,
+            Duration uploadIdleTimeout,
+            WriteCoordinator coordinator,
+            Consumer<BlobStreamPaths.Address> onCorrupt,
+            long verifyBeforeSendBytes) {
         this.store = store;
         this.blocking = blocking;
         this.mat = mat;
@@ -68,25 +75,34 @@ public final class BlobService {
      * Stores a version durably and, when this member coordinates the add, copies it to the set's other
      * members; answers what was stored and how many members hold it.
      */
-    public CompletionStage<BlobFacts> put(BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate) {
+    public CompletionStage<BlobFacts> put(
+            BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate) {
         long expected = body.size();
         if (expected > store.maxObjectBytes()) {
             return refuseTooLarge(body, expected);
         }
         InputStream in = body.inputStream(uploadIdleTimeout, mat);
-        CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
-                log.debug("stored rsid={} key={} vtime={} size={}", a.rsid(), Keys.printable(a.key()), a.vtime(), blob.size());
-                return blob;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking);
+        CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(
+                () -> {
+                    try (in) {
+                        StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
+                        log.debug(
+                                "stored rsid={} key={} vtime={} size={}",
+                                a.rsid(),
+                                Keys.printable(a.key()),
+                                a.vtime(),
+                                blob.size());
+                        return blob;
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                blocking);
         return stored.thenCompose(blob -> (coordinate && coordinator != null
                         ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
                         : CompletableFuture.completedFuture(1))
-                .thenApply(copies -> new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
+                .thenApply(copies -> new BlobFacts(
+                        blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
     }
 
     /**
@@ -108,40 +124,50 @@ public final class BlobService {
 
     /** {@code length} bytes from {@code offset} (both cut to the version's size); empty when the version is not here. */
     public CompletionStage<Optional<BlobDownload>> get(BlobStreamPaths.Address a, long offset, long length) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                Optional<DataStore.Loaded> found = store.load(a.rsid(), a.key(), a.vtime(), READ_WHOLE_BYTES);
-                if (found.isEmpty()) {
-                    return Optional.<BlobDownload>empty();
-                }
-                StoredBlob blob = found.get().blob();
-                byte[] body = found.get().body();
-                if (body == null && blob.size() <= verifyBeforeSendBytes) {
-                    store.verify(blob);
-                }
-                long start = Math.min(offset, blob.size());
-                long sliceLength = Math.min(length, blob.size() - start);
-                BlobFacts facts = new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1);
-                if (body != null) {
-                    return Optional.of(new BlobDownload(facts,
-                            BlobBody.of(ByteString.fromArrayUnsafe(body, (int) start, (int) sliceLength))));
-                }
-                return Optional.of(new BlobDownload(facts, BlobBody.streaming(source(store, blob, start, sliceLength), sliceLength)));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        Optional<DataStore.Loaded> found = store.load(a.rsid(), a.key(), a.vtime(), READ_WHOLE_BYTES);
+                        if (found.isEmpty()) {
+                            return Optional.<BlobDownload>empty();
+                        }
+                        StoredBlob blob = found.get().blob();
+                        byte[] body = found.get().body();
+                        if (body == null && blob.size() <= verifyBeforeSendBytes) {
+                            store.verify(blob);
+                        }
+                        long start = Math.min(offset, blob.size());
+                        long sliceLength = Math.min(length, blob.size() - start);
+                        BlobFacts facts = new BlobFacts(
+                                blob.size(),
+                                blob.header().crc32c(),
+                                blob.header().contentType(),
+                                1);
+                        if (body != null) {
+                            return Optional.of(new BlobDownload(
+                                    facts,
+                                    BlobBody.of(ByteString.fromArrayUnsafe(body, (int) start, (int) sliceLength))));
+                        }
+                        return Optional.of(new BlobDownload(
+                                facts, BlobBody.streaming(source(store, blob, start, sliceLength), sliceLength)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                blocking);
     }
 
     /** Deletes the version (leaving its tombstone); answers whether bytes were here. */
     public CompletionStage<Boolean> delete(BlobStreamPaths.Address a) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return store.delete(a.rsid(), a.key(), a.vtime());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return store.delete(a.rsid(), a.key(), a.vtime());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                blocking);
     }
 
     /** The bytes of a slice of a stored version, read on the stream's blocking-I/O dispatcher. */
@@ -156,7 +182,12 @@ public final class BlobService {
     int statusOf(BlobStreamPaths.Address a, Throwable e) {
         Throwable cause = rootCause(e);
         if (cause instanceof DataServerException d) {
-            log.warn("add not acknowledged rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), d.getMessage());
+            log.warn(
+                    "add not acknowledged rsid={} key={} vtime={}: {}",
+                    a.rsid(),
+                    Keys.printable(a.key()),
+                    a.vtime(),
+                    d.getMessage());
             return d.status();
         } else if (cause instanceof VersionDeletedException) {
             return 410;
@@ -165,22 +196,34 @@ public final class BlobService {
         } else if (cause instanceof ObjectTooLargeException) {
             return 413;
         } else if (cause instanceof CorruptBlobException) {
-            log.error("corrupt blob rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.getMessage());
+            log.error(
+                    "corrupt blob rsid={} key={} vtime={}: {}",
+                    a.rsid(),
+                    Keys.printable(a.key()),
+                    a.vtime(),
+                    cause.getMessage());
             onCorrupt.accept(a);
             return 500;
         } else if (cause instanceof IllegalArgumentException) {
             return 400;
-        } else if (cause instanceof IOException && String.valueOf(cause.getMessage()).contains("No space left")) {
+        } else if (cause instanceof IOException
+                && String.valueOf(cause.getMessage()).contains("No space left")) {
             log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
             return 507;
         }
-        log.warn("blob request failed rsid={} key={} vtime={}: {}", a.rsid(), Keys.printable(a.key()), a.vtime(), cause.toString());
+        log.warn(
+                "blob request failed rsid={} key={} vtime={}: {}",
+                a.rsid(),
+                Keys.printable(a.key()),
+                a.vtime(),
+                cause.toString());
         return 503;
     }
 
     static Throwable rootCause(Throwable e) {
         Throwable cause = e;
-        while ((cause instanceof CompletionException || cause instanceof UncheckedIOException) && cause.getCause() != null) {
+        while ((cause instanceof CompletionException || cause instanceof UncheckedIOException)
+                && cause.getCause() != null) {
             cause = cause.getCause();
         }
         return cause;
@@ -193,14 +236,15 @@ public final class BlobService {
     public BlobLink link() {
         return new BlobLink() {
             @Override
-            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, BlobBody body,
-                    boolean coordinate) {
+            public CompletionStage<BlobFacts> put(
+                    int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
                 BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
                 return asClientSees(a, BlobService.this.put(a, contentType, body, coordinate));
             }
 
             @Override
-            public CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length) {
+            public CompletionStage<Optional<BlobDownload>> get(
+                    int rsid, long vtime, byte[] key, long offset, long length) {
                 BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
                 return asClientSees(a, BlobService.this.get(a, offset, length));
             }
@@ -219,8 +263,9 @@ public final class BlobService {
                 return value;
             }
             int status = statusOf(a, e);
-            throw new DataServerException(BlobStreamClient.statusForGateway(status), "local data server answered " + status + ": "
-                    + rootCause(e).getMessage());
+            throw new DataServerException(
+                    BlobStreamClient.statusForGateway(status),
+                    "local data server answered " + status + ": " + rootCause(e).getMessage());
         });
     }
 }

@@ -53,13 +53,14 @@ public final class BlobStreamClient {
     public BlobLink to(String dataUrl) {
         return new BlobLink() {
             @Override
-            public CompletionStage<BlobFacts> put(int rsid, long vtime, byte[] key, String contentType, BlobBody body,
-                    boolean coordinate) {
+            public CompletionStage<BlobFacts> put(
+                    int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
                 return BlobStreamClient.this.put(dataUrl, rsid, vtime, key, contentType, body, coordinate);
             }
 
             @Override
-            public CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length) {
+            public CompletionStage<Optional<BlobDownload>> get(
+                    int rsid, long vtime, byte[] key, long offset, long length) {
                 return BlobStreamClient.this.get(dataUrl, rsid, vtime, key, offset, length);
             }
 
@@ -76,8 +77,8 @@ public final class BlobStreamClient {
      * @param coordinate whether that DS coordinates the add: it copies the version to the set's other
      *     members and answers once the set's write policy is met; a member given a copy stores just its own
      */
-    public CompletionStage<BlobFacts> put(String dataUrl, int rsid, long vtime, byte[] key, String contentType,
-            BlobBody body, boolean coordinate) {
+    public CompletionStage<BlobFacts> put(
+            String dataUrl, int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
         RequestEntity entity;
         if (body.isWhole()) {
             entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.bytes());
@@ -89,7 +90,8 @@ public final class BlobStreamClient {
         } else {
             entity = HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, body.stream());
         }
-        HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key)).withEntity(entity);
+        HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key))
+                .withEntity(entity);
         if (contentType != null) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, contentType));
         }
@@ -106,14 +108,18 @@ public final class BlobStreamClient {
     }
 
     /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
-    public CompletionStage<Optional<BlobDownload>> get(String dataUrl, int rsid, long vtime, byte[] key, long offset, long length) {
+    public CompletionStage<Optional<BlobDownload>> get(
+            String dataUrl, int rsid, long vtime, byte[] key, long offset, long length) {
         String url = dataUrl + BlobStreamPaths.path(rsid, vtime, key) + "?offset=" + offset + "&length=" + length;
         return send(HttpRequest.GET(url), dataUrl).thenCompose(response -> {
             int status = response.status().intValue();
             if (status == 200) {
                 HttpEntity entity = response.entity();
-                BlobBody body = entity instanceof HttpEntity.Strict strict ? BlobBody.of(strict.getData())
-                        : BlobBody.streaming(entity.getDataBytes(), entity.getContentLengthOption().orElse(length));
+                BlobBody body = entity instanceof HttpEntity.Strict strict
+                        ? BlobBody.of(strict.getData())
+                        : BlobBody.streaming(
+                                entity.getDataBytes(),
+                                entity.getContentLengthOption().orElse(length));
                 return CompletableFuture.completedFuture(Optional.of(new BlobDownload(facts(response), body)));
             }
             if (status == 404) {
@@ -125,20 +131,22 @@ public final class BlobStreamClient {
     }
 
     public CompletionStage<Boolean> delete(String dataUrl, int rsid, long vtime, byte[] key) {
-        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key)), dataUrl).thenCompose(response -> {
-            int status = response.status().intValue();
-            if (status == 200 || status == 404) {
-                response.discardEntityBytes(mat);
-                return CompletableFuture.completedFuture(status == 200);
-            }
-            return failed(response, dataUrl);
-        });
+        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key)), dataUrl)
+                .thenCompose(response -> {
+                    int status = response.status().intValue();
+                    if (status == 200 || status == 404) {
+                        response.discardEntityBytes(mat);
+                        return CompletableFuture.completedFuture(status == 200);
+                    }
+                    return failed(response, dataUrl);
+                });
     }
 
     /** A data server that cannot be reached, or drops the connection, is a 503 for the client, not an internal error. */
     private CompletionStage<HttpResponse> send(HttpRequest request, String dataUrl) {
         return http.singleRequest(request).exceptionally(e -> {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable cause =
+                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
             throw new DataServerException(503, "data server " + dataUrl + " unreachable: " + cause.getMessage());
         });
     }
@@ -146,8 +154,10 @@ public final class BlobStreamClient {
     private static BlobFacts facts(HttpResponse response) {
         long size = Long.parseLong(header(response, BlobStreamPaths.SIZE_HEADER).orElse("-1"));
         int crc = Integer.parseInt(header(response, BlobStreamPaths.CRC_HEADER).orElse("0"));
-        int copies = Integer.parseInt(header(response, BlobStreamPaths.COPIES_HEADER).orElse("1"));
-        return new BlobFacts(size, crc, header(response, BlobStreamPaths.CONTENT_TYPE_HEADER).orElse(null), copies);
+        int copies =
+                Integer.parseInt(header(response, BlobStreamPaths.COPIES_HEADER).orElse("1"));
+        return new BlobFacts(
+                size, crc, header(response, BlobStreamPaths.CONTENT_TYPE_HEADER).orElse(null), copies);
     }
 
     private static Optional<String> header(HttpResponse response, String name) {
@@ -158,7 +168,8 @@ public final class BlobStreamClient {
         int status = response.status().intValue();
         return response.entity().toStrict(ERROR_BODY_TIMEOUT.toMillis(), mat).thenApply(strict -> {
             String message = strict.getData().utf8String();
-            throw new DataServerException(statusForGateway(status), "data server " + dataUrl + " answered " + status + ": " + message);
+            throw new DataServerException(
+                    statusForGateway(status), "data server " + dataUrl + " answered " + status + ": " + message);
         });
     }
 

@@ -45,7 +45,8 @@ public final class BlobStreamServer {
         }
         if (request.method().equals(HttpMethods.DELETE)) {
             return service.delete(a)
-                    .thenApply(deleted -> text(deleted ? StatusCodes.OK : StatusCodes.NOT_FOUND, deleted ? "deleted" : "not stored here"))
+                    .thenApply(deleted -> text(
+                            deleted ? StatusCodes.OK : StatusCodes.NOT_FOUND, deleted ? "deleted" : "not stored here"))
                     .exceptionally(e -> failure(a, e));
         }
         return CompletableFuture.completedFuture(text(StatusCodes.METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"));
@@ -53,8 +54,11 @@ public final class BlobStreamServer {
 
     private CompletionStage<HttpResponse> put(BlobStreamPaths.Address a, HttpRequest request) {
         // An upload declared over the size limit is refused (413) by the service, which drains a modest excess first.
-        String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER).map(h -> h.value()).orElse(null);
-        boolean coordinate = request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
+        String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER)
+                .map(h -> h.value())
+                .orElse(null);
+        boolean coordinate =
+                request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
         return service.put(a, contentType, BlobBody.of(request.entity()), coordinate)
                 .thenApply(facts -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), facts)
                         .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(facts.copies()))))
@@ -70,22 +74,29 @@ public final class BlobStreamServer {
         } catch (IllegalArgumentException e) {
             return CompletableFuture.completedFuture(failure(a, e));
         }
-        return service.get(a, offset, length).thenApply(found -> {
-            if (found.isEmpty()) {
-                return text(StatusCodes.NOT_FOUND, "not stored here");
-            }
-            BlobDownload d = found.get();
-            // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict one.
-            BlobBody body = d.body();
-            return withFacts(HttpResponse.create(), d.facts()).withEntity(body.isWhole() || body.size() == 0
-                    ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.isWhole() ? body.bytes() : ByteString.emptyByteString())
-                    : HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.size(), body.stream()));
-        }).exceptionally(e -> failure(a, e));
+        return service.get(a, offset, length)
+                .thenApply(found -> {
+                    if (found.isEmpty()) {
+                        return text(StatusCodes.NOT_FOUND, "not stored here");
+                    }
+                    BlobDownload d = found.get();
+                    // A streamed entity must have bytes; an empty slice (a presence check, an empty object) is a strict
+                    // one.
+                    BlobBody body = d.body();
+                    return withFacts(HttpResponse.create(), d.facts())
+                            .withEntity(
+                                    body.isWhole() || body.size() == 0
+                                            ? HttpEntities.create(
+                                                    ContentTypes.APPLICATION_OCTET_STREAM,
+                                                    body.isWhole() ? body.bytes() : ByteString.emptyByteString())
+                                            : HttpEntities.create(
+                                                    ContentTypes.APPLICATION_OCTET_STREAM, body.size(), body.stream()));
+                })
+                .exceptionally(e -> failure(a, e));
     }
 
     private static HttpResponse withFacts(HttpResponse response, BlobFacts facts) {
-        HttpResponse r = response
-                .addHeader(RawHeader.create(BlobStreamPaths.SIZE_HEADER, Long.toString(facts.size())))
+        HttpResponse r = response.addHeader(RawHeader.create(BlobStreamPaths.SIZE_HEADER, Long.toString(facts.size())))
                 .addHeader(RawHeader.create(BlobStreamPaths.CRC_HEADER, Integer.toString(facts.crc32c())));
         if (facts.contentType() != null) {
             r = r.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, facts.contentType()));
@@ -106,7 +117,8 @@ public final class BlobStreamServer {
 
     private HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
         int status = service.statusOf(a, e);
-        return text(StatusCodes.get(status), String.valueOf(BlobService.rootCause(e).getMessage()));
+        return text(
+                StatusCodes.get(status), String.valueOf(BlobService.rootCause(e).getMessage()));
     }
 
     private static HttpResponse text(StatusCode status, String message) {

@@ -22,7 +22,10 @@ public final class DataServer {
 
     private record Answered(ConfigServer.Registered registered) implements Command {}
 
-    private enum Signal implements Command { RETRY, CONFIG_SERVER_UP }
+    private enum Signal implements Command {
+        RETRY,
+        CONFIG_SERVER_UP
+    }
 
     private DataServer() {}
 
@@ -30,10 +33,14 @@ public final class DataServer {
      * @param firstAnswer completed with the config server's first answer: a confirmation, or a refusal
      *     (the nid is held by another live node), on which the node must not start
      */
-    public static Behavior<Command> create(NodeInfo self, ActorRef<ConfigServer.Command> configServer, ClusterView view,
+    public static Behavior<Command> create(
+            NodeInfo self,
+            ActorRef<ConfigServer.Command> configServer,
+            ClusterView view,
             CompletableFuture<ConfigServer.Registered> firstAnswer) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            ActorRef<ConfigServer.Registered> replies = ctx.messageAdapter(ConfigServer.Registered.class, Answered::new);
+            ActorRef<ConfigServer.Registered> replies =
+                    ctx.messageAdapter(ConfigServer.Registered.class, Answered::new);
             Runnable register = () -> {
                 configServer.tell(new ConfigServer.RegisterNode(self, replies));
                 timers.startTimerWithFixedDelay(Signal.RETRY, RETRY);
@@ -54,14 +61,26 @@ public final class DataServer {
         }));
     }
 
-    private static Behavior<Command> onAnswer(ConfigServer.Registered answer, NodeInfo self, TimerScheduler<Command> timers,
-            CompletableFuture<ConfigServer.Registered> firstAnswer, org.slf4j.Logger log) {
+    private static Behavior<Command> onAnswer(
+            ConfigServer.Registered answer,
+            NodeInfo self,
+            TimerScheduler<Command> timers,
+            CompletableFuture<ConfigServer.Registered> firstAnswer,
+            org.slf4j.Logger log) {
         timers.cancel(Signal.RETRY);
         if (answer.refusal() != null) {
-            log.error("registration refused by the config server: nid={} name={}: {}", self.nid(), self.name(), answer.refusal());
+            log.error(
+                    "registration refused by the config server: nid={} name={}: {}",
+                    self.nid(),
+                    self.name(),
+                    answer.refusal());
         } else {
-            log.info("registered with the config server: nid={} name={} rsids={} revision={}",
-                    self.nid(), self.name(), self.rsids(), answer.revision());
+            log.info(
+                    "registered with the config server: nid={} name={} rsids={} revision={}",
+                    self.nid(),
+                    self.name(),
+                    self.rsids(),
+                    answer.revision());
         }
         firstAnswer.complete(answer);
         return Behaviors.same();

@@ -20,9 +20,9 @@ import java.util.HexFormat;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.zip.CRC32C;
-import org.spreadosd.model.Keys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.model.Keys;
 
 /**
  * The bytes of the versions a DS holds: one file per version under {@code <store>/data}.
@@ -42,10 +42,14 @@ public final class DataStore {
     private final long maxObjectBytes;
     /** Versions stored here; counted once at open, then kept current by writes and deletes. */
     private final java.util.concurrent.atomic.AtomicLong items = new java.util.concurrent.atomic.AtomicLong();
+
     private final Path logDir;
     /** A version's rename into place and its deletion take the same lock, so a copy can never land after its tombstone. */
-    private final java.util.concurrent.locks.ReentrantLock[] versionLocks = new java.util.concurrent.locks.ReentrantLock[64];
-    private final java.util.concurrent.ConcurrentMap<Integer, UpdateLog> logs = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.locks.ReentrantLock[] versionLocks =
+            new java.util.concurrent.locks.ReentrantLock[64];
+
+    private final java.util.concurrent.ConcurrentMap<Integer, UpdateLog> logs =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public DataStore(Path root, long maxObjectBytes) throws IOException {
         this(root, maxObjectBytes, null);
@@ -119,7 +123,9 @@ public final class DataStore {
 
     private long countStoredFiles() throws IOException {
         try (var files = Files.walk(dataDir)) {
-            return files.filter(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(TOMBSTONE)).count();
+            return files.filter(p -> Files.isRegularFile(p)
+                            && !p.getFileName().toString().endsWith(TOMBSTONE))
+                    .count();
         }
     }
 
@@ -140,7 +146,10 @@ public final class DataStore {
     /** Where a version lives in the store at {@code root}, without opening that store. */
     public static Path pathOf(Path root, int rsid, byte[] key, long vtime) {
         String name = HexFormat.of().formatHex(digest(key, vtime));
-        return root.resolve("data").resolve(Integer.toString(rsid)).resolve(name.substring(0, 2)).resolve(name.substring(2, 4))
+        return root.resolve("data")
+                .resolve(Integer.toString(rsid))
+                .resolve(name.substring(0, 2))
+                .resolve(name.substring(2, 4))
                 .resolve(name);
     }
 
@@ -165,14 +174,16 @@ public final class DataStore {
         try {
             BlobHeader header;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                BlobHeader placeholder = new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), contentType);
+                BlobHeader placeholder =
+                        new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), contentType);
                 writeFully(ch, placeholder.encode(), 0);
                 CRC32C crc = new CRC32C();
                 long size = copy(in, ch, placeholder.length(), crc);
                 if (expectedSize >= 0 && size != expectedSize) {
                     throw new IOException("upload ended after " + size + " of " + expectedSize + " bytes");
                 }
-                header = new BlobHeader(key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
+                header = new BlobHeader(
+                        key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
                 writeFully(ch, header.encode(), 0);
                 ch.force(true);
             }
@@ -181,12 +192,14 @@ public final class DataStore {
             lock.lock();
             try {
                 if (Files.exists(tombstoneOf(target))) {
-                    throw new VersionDeletedException("version " + vtime + " of " + Keys.printable(key) + " was deleted");
+                    throw new VersionDeletedException(
+                            "version " + vtime + " of " + Keys.printable(key) + " was deleted");
                 }
                 // rename(2) replaces silently: two copies of one version arriving at once (a forward and a pull)
                 // are told apart here, under the version's lock.
                 if (Files.exists(target)) {
-                    throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
+                    throw new BlobExistsException(
+                            "version " + vtime + " of " + Keys.printable(key) + " is already stored");
                 }
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
                 fsyncDirectory(target.getParent());
@@ -222,7 +235,8 @@ public final class DataStore {
 
     public Optional<StoredBlob> find(int rsid, byte[] key, long vtime) throws IOException {
         try {
-            return Optional.of(read(pathOf(rsid, key, vtime), h -> h.vtime() == vtime && java.util.Arrays.equals(h.key(), key)));
+            return Optional.of(
+                    read(pathOf(rsid, key, vtime), h -> h.vtime() == vtime && java.util.Arrays.equals(h.key(), key)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -234,8 +248,12 @@ public final class DataStore {
      */
     public InputStream open(StoredBlob blob, long offset, long length) throws IOException {
         boolean whole = offset == 0 && length == blob.size();
-        return new BlobInputStream(FileChannel.open(blob.path(), StandardOpenOption.READ),
-                blob.dataOffset() + offset, length, whole ? blob.header().crc32c() : null, blob.path());
+        return new BlobInputStream(
+                FileChannel.open(blob.path(), StandardOpenOption.READ),
+                blob.dataOffset() + offset,
+                length,
+                whole ? blob.header().crc32c() : null,
+                blob.path());
     }
 
     /** Reads the whole version and checks its checksum; throws {@link CorruptBlobException} when the bytes are damaged. */
@@ -327,7 +345,9 @@ public final class DataStore {
         if (!Files.isDirectory(dir)) {
             return java.util.stream.Stream.empty();
         }
-        return Files.walk(dir).filter(p -> Files.isRegularFile(p) && !p.getFileName().toString().endsWith(TOMBSTONE));
+        return Files.walk(dir)
+                .filter(p ->
+                        Files.isRegularFile(p) && !p.getFileName().toString().endsWith(TOMBSTONE));
     }
 
     /**
@@ -344,15 +364,15 @@ public final class DataStore {
         }
     }
 
-    private static StoredBlob checkedHeader(FileChannel ch, Path file, java.util.function.Predicate<BlobHeader> namesThisFile)
-            throws IOException {
+    private static StoredBlob checkedHeader(
+            FileChannel ch, Path file, java.util.function.Predicate<BlobHeader> namesThisFile) throws IOException {
         BlobHeader header = BlobHeader.read(ch);
         if (!namesThisFile.test(header)) {
             throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
         }
         if (ch.size() != header.length() + header.size()) {
-            throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size() + " bytes long, header says "
-                    + (header.length() + header.size()));
+            throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size()
+                    + " bytes long, header says " + (header.length() + header.size()));
         }
         return new StoredBlob(file, header);
     }

@@ -75,8 +75,10 @@ public final class Inventory {
             MessageDigest md = sha256();
             boolean any = false;
             for (String yy : sortedNames(setDir.resolve(xx))) {
-                for (Map.Entry<String, Boolean> v : versionsIn(setDir.resolve(xx).resolve(yy)).entrySet()) {
-                    md.update((v.getKey() + (v.getValue() ? "-" : "+")).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                for (Map.Entry<String, Boolean> v :
+                        versionsIn(setDir.resolve(xx).resolve(yy)).entrySet()) {
+                    md.update((v.getKey() + (v.getValue() ? "-" : "+"))
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     any = true;
                 }
             }
@@ -104,14 +106,16 @@ public final class Inventory {
     }
 
     private static void collect(Path dir, String after, int max, List<Item> out) throws IOException {
-        for (Map.Entry<String, Boolean> e : versionsIn(dir).tailMap(after, false).entrySet()) {
+        for (Map.Entry<String, Boolean> e :
+                versionsIn(dir).tailMap(after, false).entrySet()) {
             if (out.size() >= max) {
                 return;
             }
             Path file = dir.resolve(e.getKey() + (e.getValue() ? DataStore.TOMBSTONE : ""));
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 BlobHeader h = BlobHeader.read(ch);
-                out.add(new Item(e.getKey(), h.key(), h.vtime(), e.getValue() ? 0 : h.size(), h.crc32c(), e.getValue()));
+                out.add(new Item(
+                        e.getKey(), h.key(), h.vtime(), e.getValue() ? 0 : h.size(), h.crc32c(), e.getValue()));
             } catch (NoSuchFileException raced) {
                 // deleted while we listed
             } catch (CorruptBlobException damaged) {

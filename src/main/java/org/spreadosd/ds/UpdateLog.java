@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
-import org.spreadosd.util.DurableFiles;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.util.DurableFiles;
 
 /**
  * The update log of one replication-set on one DS: every version stored or deleted here, in the order it
@@ -31,10 +31,14 @@ public final class UpdateLog implements AutoCloseable {
     private static final int RECORD_FIXED = 4 + 4 + 1 + 8 + 8 + 8 + 4 + 8 + 2;
     private static final int MAX_KEY = 65535;
 
-    public enum Op { PUT, DELETE }
+    public enum Op {
+        PUT,
+        DELETE
+    }
 
     /** One logged change; {@code next} is the position just after it. */
-    public record Entry(Op op, long seq, long vtime, byte[] key, long size, int blobCrc, long cumulativeBytes, long next) {}
+    public record Entry(
+            Op op, long seq, long vtime, byte[] key, long size, int blobCrc, long cumulativeBytes, long next) {}
 
     /** Where the log ends: its byte offset, the sequence number of its last entry and the bytes stored so far. */
     public record Tail(UUID logId, long offset, long seq, long cumulativeBytes) {}
@@ -44,6 +48,7 @@ public final class UpdateLog implements AutoCloseable {
     private final UUID logId;
     /** Where the written records end; {@link #durable} is how far of that an fsync has covered. */
     private volatile Tail tail;
+
     private volatile Tail durable;
     private final Object syncLock = new Object();
 
@@ -57,12 +62,16 @@ public final class UpdateLog implements AutoCloseable {
 
     public static UpdateLog open(Path file) throws IOException {
         Files.createDirectories(file.getParent());
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             if (ch.size() < FILE_HEADER) {
                 UUID id = UUID.randomUUID();
-                ByteBuffer h = ByteBuffer.allocate(FILE_HEADER).putLong(MAGIC)
-                        .putLong(id.getMostSignificantBits()).putLong(id.getLeastSignificantBits()).flip();
+                ByteBuffer h = ByteBuffer.allocate(FILE_HEADER)
+                        .putLong(MAGIC)
+                        .putLong(id.getMostSignificantBits())
+                        .putLong(id.getLeastSignificantBits())
+                        .flip();
                 ch.truncate(0);
                 DurableFiles.writeFully(ch, h, 0);
                 ch.force(true);
@@ -100,7 +109,10 @@ public final class UpdateLog implements AutoCloseable {
             bytes = e.cumulativeBytes();
         }
         if (offset < size) {
-            log.warn("update log {}: cut off {} bytes of a record torn by a crash (never acknowledged)", file, size - offset);
+            log.warn(
+                    "update log {}: cut off {} bytes of a record torn by a crash (never acknowledged)",
+                    file,
+                    size - offset);
             ch.truncate(offset);
             ch.force(true);
         }
@@ -150,8 +162,15 @@ public final class UpdateLog implements AutoCloseable {
         long seq = t.seq() + 1;
         long cumulative = t.cumulativeBytes() + (op == Op.PUT ? size : 0);
         ByteBuffer body = ByteBuffer.allocate(RECORD_FIXED - 8 + key.length);
-        body.put((byte) op.ordinal()).putLong(seq).putLong(vtime).putLong(size).putInt(blobCrc).putLong(cumulative)
-                .putShort((short) key.length).put(key).flip();
+        body.put((byte) op.ordinal())
+                .putLong(seq)
+                .putLong(vtime)
+                .putLong(size)
+                .putInt(blobCrc)
+                .putLong(cumulative)
+                .putShort((short) key.length)
+                .put(key)
+                .flip();
         CRC32C crc = new CRC32C();
         crc.update(body.duplicate());
         ByteBuffer record = ByteBuffer.allocate(8 + body.remaining());
@@ -166,7 +185,8 @@ public final class UpdateLog implements AutoCloseable {
     public List<Entry> read(long offset, int max) throws IOException {
         Tail t = durable;
         if (offset < FILE_HEADER || offset > t.offset()) {
-            throw new IllegalArgumentException("position " + offset + " is outside the update log (it ends at " + t.offset() + ")");
+            throw new IllegalArgumentException(
+                    "position " + offset + " is outside the update log (it ends at " + t.offset() + ")");
         }
         List<Entry> out = new ArrayList<>();
         while (out.size() < max && offset < t.offset()) {

@@ -11,6 +11,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
@@ -24,8 +26,6 @@ import org.spreadosd.model.Keys;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What a gateway does for a client, whatever the protocol: it asks the metadata store and moves bytes
@@ -54,7 +54,13 @@ public final class Gateway {
     private final Materializer materializer;
     private final VersionLocator locator;
 
-    public Gateway(MetadataStore mds, ClusterView view, DataLinks links, Executor blocking, GatewayMode mode, String location,
+    public Gateway(
+            MetadataStore mds,
+            ClusterView view,
+            DataLinks links,
+            Executor blocking,
+            GatewayMode mode,
+            String location,
             Materializer materializer) {
         this.materializer = materializer;
         this.mds = mds;
@@ -85,42 +91,58 @@ public final class Gateway {
         }
         writes.increment();
         ClusterConfig config = view.config();
-        return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable))).thenCompose(okey -> {
-            List<NodeInfo> order = readOrder(config, okey.rsid(), key);
-            if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
-                body.discard(materializer);
-                return onBlocking(() -> {
-                    mds.abandon(okey);
-                    throw GatewayException.unavailable("replication-set " + okey.rsid() + " cannot take the add: too few of its "
-                            + config.members(okey.rsid()).size() + " members are reachable for its write policy '"
-                            + config.writePolicy(okey.rsid()) + "'");
+        return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable)))
+                .thenCompose(okey -> {
+                    List<NodeInfo> order = readOrder(config, okey.rsid(), key);
+                    if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
+                        body.discard(materializer);
+                        return onBlocking(() -> {
+                            mds.abandon(okey);
+                            throw GatewayException.unavailable(
+                                    "replication-set " + okey.rsid() + " cannot take the add: too few of its "
+                                            + config.members(okey.rsid()).size()
+                                            + " members are reachable for its write policy '"
+                                            + config.writePolicy(okey.rsid()) + "'");
+                        });
+                    }
+                    // The first member in the key's order coordinates: it stores the version and copies it to the
+                    // others.
+                    NodeInfo writer = order.get(0);
+                    return links.to(writer)
+                            .put(okey.rsid(), okey.vtime(), key, contentType, body, true)
+                            .thenApply(facts -> new StagedVersion(okey, facts, contentType))
+                            .exceptionallyCompose(e -> onBlocking(() -> {
+                                noteFailure(writer, e);
+                                mds.abandon(okey);
+                                log.warn(
+                                        "add failed key={} vtime={} rsid={} nid={}: {}",
+                                        Keys.printable(key),
+                                        okey.vtime(),
+                                        okey.rsid(),
+                                        writer.nid(),
+                                        unwrap(e).getMessage());
+                                throw unwrap(e);
+                            }));
                 });
-            }
-            // The first member in the key's order coordinates: it stores the version and copies it to the others.
-            NodeInfo writer = order.get(0);
-            return links.to(writer).put(okey.rsid(), okey.vtime(), key, contentType, body, true)
-                    .thenApply(facts -> new StagedVersion(okey, facts, contentType))
-                    .exceptionallyCompose(e -> onBlocking(() -> {
-                        noteFailure(writer, e);
-                        mds.abandon(okey);
-                        log.warn("add failed key={} vtime={} rsid={} nid={}: {}", Keys.printable(key), okey.vtime(), okey.rsid(),
-                                writer.nid(), unwrap(e).getMessage());
-                        throw unwrap(e);
-                    }));
-        });
     }
 
     /** Makes staged data visible as a new version; on failure the staged bytes are discarded. */
     public CompletionStage<VersionRecord> commit(StagedVersion staged, byte[] vname, Attributes attrs) {
         ObjectKey okey = staged.okey();
-        return onBlocking(() -> mds.commit(okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs))
+        return onBlocking(() -> mds.commit(
+                        okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs))
                 .whenComplete((v, e) -> {
                     if (e != null) {
                         discard(staged);
                     } else {
                         // The hot path: one line per add is an access log's job (-v shows them); removes and deletes,
                         // rare and destructive, stay at INFO.
-                        log.debug("added key={} vtime={} rsid={} size={}", Keys.printable(okey.key()), okey.vtime(), okey.rsid(), v.size());
+                        log.debug(
+                                "added key={} vtime={} rsid={} size={}",
+                                Keys.printable(okey.key()),
+                                okey.vtime(),
+                                okey.rsid(),
+                                v.size());
                     }
                 });
     }
@@ -128,13 +150,15 @@ public final class Gateway {
     /** Undoes {@link #stage}: drops the bytes and the reservation. */
     public CompletionStage<Void> discard(StagedVersion staged) {
         ObjectKey okey = staged.okey();
-        return deleteBytes(okey).thenCompose(ignored -> onBlocking(() -> {
-            mds.abandon(okey);
-            return null;
-        }));
+        return deleteBytes(okey)
+                .thenCompose(ignored -> onBlocking(() -> {
+                    mds.abandon(okey);
+                    return null;
+                }));
     }
 
-    public CompletionStage<VersionRecord> add(byte[] key, BlobBody body, String contentType, byte[] vname, Attributes attrs) {
+    public CompletionStage<VersionRecord> add(
+            byte[] key, BlobBody body, String contentType, byte[] vname, Attributes attrs) {
         return stage(key, body, contentType).thenCompose(staged -> commit(staged, vname, attrs));
     }
 
@@ -164,21 +188,35 @@ public final class Gateway {
         List<NodeInfo> order = readOrder(config, okey.rsid(), okey.key());
         // Only when every member answered "not here" is it a 404; a FAULT member left out may hold it.
         boolean askedEveryMember = order.size() == config.members(okey.rsid()).size();
-        String down = askedEveryMember ? null : "members down: " + config.members(okey.rsid()).stream()
-                .filter(n -> !order.contains(n)).map(n -> "nid " + n.nid()).toList();
+        String down = askedEveryMember
+                ? null
+                : "members down: "
+                        + config.members(okey.rsid()).stream()
+                                .filter(n -> !order.contains(n))
+                                .map(n -> "nid " + n.nid())
+                                .toList();
         return openFrom(order, 0, okey, offset, length, down, askedEveryMember);
     }
 
-    private CompletionStage<BlobDownload> openFrom(List<NodeInfo> order, int index, ObjectKey v, long offset, long length,
-            String lastProblem, boolean allMissed) {
+    private CompletionStage<BlobDownload> openFrom(
+            List<NodeInfo> order,
+            int index,
+            ObjectKey v,
+            long offset,
+            long length,
+            String lastProblem,
+            boolean allMissed) {
         if (index >= order.size()) {
-            String why = order.isEmpty() ? "no member of replication-set " + v.rsid() + " is reachable"
+            String why = order.isEmpty()
+                    ? "no member of replication-set " + v.rsid() + " is reachable"
                     : "no member of replication-set " + v.rsid() + " could serve it (" + lastProblem + ")";
-            return CompletableFuture.failedFuture(new GatewayException(allMissed && !order.isEmpty() ? 404 : 503,
+            return CompletableFuture.failedFuture(new GatewayException(
+                    allMissed && !order.isEmpty() ? 404 : 503,
                     "version " + v.vtime() + " of key " + Keys.printable(v.key()) + ": " + why));
         }
         NodeInfo node = order.get(index);
-        return links.to(node).get(v.rsid(), v.vtime(), v.key(), offset, length)
+        return links.to(node)
+                .get(v.rsid(), v.vtime(), v.key(), offset, length)
                 .handle((found, e) -> {
                     if (e == null) {
                         suspects.answered(node.nid());
@@ -188,8 +226,15 @@ public final class Gateway {
                     if (e == null && found.isPresent()) {
                         return CompletableFuture.completedFuture(found.get());
                     }
-                    String problem = e == null ? "nid " + node.nid() + " does not hold it" : "nid " + node.nid() + ": " + unwrap(e).getMessage();
-                    log.warn("read fallback key={} vtime={} rsid={}: {}", Keys.printable(v.key()), v.vtime(), v.rsid(), problem);
+                    String problem = e == null
+                            ? "nid " + node.nid() + " does not hold it"
+                            : "nid " + node.nid() + ": " + unwrap(e).getMessage();
+                    log.warn(
+                            "read fallback key={} vtime={} rsid={}: {}",
+                            Keys.printable(v.key()),
+                            v.vtime(),
+                            v.rsid(),
+                            problem);
                     return openFrom(order, index + 1, v, offset, length, problem, allMissed && e == null);
                 })
                 .thenCompose(s -> s);
@@ -209,11 +254,15 @@ public final class Gateway {
 
     /** An http:// URL on a member DS that serves the version's bytes directly ({@code /direct}). */
     public CompletionStage<Optional<String>> url(byte[] key, Selector selector) {
-        return find(key, selector).thenApply(found -> found.flatMap(v -> {
-            List<NodeInfo> order = readOrder(view.config(), v.rsid(), key);
-            return order.stream().filter(n -> n.httpUrl() != null).findFirst()
-                    .map(n -> n.httpUrl() + "/direct/" + v.rsid() + "/" + v.vtime() + "/" + PathCodec.encodePath(key));
-        }));
+        return find(key, selector)
+                .thenApply(found -> found.flatMap(v -> {
+                    List<NodeInfo> order = readOrder(view.config(), v.rsid(), key);
+                    return order.stream()
+                            .filter(n -> n.httpUrl() != null)
+                            .findFirst()
+                            .map(n -> n.httpUrl() + "/direct/" + v.rsid() + "/" + v.vtime() + "/"
+                                    + PathCodec.encodePath(key));
+                }));
     }
 
     /** Every live version of the key and, for each, which members of its set really hold its bytes now. */
@@ -237,7 +286,8 @@ public final class Gateway {
 
     public CompletionStage<Optional<ObjectKey>> remove(byte[] key) {
         return ifWritable(() -> onBlocking(() -> mds.remove(key)).thenApply(mark -> {
-            mark.ifPresent(m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
+            mark.ifPresent(
+                    m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
             return mark;
         }));
     }
@@ -265,28 +315,39 @@ public final class Gateway {
      * dropped with their bytes. Answers how many were swept.
      */
     public CompletionStage<Integer> sweepStaleReservations(Duration grace) {
-        return onBlocking(() -> mds.stalePending(System.currentTimeMillis() - grace.toMillis(), 1000)).thenCompose(stale -> {
-            CompletionStage<Void> all = CompletableFuture.completedFuture(null);
-            for (ObjectKey okey : stale) {
-                all = all.thenCompose(ignored -> deleteBytes(okey)).thenCompose(ignored -> onBlocking(() -> {
-                    mds.abandon(okey);
-                    log.info("garbage: dropped an add that never completed key={} vtime={} rsid={}",
-                            Keys.printable(okey.key()), okey.vtime(), okey.rsid());
-                    return null;
-                }));
-            }
-            return all.thenApply(ignored -> stale.size());
-        });
+        return onBlocking(() -> mds.stalePending(System.currentTimeMillis() - grace.toMillis(), 1000))
+                .thenCompose(stale -> {
+                    CompletionStage<Void> all = CompletableFuture.completedFuture(null);
+                    for (ObjectKey okey : stale) {
+                        all = all.thenCompose(ignored -> deleteBytes(okey))
+                                .thenCompose(ignored -> onBlocking(() -> {
+                                    mds.abandon(okey);
+                                    log.info(
+                                            "garbage: dropped an add that never completed key={} vtime={} rsid={}",
+                                            Keys.printable(okey.key()),
+                                            okey.vtime(),
+                                            okey.rsid());
+                                    return null;
+                                }));
+                    }
+                    return all.thenApply(ignored -> stale.size());
+                });
     }
 
     /** Best effort: bytes left behind on an unreachable member are garbage the scan removes later. */
     private CompletionStage<Void> deleteBytes(ObjectKey okey) {
         List<NodeInfo> members = view.config().members(okey.rsid());
         CompletableFuture<?>[] all = members.stream()
-                .map(n -> links.to(n).delete(okey.rsid(), okey.vtime(), okey.key())
+                .map(n -> links.to(n)
+                        .delete(okey.rsid(), okey.vtime(), okey.key())
                         .exceptionally(e -> {
-                            log.warn("could not delete bytes key={} vtime={} rsid={} on nid={}: {}", Keys.printable(okey.key()),
-                                    okey.vtime(), okey.rsid(), n.nid(), unwrap(e).getMessage());
+                            log.warn(
+                                    "could not delete bytes key={} vtime={} rsid={} on nid={}: {}",
+                                    Keys.printable(okey.key()),
+                                    okey.vtime(),
+                                    okey.rsid(),
+                                    n.nid(),
+                                    unwrap(e).getMessage());
                             return false;
                         })
                         .toCompletableFuture())
@@ -305,9 +366,15 @@ public final class Gateway {
     }
 
     private <T> CompletionStage<T> readOnly() {
-        return CompletableFuture.failedFuture(new GatewayException(403, "this gateway is read-only" + (mode.snapshotTime() != null
-                ? " (snapshot at vtime " + mode.snapshotTime() + ")"
-                : mode.snapshotName() != null ? " (snapshot of version name " + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")" : "")));
+        return CompletableFuture.failedFuture(new GatewayException(
+                403,
+                "this gateway is read-only"
+                        + (mode.snapshotTime() != null
+                                ? " (snapshot at vtime " + mode.snapshotTime() + ")"
+                                : mode.snapshotName() != null
+                                        ? " (snapshot of version name "
+                                                + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")"
+                                        : "")));
     }
 
     private <T> CompletableFuture<T> onBlocking(Supplier<T> body) {

@@ -16,8 +16,14 @@ public final class PathCodec {
         StringBuilder sb = new StringBuilder(key.length * 3);
         for (byte b : key) {
             int c = b & 0xff;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+            if ((c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '.'
+                    || c == '_'
+                    || c == '~'
+                    || c == '/') {
                 sb.append((char) c);
             } else {
                 sb.append('%').append(HEX[c >> 4]).append(HEX[c & 15]);
@@ -53,7 +59,8 @@ public final class PathCodec {
                 out.write(c);
             } else {
                 int codePoint = Character.codePointAt(s, i);
-                byte[] utf8 = new String(Character.toChars(codePoint)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byte[] utf8 =
+                        new String(Character.toChars(codePoint)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
                 out.write(utf8, 0, utf8.length);
                 i += Character.charCount(codePoint) - 1;
             }

@@ -27,7 +27,8 @@ public final class Placement {
                 .filter(rsid -> canWrite(config, rsid, reachable))
                 .toList();
         if (writable.isEmpty()) {
-            throw GatewayException.unavailable("no replication-set can take writes (no set with weight > 0 and enough live members for its write policy)");
+            throw GatewayException.unavailable(
+                    "no replication-set can take writes (no set with weight > 0 and enough live members for its write policy)");
         }
         credit.keySet().retainAll(writable);
         long total = 0;
@@ -47,7 +48,9 @@ public final class Placement {
     /** Whether enough members of the set are neither FAULT nor unreachable to meet its write policy. */
     public static boolean canWrite(ClusterConfig config, int rsid, Predicate<NodeInfo> reachable) {
         List<NodeInfo> members = config.members(rsid);
-        int live = (int) members.stream().filter(n -> !config.isFault(n.nid()) && reachable.test(n)).count();
+        int live = (int) members.stream()
+                .filter(n -> !config.isFault(n.nid()) && reachable.test(n))
+                .count();
         return config.writePolicy(rsid).canWrite(members.size(), live);
     }
 }

@@ -41,7 +41,8 @@ public final class VersionLocator {
                 all.add(holders(v, config).thenApply(h -> new Located(v, h)).toCompletableFuture());
             }
             return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-                    .thenApply(ignored -> all.stream().map(CompletableFuture::join).toList());
+                    .thenApply(
+                            ignored -> all.stream().map(CompletableFuture::join).toList());
         });
     }
 

@@ -24,8 +24,11 @@ public final class H2TcpServer implements AutoCloseable {
      * @param allowOthers whether hosts other than this one may connect (a cluster spread over hosts)
      */
     public static H2TcpServer start(Path dir, String advertiseHost, int port, boolean allowOthers) throws SQLException {
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("-tcpPort", Integer.toString(port),
-                "-baseDir", dir.toAbsolutePath().normalize().toString()));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+                "-tcpPort",
+                Integer.toString(port),
+                "-baseDir",
+                dir.toAbsolutePath().normalize().toString()));
         if (allowOthers) {
             args.add("-tcpAllowOthers");
         }

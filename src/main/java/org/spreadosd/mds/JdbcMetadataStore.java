@@ -12,14 +12,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionClock;
 import org.spreadosd.model.VersionRecord;
 import org.spreadosd.util.GroupSync;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** The metadata store over JDBC: the same SQL on embedded H2 and on PostgreSQL. */
 public final class JdbcMetadataStore implements MetadataStore {
@@ -75,15 +75,19 @@ public final class JdbcMetadataStore implements MetadataStore {
                         }
                     }
                 }
-                ObjectKey candidate = new ObjectKey(key, clock.next(newest), rsid != null ? rsid : placement.getAsInt());
+                ObjectKey candidate =
+                        new ObjectKey(key, clock.next(newest), rsid != null ? rsid : placement.getAsInt());
                 try {
-                    executeUpdate(c, "INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
-                            + " VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)", ps -> {
-                        ps.setBytes(1, key);
-                        ps.setLong(2, candidate.vtime());
-                        ps.setInt(3, candidate.rsid());
-                        ps.setLong(4, System.currentTimeMillis());
-                    });
+                    executeUpdate(
+                            c,
+                            "INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
+                                    + " VALUES (?, ?, ?, FALSE, TRUE, 0, 0, ?)",
+                            ps -> {
+                                ps.setBytes(1, key);
+                                ps.setLong(2, candidate.vtime());
+                                ps.setInt(3, candidate.rsid());
+                                ps.setLong(4, System.currentTimeMillis());
+                            });
                     return candidate;
                 } catch (DuplicateVersion raced) {
                     // another gateway claimed this vtime between our read and insert: read again
@@ -98,22 +102,26 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     @Override
-    public VersionRecord commit(ObjectKey reserved, byte[] vname, long size, int crc32c, String contentType, Attributes attrs) {
-        int updated = update("UPDATE spread_version SET pending = FALSE, vname = ?, size = ?, crc32c = ?, content_type = ?, attrs = ?"
-                + " WHERE okey = ? AND vtime = ? AND pending = TRUE", ps -> {
-            setNullableBytes(ps, 1, vname);
-            ps.setLong(2, size);
-            ps.setInt(3, crc32c);
-            ps.setString(4, contentType);
-            ps.setBytes(5, attrs.toMsgpack());
-            ps.setBytes(6, reserved.key());
-            ps.setLong(7, reserved.vtime());
-        });
+    public VersionRecord commit(
+            ObjectKey reserved, byte[] vname, long size, int crc32c, String contentType, Attributes attrs) {
+        int updated = update(
+                "UPDATE spread_version SET pending = FALSE, vname = ?, size = ?, crc32c = ?, content_type = ?, attrs = ?"
+                        + " WHERE okey = ? AND vtime = ? AND pending = TRUE",
+                ps -> {
+                    setNullableBytes(ps, 1, vname);
+                    ps.setLong(2, size);
+                    ps.setInt(3, crc32c);
+                    ps.setString(4, contentType);
+                    ps.setBytes(5, attrs.toMsgpack());
+                    ps.setBytes(6, reserved.key());
+                    ps.setLong(7, reserved.vtime());
+                });
         if (updated != 1) {
             throw new MetadataStoreException("reservation " + reserved + " vanished before commit", null);
         }
         makeDurable();
-        return new VersionRecord(reserved.key(), reserved.vtime(), reserved.rsid(), vname, false, size, crc32c, contentType, attrs);
+        return new VersionRecord(
+                reserved.key(), reserved.vtime(), reserved.rsid(), vname, false, size, crc32c, contentType, attrs);
     }
 
     @Override
@@ -128,20 +136,26 @@ public final class JdbcMetadataStore implements MetadataStore {
     public Optional<VersionRecord> find(byte[] key, Selector selector) {
         Optional<VersionRecord> found;
         if (selector instanceof Selector.AtTime t) {
-            found = queryOne("SELECT " + COLUMNS + " FROM spread_version"
-                    + " WHERE okey = ? AND vtime <= ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", ps -> {
-                ps.setBytes(1, key);
-                ps.setLong(2, t.vtime());
-            });
+            found = queryOne(
+                    "SELECT " + COLUMNS + " FROM spread_version"
+                            + " WHERE okey = ? AND vtime <= ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1",
+                    ps -> {
+                        ps.setBytes(1, key);
+                        ps.setLong(2, t.vtime());
+                    });
         } else if (selector instanceof Selector.Named n) {
-            found = queryOne("SELECT " + COLUMNS + " FROM spread_version"
-                    + " WHERE okey = ? AND vname = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", ps -> {
-                ps.setBytes(1, key);
-                ps.setBytes(2, n.vname());
-            });
+            found = queryOne(
+                    "SELECT " + COLUMNS + " FROM spread_version"
+                            + " WHERE okey = ? AND vname = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1",
+                    ps -> {
+                        ps.setBytes(1, key);
+                        ps.setBytes(2, n.vname());
+                    });
         } else {
-            found = queryOne("SELECT " + COLUMNS + " FROM spread_version"
-                    + " WHERE okey = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", ps -> ps.setBytes(1, key));
+            found = queryOne(
+                    "SELECT " + COLUMNS + " FROM spread_version"
+                            + " WHERE okey = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1",
+                    ps -> ps.setBytes(1, key));
         }
         return found.filter(v -> !v.removed());
     }
@@ -154,11 +168,12 @@ public final class JdbcMetadataStore implements MetadataStore {
                 return Optional.empty();
             }
             VersionRecord v = head.get();
-            int updated = update("UPDATE spread_version SET attrs = ? WHERE okey = ? AND vtime = ? AND pending = FALSE", ps -> {
-                ps.setBytes(1, attrs.toMsgpack());
-                ps.setBytes(2, key);
-                ps.setLong(3, v.vtime());
-            });
+            int updated = update(
+                    "UPDATE spread_version SET attrs = ? WHERE okey = ? AND vtime = ? AND pending = FALSE", ps -> {
+                        ps.setBytes(1, attrs.toMsgpack());
+                        ps.setBytes(2, key);
+                        ps.setLong(3, v.vtime());
+                    });
             if (updated == 1) {
                 makeDurable();
                 return Optional.of(v.objectKey());
@@ -177,13 +192,15 @@ public final class JdbcMetadataStore implements MetadataStore {
             Long newest = queryLong("SELECT MAX(vtime) FROM spread_version WHERE okey = ?", ps -> ps.setBytes(1, key));
             ObjectKey mark = new ObjectKey(key, clock.next(newest), head.get().rsid());
             try {
-                execute("INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
-                        + " VALUES (?, ?, ?, TRUE, FALSE, 0, 0, ?)", ps -> {
-                    ps.setBytes(1, key);
-                    ps.setLong(2, mark.vtime());
-                    ps.setInt(3, mark.rsid());
-                    ps.setLong(4, System.currentTimeMillis());
-                });
+                execute(
+                        "INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"
+                                + " VALUES (?, ?, ?, TRUE, FALSE, 0, 0, ?)",
+                        ps -> {
+                            ps.setBytes(1, key);
+                            ps.setLong(2, mark.vtime());
+                            ps.setInt(3, mark.rsid());
+                            ps.setLong(4, System.currentTimeMillis());
+                        });
                 makeDurable();
                 return Optional.of(mark);
             } catch (DuplicateVersion raced) {
@@ -214,14 +231,19 @@ public final class JdbcMetadataStore implements MetadataStore {
 
     @Override
     public List<VersionRecord> versions(byte[] key) {
-        return query("SELECT " + COLUMNS + " FROM spread_version WHERE okey = ? AND pending = FALSE AND removed = FALSE"
-                + " ORDER BY vtime DESC", ps -> ps.setBytes(1, key), JdbcMetadataStore::toRecord);
+        return query(
+                "SELECT " + COLUMNS + " FROM spread_version WHERE okey = ? AND pending = FALSE AND removed = FALSE"
+                        + " ORDER BY vtime DESC",
+                ps -> ps.setBytes(1, key),
+                JdbcMetadataStore::toRecord);
     }
 
     @Override
     public List<ObjectKey> stalePending(long createdBeforeMillis, int limit) {
-        return query("SELECT okey, vtime, rsid FROM spread_version WHERE pending = TRUE AND created_ms < ?"
-                + " ORDER BY created_ms LIMIT " + limit, ps -> ps.setLong(1, createdBeforeMillis),
+        return query(
+                "SELECT okey, vtime, rsid FROM spread_version WHERE pending = TRUE AND created_ms < ?"
+                        + " ORDER BY created_ms LIMIT " + limit,
+                ps -> ps.setLong(1, createdBeforeMillis),
                 rs -> new ObjectKey(rs.getBytes(1), rs.getLong(2), rs.getInt(3)));
     }
 
@@ -252,8 +274,16 @@ public final class JdbcMetadataStore implements MetadataStore {
 
     private static VersionRecord toRecord(ResultSet rs) throws SQLException {
         byte[] attrs = rs.getBytes(9);
-        return new VersionRecord(rs.getBytes(1), rs.getLong(2), rs.getInt(3), rs.getBytes(4), rs.getBoolean(5),
-                rs.getLong(6), rs.getInt(7), rs.getString(8), attrs == null ? Attributes.EMPTY : Attributes.fromMsgpack(attrs));
+        return new VersionRecord(
+                rs.getBytes(1),
+                rs.getLong(2),
+                rs.getInt(3),
+                rs.getBytes(4),
+                rs.getBoolean(5),
+                rs.getLong(6),
+                rs.getInt(7),
+                rs.getString(8),
+                attrs == null ? Attributes.EMPTY : Attributes.fromMsgpack(attrs));
     }
 
     private static void setNullableBytes(PreparedStatement ps, int index, byte[] value) throws SQLException {
@@ -301,7 +331,8 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     private void checkpointSync() throws SQLException {
-        try (Connection c = pool.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = pool.getConnection();
+                Statement st = c.createStatement()) {
             st.execute("CHECKPOINT SYNC");
         }
     }

@@ -21,22 +21,23 @@ final class MdsSchema {
     static void create(DataSource ds, SqlDialect dialect) {
         String[] ddl = {
             "CREATE TABLE IF NOT EXISTS spread_version ("
-                + " okey " + dialect.binary(MAX_KEY_BYTES) + " NOT NULL,"
-                + " vtime BIGINT NOT NULL,"
-                + " rsid INTEGER NOT NULL,"
-                + " vname " + dialect.binary(MAX_VNAME_BYTES) + ","
-                + " removed BOOLEAN NOT NULL,"
-                + " pending BOOLEAN NOT NULL,"
-                + " size BIGINT NOT NULL,"
-                + " crc32c INTEGER NOT NULL,"
-                + " content_type VARCHAR(255),"
-                + " attrs " + dialect.binary(MAX_ATTRS_BYTES) + ","
-                + " created_ms BIGINT NOT NULL,"
-                + " PRIMARY KEY (okey, vtime))",
+                    + " okey " + dialect.binary(MAX_KEY_BYTES) + " NOT NULL,"
+                    + " vtime BIGINT NOT NULL,"
+                    + " rsid INTEGER NOT NULL,"
+                    + " vname " + dialect.binary(MAX_VNAME_BYTES) + ","
+                    + " removed BOOLEAN NOT NULL,"
+                    + " pending BOOLEAN NOT NULL,"
+                    + " size BIGINT NOT NULL,"
+                    + " crc32c INTEGER NOT NULL,"
+                    + " content_type VARCHAR(255),"
+                    + " attrs " + dialect.binary(MAX_ATTRS_BYTES) + ","
+                    + " created_ms BIGINT NOT NULL,"
+                    + " PRIMARY KEY (okey, vtime))",
             "CREATE INDEX IF NOT EXISTS spread_version_by_vname ON spread_version (okey, vname, vtime)",
             "CREATE INDEX IF NOT EXISTS spread_version_pending ON spread_version (pending, created_ms)",
         };
-        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
             for (String sql : ddl) {
                 st.execute(sql);
             }

@@ -30,7 +30,8 @@ public final class MdsUri {
      * made meanwhile share ({@link JdbcMetadataStore}).
      */
     public static String embeddedH2(Path dir) {
-        return "jdbc:h2:file:" + dir.toAbsolutePath().normalize().resolve(H2_DATABASE_NAME) + ";WRITE_DELAY=500;DB_CLOSE_ON_EXIT=FALSE";
+        return "jdbc:h2:file:" + dir.toAbsolutePath().normalize().resolve(H2_DATABASE_NAME)
+                + ";WRITE_DELAY=500;DB_CLOSE_ON_EXIT=FALSE";
     }
 
     /** The URL without a password, for logs. */

@@ -22,7 +22,7 @@ enum SqlDialect {
         if (jdbcUrl.startsWith("jdbc:postgresql:")) {
             return POSTGRESQL;
         }
-        throw new IllegalArgumentException("unsupported metadata store URI " + jdbcUrl
-                + ": use an H2 path, jdbc:h2:... or jdbc:postgresql://...");
+        throw new IllegalArgumentException(
+                "unsupported metadata store URI " + jdbcUrl + ": use an H2 path, jdbc:h2:... or jdbc:postgresql://...");
     }
 }

@@ -6,12 +6,12 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The metadata store a node uses, switched at run time when the cluster configuration names another one
@@ -47,15 +47,21 @@ public final class SwitchingMetadataStore implements MetadataStore {
         try {
             next = opener.apply(jdbcUrl);
         } catch (RuntimeException e) {
-            log.error("cannot switch the metadata store to {}: {}; still using {}", MdsUri.redact(jdbcUrl), e.getMessage(), describe());
+            log.error(
+                    "cannot switch the metadata store to {}: {}; still using {}",
+                    MdsUri.redact(jdbcUrl),
+                    e.getMessage(),
+                    describe());
             return;
         }
         MetadataStore old = current;
         current = next;
         currentUrl = jdbcUrl;
         log.info("metadata store switched from {} to {}", old.describe(), next.describe());
-        java.util.concurrent.CompletableFuture.runAsync(old::close,
-                java.util.concurrent.CompletableFuture.delayedExecutor(CLOSE_OLD_AFTER_SECONDS, TimeUnit.SECONDS, closer));
+        java.util.concurrent.CompletableFuture.runAsync(
+                old::close,
+                java.util.concurrent.CompletableFuture.delayedExecutor(
+                        CLOSE_OLD_AFTER_SECONDS, TimeUnit.SECONDS, closer));
     }
 
     public String currentUrl() {
@@ -68,7 +74,8 @@ public final class SwitchingMetadataStore implements MetadataStore {
     }
 
     @Override
-    public VersionRecord commit(ObjectKey reserved, byte[] vname, long size, int crc32c, String contentType, Attributes attrs) {
+    public VersionRecord commit(
+            ObjectKey reserved, byte[] vname, long size, int crc32c, String contentType, Attributes attrs) {
         return current.commit(reserved, vname, size, crc32c, contentType, attrs);
     }
 

@@ -65,7 +65,8 @@ public record Attributes(Map<String, String> map) {
 
     public static Attributes fromMsgpackValue(Value value) {
         if (value.getValueType() != ValueType.MAP) {
-            throw new IllegalArgumentException("attributes must be a map, got " + value.getValueType().name().toLowerCase());
+            throw new IllegalArgumentException("attributes must be a map, got "
+                    + value.getValueType().name().toLowerCase());
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<Value, Value> e : value.asMapValue().entrySet()) {
@@ -81,6 +82,7 @@ public record Attributes(Map<String, String> map) {
         if (v.isBinaryValue()) {
             return new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
         }
-        throw new IllegalArgumentException("attribute " + what + " must be a string, got " + v.getValueType().name().toLowerCase());
+        throw new IllegalArgumentException("attribute " + what + " must be a string, got "
+                + v.getValueType().name().toLowerCase());
     }
 }

@@ -11,7 +11,9 @@ public record ObjectKey(byte[] key, long vtime, int rsid) {
     @Override
     public boolean equals(Object o) {
         return o instanceof ObjectKey other
-                && vtime == other.vtime && rsid == other.rsid && Arrays.equals(key, other.key);
+                && vtime == other.vtime
+                && rsid == other.rsid
+                && Arrays.equals(key, other.key);
     }
 
     @Override

@@ -11,8 +11,14 @@ public final class ConfigShapes {
 
     /** {@code [nid, address, name, rsids, location]} per node. */
     public static Object nodes(ClusterConfig config) {
-        return config.nodes().stream().map(n -> (Object) List.of((long) n.nid(), n.address(), n.name(),
-                n.rsids().stream().map(Integer::longValue).toList(), n.location())).toList();
+        return config.nodes().stream()
+                .map(n -> (Object) List.of(
+                        (long) n.nid(),
+                        n.address(),
+                        n.name(),
+                        n.rsids().stream().map(Integer::longValue).toList(),
+                        n.location()))
+                .toList();
     }
 
     /** The nids now marked FAULT, ascending. */
@@ -24,8 +30,14 @@ public final class ConfigShapes {
     public static Object replsets(ClusterConfig config) {
         Map<Object, Object> sets = new TreeMap<>();
         for (int rsid : config.rsids()) {
-            sets.put((long) rsid, List.of(config.members(rsid).stream().map(n -> (long) n.nid()).toList(), (long) config.weight(rsid),
-                    config.writePolicy(rsid).text()));
+            sets.put(
+                    (long) rsid,
+                    List.of(
+                            config.members(rsid).stream()
+                                    .map(n -> (long) n.nid())
+                                    .toList(),
+                            (long) config.weight(rsid),
+                            config.writePolicy(rsid).text()));
         }
         return sets;
     }

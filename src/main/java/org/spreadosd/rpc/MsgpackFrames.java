@@ -70,12 +70,30 @@ public final class MsgpackFrames {
                 payload = b & 0x1f;
             } else {
                 switch (b) {
-                    case 0xc4, 0xd9 -> { header = 2; payload = unsigned(buf, pos + 1, 1); }
-                    case 0xc5, 0xda -> { header = 3; payload = unsigned(buf, pos + 1, 2); }
-                    case 0xc6, 0xdb -> { header = 5; payload = unsigned(buf, pos + 1, 4); }
-                    case 0xc7 -> { header = 3; payload = unsigned(buf, pos + 1, 1); }
-                    case 0xc8 -> { header = 4; payload = unsigned(buf, pos + 1, 2); }
-                    case 0xc9 -> { header = 6; payload = unsigned(buf, pos + 1, 4); }
+                    case 0xc4, 0xd9 -> {
+                        header = 2;
+                        payload = unsigned(buf, pos + 1, 1);
+                    }
+                    case 0xc5, 0xda -> {
+                        header = 3;
+                        payload = unsigned(buf, pos + 1, 2);
+                    }
+                    case 0xc6, 0xdb -> {
+                        header = 5;
+                        payload = unsigned(buf, pos + 1, 4);
+                    }
+                    case 0xc7 -> {
+                        header = 3;
+                        payload = unsigned(buf, pos + 1, 1);
+                    }
+                    case 0xc8 -> {
+                        header = 4;
+                        payload = unsigned(buf, pos + 1, 2);
+                    }
+                    case 0xc9 -> {
+                        header = 6;
+                        payload = unsigned(buf, pos + 1, 4);
+                    }
                     case 0xca -> header = 5;
                     case 0xcb -> header = 9;
                     case 0xcc, 0xd0 -> header = 2;
@@ -87,11 +105,25 @@ public final class MsgpackFrames {
                     case 0xd6 -> header = 6;
                     case 0xd7 -> header = 10;
                     case 0xd8 -> header = 18;
-                    case 0xdc -> { header = 3; children = unsigned(buf, pos + 1, 2); }
-                    case 0xdd -> { header = 5; children = unsigned(buf, pos + 1, 4); }
-                    case 0xde -> { header = 3; children = 2 * unsigned(buf, pos + 1, 2); }
-                    case 0xdf -> { header = 5; children = 2 * unsigned(buf, pos + 1, 4); }
-                    default -> throw new MalformedStreamException(String.format("byte 0x%02x at offset %d is not a MessagePack type", b, pos));
+                    case 0xdc -> {
+                        header = 3;
+                        children = unsigned(buf, pos + 1, 2);
+                    }
+                    case 0xdd -> {
+                        header = 5;
+                        children = unsigned(buf, pos + 1, 4);
+                    }
+                    case 0xde -> {
+                        header = 3;
+                        children = 2 * unsigned(buf, pos + 1, 2);
+                    }
+                    case 0xdf -> {
+                        header = 5;
+                        children = 2 * unsigned(buf, pos + 1, 4);
+                    }
+                    default ->
+                        throw new MalformedStreamException(
+                                String.format("byte 0x%02x at offset %d is not a MessagePack type", b, pos));
                 }
                 if (payload < 0 || children < 0) {
                     return -1;

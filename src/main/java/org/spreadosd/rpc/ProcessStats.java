@@ -17,13 +17,14 @@ public final class ProcessStats {
 
     /** The answer to {@code cmd}, or empty when it is not one of these. */
     public Optional<Object> answer(String cmd) {
-        return Optional.ofNullable(switch (cmd) {
-            case "uptime" -> (System.currentTimeMillis() - startedMillis) / 1000;
-            case "time" -> System.currentTimeMillis() / 1000;
-            case "pid" -> ProcessHandle.current().pid();
-            case "version" -> Version.current();
-            case "cs_address" -> csAddress;
-            default -> null;
-        });
+        return Optional.ofNullable(
+                switch (cmd) {
+                    case "uptime" -> (System.currentTimeMillis() - startedMillis) / 1000;
+                    case "time" -> System.currentTimeMillis() / 1000;
+                    case "pid" -> ProcessHandle.current().pid();
+                    case "version" -> Version.current();
+                    case "cs_address" -> csAddress;
+                    default -> null;
+                });
     }
 }

@@ -24,7 +24,8 @@ public final class RpcArgs {
 
     public void expectCount(int n) {
         if (values.size() != n) {
-            throw new CallError("wrong number of arguments for " + method + ": expected " + n + ", got " + values.size());
+            throw new CallError(
+                    "wrong number of arguments for " + method + ": expected " + n + ", got " + values.size());
         }
     }
 

@@ -54,7 +54,10 @@ public final class RpcConnection implements AutoCloseable {
         }
         if (!parts.get(2).isNilValue()) {
             // a str, or raw (bin) from an old-spec server
-            throw new RemoteError(parts.get(2).isRawValue() ? parts.get(2).asRawValue().asString() : parts.get(2).toString());
+            throw new RemoteError(
+                    parts.get(2).isRawValue()
+                            ? parts.get(2).asRawValue().asString()
+                            : parts.get(2).toString());
         }
         return parts.get(3);
     }

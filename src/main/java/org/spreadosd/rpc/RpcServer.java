@@ -16,9 +16,9 @@ import org.apache.pekko.util.ByteString;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
-import org.spreadosd.gw.Failures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.gw.Failures;
 
 /**
  * The MessagePack-RPC server of rpc-api.md on Pekko Streams TCP: a stream of MessagePack values per
@@ -39,8 +39,10 @@ public final class RpcServer {
 
     public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
         Materializer mat = Materializer.matFromSystem(system);
-        return Tcp.get(system).bind(host, port)
-                .to(Sink.foreach(connection -> connection.handleWith(connectionFlow(connection.remoteAddress().toString()), mat)))
+        return Tcp.get(system)
+                .bind(host, port)
+                .to(Sink.foreach(connection -> connection.handleWith(
+                        connectionFlow(connection.remoteAddress().toString()), mat)))
                 .run(mat);
     }
 
@@ -79,7 +81,8 @@ public final class RpcServer {
                 List<Object> frames = new ArrayList<>();
                 try {
                     long length;
-                    while (!buffer[0].isEmpty() && (length = MsgpackFrames.firstValueLength(buffer[0], maxMessageBytes)) > 0) {
+                    while (!buffer[0].isEmpty()
+                            && (length = MsgpackFrames.firstValueLength(buffer[0], maxMessageBytes)) > 0) {
                         frames.add(buffer[0].take((int) length).compact());
                         buffer[0] = buffer[0].drop((int) length);
                     }
@@ -88,7 +91,11 @@ public final class RpcServer {
                     if (msgid < 0) {
                         throw closing(peer, e);
                     }
-                    log.warn("refusing a MessagePack-RPC request from {} (msgid {}): {}; closing the connection", peer, msgid, e.getMessage());
+                    log.warn(
+                            "refusing a MessagePack-RPC request from {} (msgid {}): {}; closing the connection",
+                            peer,
+                            msgid,
+                            e.getMessage());
                     buffer[0] = ByteString.emptyByteString();
                     frames.add(new Refusal(RpcWriter.response(msgid, e.getMessage(), null, newSpec.get())));
                 } catch (MsgpackFrames.MalformedStreamException e) {
@@ -113,12 +120,20 @@ public final class RpcServer {
             throw new MsgpackFrames.MalformedStreamException("undecodable message: " + e.getMessage());
         }
         List<Value> parts = message.isArrayValue() ? message.asArrayValue().list() : List.of();
-        if (parts.size() == 4 && isInt(parts.get(0), 0) && parts.get(1).isIntegerValue() && isName(parts.get(2)) && parts.get(3).isArrayValue()) {
+        if (parts.size() == 4
+                && isInt(parts.get(0), 0)
+                && parts.get(1).isIntegerValue()
+                && isName(parts.get(2))
+                && parts.get(3).isArrayValue()) {
             long msgid = parts.get(1).asIntegerValue().toLong();
             return call(name(parts.get(2)), parts.get(3).asArrayValue().list())
-                    .handle((result, e) -> RpcWriter.response(msgid, e == null ? null : errorMessage(e), e == null ? result : null, newSpec.get()));
+                    .handle((result, e) -> RpcWriter.response(
+                            msgid, e == null ? null : errorMessage(e), e == null ? result : null, newSpec.get()));
         }
-        if (parts.size() == 3 && isInt(parts.get(0), 2) && isName(parts.get(1)) && parts.get(2).isArrayValue()) {
+        if (parts.size() == 3
+                && isInt(parts.get(0), 2)
+                && isName(parts.get(1))
+                && parts.get(2).isArrayValue()) {
             String method = name(parts.get(1));
             return call(method, parts.get(2).asArrayValue().list()).handle((result, e) -> {
                 if (e != null) {
@@ -127,7 +142,8 @@ public final class RpcServer {
                 return ByteString.emptyByteString();
             });
         }
-        throw new MsgpackFrames.MalformedStreamException("not a MessagePack-RPC request or notification: " + abbreviate(message));
+        throw new MsgpackFrames.MalformedStreamException(
+                "not a MessagePack-RPC request or notification: " + abbreviate(message));
     }
 
     private CompletionStage<Object> call(String method, List<Value> params) {
@@ -148,7 +164,9 @@ public final class RpcServer {
     }
 
     private static boolean isInt(Value v, int expected) {
-        return v.isIntegerValue() && v.asIntegerValue().isInIntRange() && v.asIntegerValue().toInt() == expected;
+        return v.isIntegerValue()
+                && v.asIntegerValue().isInIntRange()
+                && v.asIntegerValue().toInt() == expected;
     }
 
     private static boolean isName(Value v) {
@@ -156,7 +174,9 @@ public final class RpcServer {
     }
 
     private static String name(Value v) {
-        return v.isStringValue() ? v.asStringValue().asString() : new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+        return v.isStringValue()
+                ? v.asStringValue().asString()
+                : new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static String abbreviate(Value v) {

@@ -10,9 +10,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
-import org.spreadosd.gw.Failures;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
+import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.model.Attributes;
@@ -38,7 +38,12 @@ public final class RpcService implements RpcHandler {
      *     which answers the metadata store's count of versions instead
      * @param replication this data server's replication progress ({@code stat replication}); null on a pure gateway
      */
-    public RpcService(Gateway gateway, Materializer mat, long maxDataBytes, String csAddress, java.util.function.LongSupplier storedItems,
+    public RpcService(
+            Gateway gateway,
+            Materializer mat,
+            long maxDataBytes,
+            String csAddress,
+            java.util.function.LongSupplier storedItems,
             java.util.function.Supplier<java.util.Map<String, Object>> replication) {
         this.storedItems = storedItems;
         this.replication = replication;
@@ -57,52 +62,141 @@ public final class RpcService implements RpcHandler {
     public CompletionStage<Object> call(String method, List<Value> params) {
         RpcArgs a = new RpcArgs(method, params);
         return switch (method) {
-            case "get" -> { a.expectCount(1); yield both(a.raw(0), Selector.HEAD); }
-            case "get_data" -> { a.expectCount(1); yield data(a.raw(0), Selector.HEAD, 0, -1); }
-            case "get_attrs" -> { a.expectCount(1); yield attrs(a.raw(0), Selector.HEAD); }
-            case "read" -> { a.expectCount(3); yield data(a.raw(0), Selector.HEAD, a.nonNegative(1, "offset"), a.nonNegative(2, "size")); }
-            case "gett" -> { a.expectCount(2); yield both(a.raw(1), Selector.atTime(a.integer(0))); }
-            case "gett_data" -> { a.expectCount(2); yield data(a.raw(1), Selector.atTime(a.integer(0)), 0, -1); }
-            case "gett_attrs" -> { a.expectCount(2); yield attrs(a.raw(1), Selector.atTime(a.integer(0))); }
-            case "readt" -> { a.expectCount(4); yield data(a.raw(1), Selector.atTime(a.integer(0)), a.nonNegative(2, "offset"), a.nonNegative(3, "size")); }
-            case "getv" -> { a.expectCount(2); yield both(a.raw(1), Selector.named(a.raw(0))); }
-            case "getv_data" -> { a.expectCount(2); yield data(a.raw(1), Selector.named(a.raw(0)), 0, -1); }
-            case "getv_attrs" -> { a.expectCount(2); yield attrs(a.raw(1), Selector.named(a.raw(0))); }
-            case "readv" -> { a.expectCount(4); yield data(a.raw(1), Selector.named(a.raw(0)), a.nonNegative(2, "offset"), a.nonNegative(3, "size")); }
-            case "getd_data" -> { a.expectCount(1); yield direct(a.okey(0), 0, -1); }
-            case "readd" -> { a.expectCount(3); yield direct(a.okey(0), a.nonNegative(1, "offset"), a.nonNegative(2, "size")); }
-            case "add" -> { a.expectCount(3); yield add(a.raw(0), a.raw(1), null, a.attrs(2)); }
-            case "add_data" -> { a.expectCount(2); yield add(a.raw(0), a.raw(1), null, Attributes.EMPTY); }
-            case "addv" -> { a.expectCount(4); yield add(a.raw(1), a.raw(2), a.raw(0), a.attrs(3)); }
-            case "addv_data" -> { a.expectCount(3); yield add(a.raw(1), a.raw(2), a.raw(0), Attributes.EMPTY); }
-            case "update_attrs" -> { a.expectCount(2); yield gateway.updateAttrs(a.raw(0), a.attrs(1)).thenApply(o -> o.orElse(null)); }
-            case "remove" -> { a.expectCount(1); yield gateway.remove(a.raw(0)).thenApply(o -> (Object) o.isPresent()); }
-            case "delete" -> { a.expectCount(1); yield delete(a.raw(0), Selector.HEAD); }
-            case "deletet" -> { a.expectCount(2); yield delete(a.raw(1), Selector.atTime(a.integer(0))); }
-            case "deletev" -> { a.expectCount(2); yield delete(a.raw(1), Selector.named(a.raw(0))); }
-            case "url" -> { a.expectCount(1); yield url(a.raw(0), Selector.HEAD); }
-            case "urlt" -> { a.expectCount(2); yield url(a.raw(1), Selector.atTime(a.integer(0))); }
-            case "urlv" -> { a.expectCount(2); yield url(a.raw(1), Selector.named(a.raw(0))); }
-            case "util_locate" -> { a.expectCount(1); yield locate(a.raw(0)); }
-            case "stat" -> { a.expectCount(1); yield stat(a.text(0)); }
+            case "get" -> {
+                a.expectCount(1);
+                yield both(a.raw(0), Selector.HEAD);
+            }
+            case "get_data" -> {
+                a.expectCount(1);
+                yield data(a.raw(0), Selector.HEAD, 0, -1);
+            }
+            case "get_attrs" -> {
+                a.expectCount(1);
+                yield attrs(a.raw(0), Selector.HEAD);
+            }
+            case "read" -> {
+                a.expectCount(3);
+                yield data(a.raw(0), Selector.HEAD, a.nonNegative(1, "offset"), a.nonNegative(2, "size"));
+            }
+            case "gett" -> {
+                a.expectCount(2);
+                yield both(a.raw(1), Selector.atTime(a.integer(0)));
+            }
+            case "gett_data" -> {
+                a.expectCount(2);
+                yield data(a.raw(1), Selector.atTime(a.integer(0)), 0, -1);
+            }
+            case "gett_attrs" -> {
+                a.expectCount(2);
+                yield attrs(a.raw(1), Selector.atTime(a.integer(0)));
+            }
+            case "readt" -> {
+                a.expectCount(4);
+                yield data(
+                        a.raw(1), Selector.atTime(a.integer(0)), a.nonNegative(2, "offset"), a.nonNegative(3, "size"));
+            }
+            case "getv" -> {
+                a.expectCount(2);
+                yield both(a.raw(1), Selector.named(a.raw(0)));
+            }
+            case "getv_data" -> {
+                a.expectCount(2);
+                yield data(a.raw(1), Selector.named(a.raw(0)), 0, -1);
+            }
+            case "getv_attrs" -> {
+                a.expectCount(2);
+                yield attrs(a.raw(1), Selector.named(a.raw(0)));
+            }
+            case "readv" -> {
+                a.expectCount(4);
+                yield data(a.raw(1), Selector.named(a.raw(0)), a.nonNegative(2, "offset"), a.nonNegative(3, "size"));
+            }
+            case "getd_data" -> {
+                a.expectCount(1);
+                yield direct(a.okey(0), 0, -1);
+            }
+            case "readd" -> {
+                a.expectCount(3);
+                yield direct(a.okey(0), a.nonNegative(1, "offset"), a.nonNegative(2, "size"));
+            }
+            case "add" -> {
+                a.expectCount(3);
+                yield add(a.raw(0), a.raw(1), null, a.attrs(2));
+            }
+            case "add_data" -> {
+                a.expectCount(2);
+                yield add(a.raw(0), a.raw(1), null, Attributes.EMPTY);
+            }
+            case "addv" -> {
+                a.expectCount(4);
+                yield add(a.raw(1), a.raw(2), a.raw(0), a.attrs(3));
+            }
+            case "addv_data" -> {
+                a.expectCount(3);
+                yield add(a.raw(1), a.raw(2), a.raw(0), Attributes.EMPTY);
+            }
+            case "update_attrs" -> {
+                a.expectCount(2);
+                yield gateway.updateAttrs(a.raw(0), a.attrs(1)).thenApply(o -> o.orElse(null));
+            }
+            case "remove" -> {
+                a.expectCount(1);
+                yield gateway.remove(a.raw(0)).thenApply(o -> (Object) o.isPresent());
+            }
+            case "delete" -> {
+                a.expectCount(1);
+                yield delete(a.raw(0), Selector.HEAD);
+            }
+            case "deletet" -> {
+                a.expectCount(2);
+                yield delete(a.raw(1), Selector.atTime(a.integer(0)));
+            }
+            case "deletev" -> {
+                a.expectCount(2);
+                yield delete(a.raw(1), Selector.named(a.raw(0)));
+            }
+            case "url" -> {
+                a.expectCount(1);
+                yield url(a.raw(0), Selector.HEAD);
+            }
+            case "urlt" -> {
+                a.expectCount(2);
+                yield url(a.raw(1), Selector.atTime(a.integer(0)));
+            }
+            case "urlv" -> {
+                a.expectCount(2);
+                yield url(a.raw(1), Selector.named(a.raw(0)));
+            }
+            case "util_locate" -> {
+                a.expectCount(1);
+                yield locate(a.raw(0));
+            }
+            case "stat" -> {
+                a.expectCount(1);
+                yield stat(a.text(0));
+            }
             default -> throw new RpcArgs.CallError("unknown method '" + method + "'");
         };
     }
 
     private CompletionStage<Object> both(byte[] key, Selector selector) {
-        return gateway.find(key, selector).thenCompose(found -> found.isEmpty()
-                ? done(java.util.Arrays.asList(null, null))
-                : bytes(found.get(), 0, -1).thenApply(data -> (Object) List.of(data, found.get().attrs())));
+        return gateway.find(key, selector)
+                .thenCompose(found -> found.isEmpty()
+                        ? done(java.util.Arrays.asList(null, null))
+                        : bytes(found.get(), 0, -1).thenApply(data ->
+                                (Object) List.of(data, found.get().attrs())));
     }
 
     private CompletionStage<Object> attrs(byte[] key, Selector selector) {
-        return gateway.find(key, selector).thenApply(found -> found.<Object>map(VersionRecord::attrs).orElse(null));
+        return gateway.find(key, selector)
+                .thenApply(found -> found.<Object>map(VersionRecord::attrs).orElse(null));
     }
 
     private CompletionStage<Object> data(byte[] key, Selector selector, long offset, long size) {
-        return gateway.find(key, selector).thenCompose(found -> found.isEmpty()
-                ? done(null)
-                : bytes(found.get(), offset, size).thenApply(b -> (Object) b));
+        return gateway.find(key, selector)
+                .thenCompose(found -> found.isEmpty()
+                        ? done(null)
+                        : bytes(found.get(), offset, size).thenApply(b -> (Object) b));
     }
 
     private CompletionStage<byte[]> bytes(VersionRecord v, long offset, long size) {
@@ -120,25 +214,29 @@ public final class RpcService implements RpcHandler {
 
     private CompletionStage<Object> direct(ObjectKey okey, long offset, long size) {
         long length = size < 0 ? maxDataBytes + 1 : size;
-        return gateway.open(okey, offset, length).thenCompose(d -> {
-            if (d.length() > maxDataBytes) {
-                d.data().runWith(Sink.cancelled(), mat);
-                throw new RpcArgs.CallError("the version is larger than one RPC message may carry; use readd");
-            }
-            return collect(d).thenApply(b -> (Object) b);
-        }).exceptionally(e -> {
-            if (Failures.cause(e) instanceof GatewayException g && g.status() == 404) {
-                return null;
-            }
-            throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
-        });
+        return gateway.open(okey, offset, length)
+                .thenCompose(d -> {
+                    if (d.length() > maxDataBytes) {
+                        d.data().runWith(Sink.cancelled(), mat);
+                        throw new RpcArgs.CallError("the version is larger than one RPC message may carry; use readd");
+                    }
+                    return collect(d).thenApply(b -> (Object) b);
+                })
+                .exceptionally(e -> {
+                    if (Failures.cause(e) instanceof GatewayException g && g.status() == 404) {
+                        return null;
+                    }
+                    throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+                });
     }
 
     private CompletionStage<byte[]> collect(BlobDownload download) {
         if (download.body().isWhole()) {
             return CompletableFuture.completedFuture(download.body().bytes().toArray());
         }
-        return download.data().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat).thenApply(ByteString::toArray);
+        return download.data()
+                .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
+                .thenApply(ByteString::toArray);
     }
 
     private CompletionStage<Object> add(byte[] key, byte[] data, byte[] vname, Attributes attrs) {
@@ -159,8 +257,12 @@ public final class RpcService implements RpcHandler {
         return gateway.locate(key).thenApply(located -> {
             List<Object> out = new ArrayList<>();
             for (var l : located) {
-                List<Long> holders = l.holders().stream().filter(h -> h.held()).map(h -> (long) h.node().nid()).toList();
-                out.add(java.util.Arrays.asList(l.version().objectKey(), l.version().vname(), holders));
+                List<Long> holders = l.holders().stream()
+                        .filter(h -> h.held())
+                        .map(h -> (long) h.node().nid())
+                        .toList();
+                out.add(java.util.Arrays.asList(
+                        l.version().objectKey(), l.version().vname(), holders));
             }
             return out;
         });
@@ -177,19 +279,25 @@ public final class RpcService implements RpcHandler {
             case "nodes" -> done(ConfigShapes.nodes(config));
             case "fault" -> done(ConfigShapes.fault(config));
             case "replset" -> done(ConfigShapes.replsets(config));
-            case "db_items" -> storedItems != null ? done(storedItems.getAsLong()) : gateway.countVersions().thenApply(n -> (Object) n);
+            case "db_items" ->
+                storedItems != null
+                        ? done(storedItems.getAsLong())
+                        : gateway.countVersions().thenApply(n -> (Object) n);
             case "replication" -> {
                 if (replication == null) {
                     throw new RpcArgs.CallError("stat replication: this node is a gateway without data");
                 }
                 yield done(replication.get());
             }
-            case "replication_state" -> done(replication == null ? "-" : replication.get().get("state"));
+            case "replication_state" ->
+                done(replication == null ? "-" : replication.get().get("state"));
             case "cmd_read" -> done(counters[0]);
             case "cmd_write" -> done(counters[1]);
             case "cmd_delete" -> done(counters[2]);
-            default -> throw new RpcArgs.CallError("unknown stat cmd '" + cmd + "': use uptime, time, pid, version, cs_address,"
-                    + " nodes, fault, replset, db_items, replication, replication_state, cmd_read, cmd_write or cmd_delete");
+            default ->
+                throw new RpcArgs.CallError(
+                        "unknown stat cmd '" + cmd + "': use uptime, time, pid, version, cs_address,"
+                                + " nodes, fault, replset, db_items, replication, replication_state, cmd_read, cmd_write or cmd_delete");
         };
     }
 

@@ -18,7 +18,8 @@ import org.spreadosd.model.ObjectKey;
  * bytes are bin and text is str.
  */
 final class RpcWriter {
-    private static final MessagePack.PackerConfig OLD_SPEC = new MessagePack.PackerConfig().withStr8FormatSupport(false);
+    private static final MessagePack.PackerConfig OLD_SPEC =
+            new MessagePack.PackerConfig().withStr8FormatSupport(false);
     private static final MessagePack.PackerConfig NEW_SPEC = new MessagePack.PackerConfig();
 
     private RpcWriter() {}

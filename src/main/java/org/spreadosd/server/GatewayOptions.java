@@ -6,22 +6,39 @@ import picocli.CommandLine.Option;
 
 /** Options of the commands that serve clients (spread-gw, spread-ds, spread-standalone): HTTP, snapshots, location. */
 public class GatewayOptions {
-    @Option(names = {"-t", "--http"}, paramLabel = "PORT", description = "serve the HTTP API on this port")
+    @Option(
+            names = {"-t", "--http"},
+            paramLabel = "PORT",
+            description = "serve the HTTP API on this port")
     Integer http;
 
-    @Option(names = {"--http-error-page"}, paramLabel = "PATH", description = "HTML template of status pages")
+    @Option(
+            names = {"--http-error-page"},
+            paramLabel = "PATH",
+            description = "HTML template of status pages")
     Path httpErrorPage;
 
-    @Option(names = {"-R", "--read-only"}, description = "refuse writes")
+    @Option(
+            names = {"-R", "--read-only"},
+            description = "refuse writes")
     boolean readOnly;
 
-    @Option(names = {"-N", "--read-only-name"}, paramLabel = "NAME", description = "serve the snapshot of versions named NAME (read-only)")
+    @Option(
+            names = {"-N", "--read-only-name"},
+            paramLabel = "NAME",
+            description = "serve the snapshot of versions named NAME (read-only)")
     String readOnlyName;
 
-    @Option(names = {"-T", "--read-only-time"}, paramLabel = "TIME", description = "serve the snapshot at vtime TIME (read-only)")
+    @Option(
+            names = {"-T", "--read-only-time"},
+            paramLabel = "TIME",
+            description = "serve the snapshot at vtime TIME (read-only)")
     Long readOnlyTime;
 
-    @Option(names = {"-L", "--location"}, paramLabel = "STRING", description = "location of this node (default subnet of its address)")
+    @Option(
+            names = {"-L", "--location"},
+            paramLabel = "STRING",
+            description = "location of this node (default subnet of its address)")
     String location;
 
     void addTo(Map<String, Object> m) {

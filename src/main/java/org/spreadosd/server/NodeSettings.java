@@ -54,14 +54,19 @@ public record NodeSettings(
         String advertise = c.getString("advertise-host");
         int nid = c.getInt("nid");
         String name = c.getString("name").isEmpty() ? "ds" + nid : c.getString("name");
-        String location = c.getString("location").isEmpty() ? NodeInfo.defaultLocation(advertise) : c.getString("location");
+        String location =
+                c.getString("location").isEmpty() ? NodeInfo.defaultLocation(advertise) : c.getString("location");
         long snapshotTime = c.getLong("read-only-time");
         String snapshotName = c.getString("read-only-name");
-        GatewayMode mode = new GatewayMode(c.getBoolean("read-only"), snapshotTime >= 0 ? snapshotTime : null,
+        GatewayMode mode = new GatewayMode(
+                c.getBoolean("read-only"),
+                snapshotTime >= 0 ? snapshotTime : null,
                 snapshotName.isEmpty() ? null : snapshotName.getBytes(StandardCharsets.UTF_8));
         return new NodeSettings(
                 Path.of(c.getString("store")).toAbsolutePath().normalize(),
-                c.getString("ds.ulog").isEmpty() ? null : Path.of(c.getString("ds.ulog")).toAbsolutePath().normalize(),
+                c.getString("ds.ulog").isEmpty()
+                        ? null
+                        : Path.of(c.getString("ds.ulog")).toAbsolutePath().normalize(),
                 Set.copyOf(c.getStringList("roles")),
                 c.getString("listen-host"),
                 advertise,
@@ -130,7 +135,8 @@ public record NodeSettings(
     }
 
     public NodeInfo nodeInfo() {
-        return new NodeInfo(nid, name, advertiseHost + ":" + rpcPort, rsids, location, dataUrl(), httpUrl(), clusterAddress());
+        return new NodeInfo(
+                nid, name, advertiseHost + ":" + rpcPort, rsids, location, dataUrl(), httpUrl(), clusterAddress());
     }
 
     /** {@code host:port} of this node's cluster member, as other members see it. */

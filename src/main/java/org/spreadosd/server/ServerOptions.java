@@ -15,38 +15,65 @@ import picocli.CommandLine.Option;
  * {@code spreadosd.*} setting of reference.conf and of the {@code --config} file.
  */
 public class ServerOptions {
-    @Option(names = {"-s", "--store"}, paramLabel = "PATH", description = "data directory of this node")
+    @Option(
+            names = {"-s", "--store"},
+            paramLabel = "PATH",
+            description = "data directory of this node")
     Path store;
 
-    @Option(names = {"-l", "--listen"}, paramLabel = "HOST[:PORT]", description = "interface (and port) to listen on")
+    @Option(
+            names = {"-l", "--listen"},
+            paramLabel = "HOST[:PORT]",
+            description = "interface (and port) to listen on")
     String listen;
 
-    @Option(names = {"-o", "--log"}, paramLabel = "PATH", description = "write the log to this file instead of standard output")
+    @Option(
+            names = {"-o", "--log"},
+            paramLabel = "PATH",
+            description = "write the log to this file instead of standard output")
     Path log;
 
-    @Option(names = {"-v", "--verbose"}, description = "log debug messages")
+    @Option(
+            names = {"-v", "--verbose"},
+            description = "log debug messages")
     boolean verbose;
 
-    @Option(names = {"--trace"}, description = "log trace messages")
+    @Option(
+            names = {"--trace"},
+            description = "log trace messages")
     boolean trace;
 
-    @Option(names = {"--config"}, paramLabel = "FILE", description = "HOCON file with spreadosd.* settings (options still win)")
+    @Option(
+            names = {"--config"},
+            paramLabel = "FILE",
+            description = "HOCON file with spreadosd.* settings (options still win)")
     Path config;
 
-    @Option(names = {"--data-port"}, paramLabel = "PORT", description = "node-to-node byte stream port (default port + 1000)")
+    @Option(
+            names = {"--data-port"},
+            paramLabel = "PORT",
+            description = "node-to-node byte stream port (default port + 1000)")
     Integer dataPort;
 
-    @Option(names = {"--cluster-port"}, paramLabel = "PORT", description = "Pekko cluster port (default port + 2000)")
+    @Option(
+            names = {"--cluster-port"},
+            paramLabel = "PORT",
+            description = "Pekko cluster port (default port + 2000)")
     Integer clusterPort;
 
-    @Option(names = {"--management-port"}, paramLabel = "PORT", description = "Pekko Management port (default port + 3000)")
+    @Option(
+            names = {"--management-port"},
+            paramLabel = "PORT",
+            description = "Pekko Management port (default port + 3000)")
     Integer managementPort;
 
     /** Sets the logging system properties; must run before the first logger is created. */
     void configureLogging() {
         if (System.getProperty("logback.configurationFile") == null) {
             Path home = Path.of(System.getProperty("spread.home", "."));
-            System.setProperty("logback.configurationFile", home.resolve("conf/logback.xml").toString());
+            System.setProperty(
+                    "logback.configurationFile",
+                    home.resolve("conf/logback.xml").toString());
         }
         if (log != null) {
             System.setProperty("spread.log.file", log.toAbsolutePath().toString());
@@ -112,11 +139,16 @@ public class ServerOptions {
             // answered below
         }
         // an empty spec: a CommandLine of a plain Object cannot be built (picocli refuses it)
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(picocli.CommandLine.Model.CommandSpec.create()),
+        throw new picocli.CommandLine.ParameterException(
+                new picocli.CommandLine(picocli.CommandLine.Model.CommandSpec.create()),
                 "not a port number: '" + text + "'");
     }
 
     static List<Integer> intList(String commaList) {
-        return Arrays.stream(commaList.split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(Integer::parseInt).toList();
+        return Arrays.stream(commaList.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .map(Integer::parseInt)
+                .toList();
     }
 }

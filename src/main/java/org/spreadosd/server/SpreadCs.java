@@ -14,25 +14,43 @@ import picocli.CommandLine.Option;
  * journal), answers spreadctl on its MessagePack-RPC port, and, unless {@code --mds} names another
  * database, serves the cluster's metadata store from its own embedded H2 database.
  */
-@Command(name = "spread-cs", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+@Command(
+        name = "spread-cs",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        sortOptions = false,
         description = "Run a SpreadOSD config server (CS).")
 public final class SpreadCs implements Callable<Integer> {
     static final int DEFAULT_PORT = 18700;
 
-    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "MessagePack-RPC port for spreadctl; base of derived ports (default 18700)")
+    @Option(
+            names = {"-p", "--port"},
+            paramLabel = "PORT",
+            description = "MessagePack-RPC port for spreadctl; base of derived ports (default 18700)")
     Integer port;
 
-    @Option(names = {"-a", "--address"}, paramLabel = "HOST", description = "host name or address other nodes reach this CS at (default 127.0.0.1)")
+    @Option(
+            names = {"-a", "--address"},
+            paramLabel = "HOST",
+            description = "host name or address other nodes reach this CS at (default 127.0.0.1)")
     String address;
 
-    @Option(names = {"-m", "--mds"}, paramLabel = "URI",
-            description = "metadata store of the cluster: jdbc:postgresql://... (default: an H2 database in <store>/mds served over TCP on port + 1000)")
+    @Option(
+            names = {"-m", "--mds"},
+            paramLabel = "URI",
+            description =
+                    "metadata store of the cluster: jdbc:postgresql://... (default: an H2 database in <store>/mds served over TCP on port + 1000)")
     String mds;
 
-    @Option(names = {"-M", "--mds-cache"}, paramLabel = "URI", description = "metadata cache: local:<entries> or mc:<host:port,...>[;<expire>]")
+    @Option(
+            names = {"-M", "--mds-cache"},
+            paramLabel = "URI",
+            description = "metadata cache: local:<entries> or mc:<host:port,...>[;<expire>]")
     String mdsCache;
 
-    @Option(names = {"--journal"}, paramLabel = "URI",
+    @Option(
+            names = {"--journal"},
+            paramLabel = "URI",
             description = "configuration journal: jdbc:postgresql://... (default: an H2 database in <store>/cs)")
     String journal;
 

@@ -10,10 +10,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code spread-ds}: a data server. It stores the versions of its replication-sets and is also a gateway. */
-@Command(name = "spread-ds", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+@Command(
+        name = "spread-ds",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        sortOptions = false,
         description = "Run a SpreadOSD data server (DS); it joins the cluster through its config server.")
 public final class SpreadDs implements Callable<Integer> {
-    @Option(names = {"-c", "--cs"}, paramLabel = "ADDRESS[:PORT]", required = true,
+    @Option(
+            names = {"-c", "--cs"},
+            paramLabel = "ADDRESS[:PORT]",
+            required = true,
             description = "the config server to join (its MessagePack-RPC port, default 18700)")
     String cs;
 

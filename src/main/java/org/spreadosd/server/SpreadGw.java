@@ -10,19 +10,32 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code spread-gw}: a gateway. It holds nothing durable: it serves clients over HTTP and MessagePack-RPC. */
-@Command(name = "spread-gw", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+@Command(
+        name = "spread-gw",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        sortOptions = false,
         description = "Run a SpreadOSD gateway (GW); it joins the cluster through its config server.")
 public final class SpreadGw implements Callable<Integer> {
     static final int DEFAULT_PORT = 18800;
 
-    @Option(names = {"-c", "--cs"}, paramLabel = "ADDRESS[:PORT]", required = true,
+    @Option(
+            names = {"-c", "--cs"},
+            paramLabel = "ADDRESS[:PORT]",
+            required = true,
             description = "the config server to join (its MessagePack-RPC port, default 18700)")
     String cs;
 
-    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "MessagePack-RPC port; base of derived ports (default 18800)")
+    @Option(
+            names = {"-p", "--port"},
+            paramLabel = "PORT",
+            description = "MessagePack-RPC port; base of derived ports (default 18800)")
     Integer port;
 
-    @Option(names = {"-a", "--address"}, paramLabel = "HOST", description = "host name or address other nodes reach this gateway at (default 127.0.0.1)")
+    @Option(
+            names = {"-a", "--address"},
+            paramLabel = "HOST",
+            description = "host name or address other nodes reach this gateway at (default 127.0.0.1)")
     String address;
 
     @Mixin

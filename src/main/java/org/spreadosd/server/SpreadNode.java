@@ -7,9 +7,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -17,11 +19,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
@@ -37,49 +41,45 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.ConfigCopy;
 import org.spreadosd.cluster.MembershipTracker;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigRpc;
+import org.spreadosd.cs.ConfigServer;
 import org.spreadosd.cs.FaultMarker;
 import org.spreadosd.cs.JournalDatabase;
-import org.spreadosd.gw.VersionLocator;
-import org.spreadosd.mds.H2TcpServer;
-import org.spreadosd.mds.SwitchingMetadataStore;
-import org.spreadosd.rpc.RpcHandler;
-import org.spreadosd.rpc.RpcService;
-import org.apache.pekko.actor.AddressFromURIString;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import java.util.ArrayList;
-import java.util.concurrent.CompletableFuture;
-import org.spreadosd.cs.ConfigServer;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataServer;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.ds.replication.Repairer;
 import org.spreadosd.ds.replication.ReplicaApi;
 import org.spreadosd.ds.replication.ReplicaClient;
 import org.spreadosd.ds.replication.ReplicationStatus;
-import org.spreadosd.ds.replication.Repairer;
 import org.spreadosd.ds.replication.Scrubber;
 import org.spreadosd.ds.replication.SetReplicator;
 import org.spreadosd.ds.replication.WriteCoordinator;
 import org.spreadosd.gw.DataLinks;
 import org.spreadosd.gw.Gateway;
+import org.spreadosd.gw.VersionLocator;
 import org.spreadosd.gw.http.DirectEndpoint;
 import org.spreadosd.gw.http.ErrorPages;
 import org.spreadosd.gw.http.HttpApi;
 import org.spreadosd.gw.http.ObjectEndpoints;
+import org.spreadosd.mds.H2TcpServer;
 import org.spreadosd.mds.JdbcMetadataStore;
 import org.spreadosd.mds.MdsUri;
 import org.spreadosd.mds.MetadataStore;
+import org.spreadosd.mds.SwitchingMetadataStore;
 import org.spreadosd.model.VersionClock;
+import org.spreadosd.rpc.RpcHandler;
 import org.spreadosd.rpc.RpcServer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.spreadosd.rpc.RpcService;
 
 /**
  * One SpreadOSD server process: a Pekko Cluster member carrying some of the roles cs, ds and gw.
@@ -113,10 +113,13 @@ public final class SpreadNode implements AutoCloseable {
         prepareStore(settings.store());
         ActorSystem<Void> system;
         try {
-            system = ActorSystem.create(Behaviors.empty(), "spreadosd", pekkoSettings(settings).withFallback(merged));
+            system = ActorSystem.create(
+                    Behaviors.empty(), "spreadosd", pekkoSettings(settings).withFallback(merged));
         } catch (RuntimeException e) {
-            throw new StartupException("cannot start the cluster member on " + settings.listenHost() + ":"
-                    + settings.clusterPort() + ": " + rootMessage(e), e);
+            throw new StartupException(
+                    "cannot start the cluster member on " + settings.listenHost() + ":" + settings.clusterPort() + ": "
+                            + rootMessage(e),
+                    e);
         }
         SpreadNode node = new SpreadNode(system, settings);
         try {
@@ -137,12 +140,14 @@ public final class SpreadNode implements AutoCloseable {
             createJournalSchema();
         }
         ClusterSingleton singleton = ClusterSingleton.get(system);
-        ActorRef<ConfigServer.Command> configServer = singleton.init(SingletonActor.of(ConfigServer.create(view::isReachableMember),
-                "config-server").withSettings(ClusterSingletonSettings.create(system).withRole("cs")));
+        ActorRef<ConfigServer.Command> configServer =
+                singleton.init(SingletonActor.of(ConfigServer.create(view::isReachableMember), "config-server")
+                        .withSettings(ClusterSingletonSettings.create(system).withRole("cs")));
         system.systemActorOf(view.subscriber(configServer, copy), "cluster-view", Props.empty());
         awaitMembership();
 
-        Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("spreadosd.blocking-io-dispatcher"));
+        Executor blocking =
+                system.dispatchers().lookup(DispatcherSelector.fromConfig("spreadosd.blocking-io-dispatcher"));
         Materializer mat = Materializer.matFromSystem(system);
         BlobStreamClient blobs = new BlobStreamClient(system);
         ConfigRpc csRpc = null;
@@ -156,14 +161,26 @@ public final class SpreadNode implements AutoCloseable {
             replication.registerMBean();
             ReplicaClient replicas = new ReplicaClient(system, blobs, dataStore, blocking);
             Repairer repairer = new Repairer(settings.nid(), view, dataStore, replicas, blocking, replication);
-            blobService = new BlobService(dataStore, blocking, mat, settings.uploadIdleTimeout(),
-                    new WriteCoordinator(settings.nid(), view, blobs, dataStore), a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
+            blobService = new BlobService(
+                    dataStore,
+                    blocking,
+                    mat,
+                    settings.uploadIdleTimeout(),
+                    new WriteCoordinator(settings.nid(), view, blobs, dataStore),
+                    a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
                     settings.replication().verifyBeforeSendBytes());
             BlobStreamServer blobServer = new BlobStreamServer(blobService, mat);
             ReplicaApi replicaApi = new ReplicaApi(dataStore, blocking, mat);
-            bind("data stream", settings.dataPort(), request -> ReplicaApi.handles(request.getUri().path())
-                    ? replicaApi.handle(request) : blobServer.handle(request));
-            system.systemActorOf(DataServer.create(settings.nodeInfo(), configServer, view, registration), "data-server", Props.empty());
+            bind(
+                    "data stream",
+                    settings.dataPort(),
+                    request -> ReplicaApi.handles(request.getUri().path())
+                            ? replicaApi.handle(request)
+                            : blobServer.handle(request));
+            system.systemActorOf(
+                    DataServer.create(settings.nodeInfo(), configServer, view, registration),
+                    "data-server",
+                    Props.empty());
             awaitRegistration(registration);
             startReplication(replicas, repairer, blocking, mat);
         }
@@ -172,29 +189,52 @@ public final class SpreadNode implements AutoCloseable {
             if (mds == null) {
                 mds = openMetadataStore(blocking);
             }
-            DataLinks links = blobService == null ? DataLinks.remote(blobs)
+            DataLinks links = blobService == null
+                    ? DataLinks.remote(blobs)
                     : DataLinks.withLocal(blobs, settings.nid(), blobService.link());
             Gateway gateway = new Gateway(mds, view, links, blocking, settings.mode(), settings.location(), mat);
             ErrorPages pages = errorPages();
-            HttpApi api = new HttpApi(new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
-                    new DirectEndpoint(dataStore, blocking), pages, mat, settings.maxKeyBytes());
+            HttpApi api = new HttpApi(
+                    new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
+                    new DirectEndpoint(dataStore, blocking),
+                    pages,
+                    mat,
+                    settings.maxKeyBytes());
             scheduleGarbageScan(gateway);
             if (settings.httpPort() > 0) {
                 bind("HTTP", settings.httpPort(), api::handle);
             }
-            RpcHandler gatewayRpc = new RpcService(gateway, mat, settings.maxRpcMessageBytes(), csAddress(),
-                    dataStore == null ? null : dataStore::items, replication == null ? null : replication::toMap);
+            RpcHandler gatewayRpc = new RpcService(
+                    gateway,
+                    mat,
+                    settings.maxRpcMessageBytes(),
+                    csAddress(),
+                    dataStore == null ? null : dataStore::items,
+                    replication == null ? null : replication::toMap);
             bindRpc(csRpc == null ? gatewayRpc : csRpc.withGateway(gatewayRpc));
         } else if (csRpc != null) {
             bindRpc(csRpc);
         }
-        // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported as a failure.
-        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-http-pools", () ->
-                Http.get(system).shutdownAllConnectionPools().thenApply(ignored -> Done.getInstance()));
+        // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported as a
+        // failure.
+        CoordinatedShutdown.get(system)
+                .addTask(
+                        CoordinatedShutdown.PhaseServiceStop(),
+                        "close-http-pools",
+                        () -> Http.get(system).shutdownAllConnectionPools().thenApply(ignored -> Done.getInstance()));
         startManagement();
-        log.info("SpreadOSD node ready: nid={} name={} roles={} rsids={} location={} rpc={} http={} data={} cluster={} store={}",
-                settings.nid(), settings.name(), settings.roles(), settings.rsids(), settings.location(), settings.rpcPort(),
-                settings.httpPort() > 0 ? settings.httpPort() : "off", settings.dataPort(), settings.clusterPort(), settings.store());
+        log.info(
+                "SpreadOSD node ready: nid={} name={} roles={} rsids={} location={} rpc={} http={} data={} cluster={} store={}",
+                settings.nid(),
+                settings.name(),
+                settings.roles(),
+                settings.rsids(),
+                settings.location(),
+                settings.rpcPort(),
+                settings.httpPort() > 0 ? settings.httpPort() : "off",
+                settings.dataPort(),
+                settings.clusterPort(),
+                settings.store());
     }
 
     /**
@@ -208,15 +248,19 @@ public final class SpreadNode implements AutoCloseable {
         if (seeds.isEmpty()) {
             seeds.add(settings.clusterAddress());
             if (settings.hasRole("cs")) {
-                view.config().nodes().stream().map(NodeInfo::clusterAddress).filter(a -> a != null && !seeds.contains(a))
+                view.config().nodes().stream()
+                        .map(NodeInfo::clusterAddress)
+                        .filter(a -> a != null && !seeds.contains(a))
                         .forEach(seeds::add);
             }
         }
         if (seeds.size() == 1 && seeds.get(0).equals(settings.clusterAddress())) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
         } else {
-            cluster.manager().tell(new JoinSeedNodes(seeds.stream()
-                    .map(s -> AddressFromURIString.parse("pekko://spreadosd@" + s)).toList()));
+            cluster.manager()
+                    .tell(new JoinSeedNodes(seeds.stream()
+                            .map(s -> AddressFromURIString.parse("pekko://spreadosd@" + s))
+                            .toList()));
         }
         joinedThrough = seeds;
     }
@@ -224,18 +268,23 @@ public final class SpreadNode implements AutoCloseable {
     /** Waits until this node is an up member of the cluster; a CS that cannot be reached is a clear start-up failure. */
     private void awaitMembership() {
         CompletableFuture<Done> up = new CompletableFuture<>();
-        ActorRef<SelfUp> listener = system.systemActorOf(Behaviors.<SelfUp>receiveMessage(m -> {
-            up.complete(Done.getInstance());
-            return Behaviors.stopped();
-        }), "await-self-up", Props.empty());
+        ActorRef<SelfUp> listener = system.systemActorOf(
+                Behaviors.<SelfUp>receiveMessage(m -> {
+                    up.complete(Done.getInstance());
+                    return Behaviors.stopped();
+                }),
+                "await-self-up",
+                Props.empty());
         Cluster.get(system).subscriptions().tell(new Subscribe<>(listener, SelfUp.class));
         try {
             up.get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            String through = settings.csAddress().isEmpty() ? "seed nodes " + joinedThrough
-                    : "the config server at " + settings.csAddress() + " (its cluster port " + joinedThrough.get(0) + ")";
-            throw new StartupException("cannot join the cluster through " + through + " within " + settings.startupTimeout()
-                    + ": is it running and reachable?");
+            String through = settings.csAddress().isEmpty()
+                    ? "seed nodes " + joinedThrough
+                    : "the config server at " + settings.csAddress() + " (its cluster port " + joinedThrough.get(0)
+                            + ")";
+            throw new StartupException("cannot join the cluster through " + through + " within "
+                    + settings.startupTimeout() + ": is it running and reachable?");
         } catch (InterruptedException | ExecutionException e) {
             throw new StartupException("interrupted while joining the cluster", e);
         }
@@ -266,17 +315,25 @@ public final class SpreadNode implements AutoCloseable {
     }
 
     /** The config server's parts on a cs-role node: FAULT marks, the metadata store it serves or names, its RPC methods. */
-    private ConfigRpc startConfigServerSide(ActorRef<ConfigServer.Command> configServer, BlobStreamClient blobs, Executor blocking,
-            Materializer mat) {
-        system.systemActorOf(FaultMarker.create(view, configServer, settings.faultGrace()), "fault-marker", Props.empty());
+    private ConfigRpc startConfigServerSide(
+            ActorRef<ConfigServer.Command> configServer, BlobStreamClient blobs, Executor blocking, Materializer mat) {
+        system.systemActorOf(
+                FaultMarker.create(view, configServer, settings.faultGrace()), "fault-marker", Props.empty());
         ClusterConfig current = askConfig(configServer);
         String announce = metadataStoreToAnnounce(current);
         if ((announce != null && !announce.equals(current.mdsUri()))
                 || (!settings.mdsCache().isEmpty() && !settings.mdsCache().equals(current.mdsCacheUri()))) {
             String cacheUri = settings.mdsCache().isEmpty() ? null : settings.mdsCache();
-            AskPattern.<ConfigServer.Command, ClusterConfig>ask(configServer, r -> new ConfigServer.SetMds(announce, cacheUri, r),
-                    BIND_TIMEOUT, system.scheduler()).toCompletableFuture().join();
-            log.info("metadata store of the cluster set to {}", announce == null ? current.mdsUri() : MdsUri.redact(announce));
+            AskPattern.<ConfigServer.Command, ClusterConfig>ask(
+                            configServer,
+                            r -> new ConfigServer.SetMds(announce, cacheUri, r),
+                            BIND_TIMEOUT,
+                            system.scheduler())
+                    .toCompletableFuture()
+                    .join();
+            log.info(
+                    "metadata store of the cluster set to {}",
+                    announce == null ? current.mdsUri() : MdsUri.redact(announce));
         }
         mds = openMetadataStore(blocking);
         VersionLocator locator = new VersionLocator(mds, blobs, blocking, mat);
@@ -297,7 +354,8 @@ public final class SpreadNode implements AutoCloseable {
         }
         H2TcpServer server = serveEmbeddedMds();
         // After `spreadctl set_mds`, a restarted CS must not switch the cluster back to its own database.
-        boolean operatorChoseAnother = settings.mds().isEmpty() && !current.mdsUri().isEmpty()
+        boolean operatorChoseAnother = settings.mds().isEmpty()
+                && !current.mdsUri().isEmpty()
                 && !current.mdsUri().startsWith("jdbc:h2:tcp:");
         return operatorChoseAnother ? null : server.url();
     }
@@ -310,19 +368,23 @@ public final class SpreadNode implements AutoCloseable {
             // longer on a loaded machine, and once it is open the pool's connection is immediate.
             embeddedMdsKeeper = java.sql.DriverManager.getConnection(MdsUri.embeddedH2(dir));
             new JdbcMetadataStore(MdsUri.embeddedH2(dir), 1, VersionClock.system()).close();
-            boolean loopbackOnly = settings.listenHost().startsWith("127.") || settings.listenHost().equals("localhost");
+            boolean loopbackOnly = settings.listenHost().startsWith("127.")
+                    || settings.listenHost().equals("localhost");
             H2TcpServer server = H2TcpServer.start(dir, settings.advertiseHost(), settings.dataPort(), !loopbackOnly);
             log.info("metadata store served over TCP: {} (database {})", server.url(), dir);
             return server;
         } catch (java.sql.SQLException | RuntimeException e) {
-            throw new StartupException("cannot serve the metadata store on port " + settings.dataPort() + ": " + rootMessage(e), e);
+            throw new StartupException(
+                    "cannot serve the metadata store on port " + settings.dataPort() + ": " + rootMessage(e), e);
         }
     }
 
     private ClusterConfig askConfig(ActorRef<ConfigServer.Command> configServer) {
         try {
-            return AskPattern.<ConfigServer.Command, ClusterConfig>ask(configServer, ConfigServer.GetConfig::new,
-                    settings.startupTimeout(), system.scheduler()).toCompletableFuture().get();
+            return AskPattern.<ConfigServer.Command, ClusterConfig>ask(
+                            configServer, ConfigServer.GetConfig::new, settings.startupTimeout(), system.scheduler())
+                    .toCompletableFuture()
+                    .get();
         } catch (InterruptedException | ExecutionException e) {
             throw new StartupException("the config server did not recover its configuration: " + rootMessage(e), e);
         }
@@ -332,7 +394,9 @@ public final class SpreadNode implements AutoCloseable {
         if (settings.hasRole("cs")) {
             return settings.advertiseHost() + ":" + settings.rpcPort();
         }
-        return settings.csAddress().contains(":") ? settings.csAddress() : settings.csAddress() + ":" + NodeSettings.DEFAULT_CS_PORT;
+        return settings.csAddress().contains(":")
+                ? settings.csAddress()
+                : settings.csAddress() + ":" + NodeSettings.DEFAULT_CS_PORT;
     }
 
     /**
@@ -355,7 +419,8 @@ public final class SpreadNode implements AutoCloseable {
         try {
             answer = registration.get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new StartupException("the config server did not confirm this node's registration within " + settings.startupTimeout());
+            throw new StartupException(
+                    "the config server did not confirm this node's registration within " + settings.startupTimeout());
         } catch (InterruptedException | ExecutionException e) {
             throw new StartupException("interrupted while registering with the config server", e);
         }
@@ -367,12 +432,28 @@ public final class SpreadNode implements AutoCloseable {
     /** One replicator per replication-set this DS belongs to, and the checksum scrub of its whole store. */
     private void startReplication(ReplicaClient replicas, Repairer repairer, Executor blocking, Materializer mat) {
         for (int rsid : settings.rsids()) {
-            system.systemActorOf(SetReplicator.create(rsid, settings.nid(), view, dataStore, replicas, replication,
-                    settings.replication().forReplicator(), mat, blocking), "replicator-" + rsid, Props.empty());
+            system.systemActorOf(
+                    SetReplicator.create(
+                            rsid,
+                            settings.nid(),
+                            view,
+                            dataStore,
+                            replicas,
+                            replication,
+                            settings.replication().forReplicator(),
+                            mat,
+                            blocking),
+                    "replicator-" + rsid,
+                    Props.empty());
         }
         // A DS is also a gateway: its metadata store tells the scrub which bytes no row names (garbage).
-        Scrubber scrubber = new Scrubber(dataStore, repairer, replication, settings.replication().scrubBytesPerSecond(),
-                settings.hasRole("gw") ? (key, vtime) -> mds.knows(key, vtime) : null, settings.gcPendingGrace());
+        Scrubber scrubber = new Scrubber(
+                dataStore,
+                repairer,
+                replication,
+                settings.replication().scrubBytesPerSecond(),
+                settings.hasRole("gw") ? (key, vtime) -> mds.knows(key, vtime) : null,
+                settings.gcPendingGrace());
         scrubber.start(settings.replication().scrubInterval());
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-scrub", () -> {
             scrubber.close();
@@ -381,18 +462,24 @@ public final class SpreadNode implements AutoCloseable {
     }
 
     private void scheduleGarbageScan(Gateway gateway) {
-        system.scheduler().scheduleWithFixedDelay(settings.gcInterval(), settings.gcInterval(), () ->
-                gateway.sweepStaleReservations(settings.gcPendingGrace()).whenComplete((n, e) -> {
-                    if (e != null) {
-                        log.warn("garbage scan failed: {}", rootMessage(e));
-                    }
-                }), system.executionContext());
+        system.scheduler()
+                .scheduleWithFixedDelay(
+                        settings.gcInterval(),
+                        settings.gcInterval(),
+                        () -> gateway.sweepStaleReservations(settings.gcPendingGrace())
+                                .whenComplete((n, e) -> {
+                                    if (e != null) {
+                                        log.warn("garbage scan failed: {}", rootMessage(e));
+                                    }
+                                }),
+                        system.executionContext());
     }
 
     /** The config server's journal tables, created on first start. */
     private void createJournalSchema() {
         try {
-            JournalDatabase.of(settings.csJournal(), settings.store().resolve("cs")).createSchemaIfMissing();
+            JournalDatabase.of(settings.csJournal(), settings.store().resolve("cs"))
+                    .createSchemaIfMissing();
         } catch (RuntimeException e) {
             throw new StartupException(e.getMessage(), e);
         }
@@ -405,8 +492,8 @@ public final class SpreadNode implements AutoCloseable {
             view.when(c -> !c.nodes().isEmpty() && (ownMds || !c.mdsUri().isEmpty()))
                     .get(settings.startupTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            throw new StartupException("no cluster configuration from the config server within " + settings.startupTimeout()
-                    + " (is a CS running and reachable?)");
+            throw new StartupException("no cluster configuration from the config server within "
+                    + settings.startupTimeout() + " (is a CS running and reachable?)");
         } catch (InterruptedException | ExecutionException e) {
             throw new StartupException("interrupted while waiting for the cluster configuration", e);
         }
@@ -451,23 +538,28 @@ public final class SpreadNode implements AutoCloseable {
 
     private MetadataStore openMetadataStoreOnce(Executor blocking) {
         String named = view.config().mdsUri();
-        String uri = !named.isEmpty() ? named
-                : settings.mds().isEmpty() ? MdsUri.embeddedH2(settings.store().resolve("mds")) : MdsUri.toJdbcUrl(settings.mds());
+        String uri = !named.isEmpty()
+                ? named
+                : settings.mds().isEmpty()
+                        ? MdsUri.embeddedH2(settings.store().resolve("mds"))
+                        : MdsUri.toJdbcUrl(settings.mds());
         try {
-            SwitchingMetadataStore store = new SwitchingMetadataStore(uri,
-                    url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), blocking);
+            SwitchingMetadataStore store = new SwitchingMetadataStore(
+                    uri, url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), blocking);
             view.onChange(c -> {
                 if (!c.mdsUri().isEmpty() && !c.mdsUri().equals(store.currentUrl())) {
                     blocking.execute(() -> store.switchTo(c.mdsUri()));
                 }
             });
-            CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-mds", () -> {
-                store.close();
-                return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
-            });
+            CoordinatedShutdown.get(system)
+                    .addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-mds", () -> {
+                        store.close();
+                        return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+                    });
             return store;
         } catch (RuntimeException e) {
-            throw new StartupException("cannot open the metadata store " + MdsUri.redact(uri) + ": " + rootMessage(e), e);
+            throw new StartupException(
+                    "cannot open the metadata store " + MdsUri.redact(uri) + ": " + rootMessage(e), e);
         }
     }
 
@@ -475,41 +567,54 @@ public final class SpreadNode implements AutoCloseable {
         try {
             return ErrorPages.load(settings.errorPage().isEmpty() ? null : Path.of(settings.errorPage()));
         } catch (IOException e) {
-            throw new StartupException("cannot read the HTTP error page template " + settings.errorPage() + ": " + e.getMessage(), e);
+            throw new StartupException(
+                    "cannot read the HTTP error page template " + settings.errorPage() + ": " + e.getMessage(), e);
         }
     }
 
     private void bind(String what, int port, Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-        CompletionStage<ServerBinding> binding = Http.get(system).newServerAt(settings.listenHost(), port).bind(handler::apply);
+        CompletionStage<ServerBinding> binding =
+                Http.get(system).newServerAt(settings.listenHost(), port).bind(handler::apply);
         try {
             ServerBinding b = binding.toCompletableFuture().get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             b.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
             log.info("{} listening on {}", what, b.localAddress());
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
-            throw new StartupException("cannot listen for " + what + " on " + settings.listenHost() + ":" + port + ": "
-                    + rootMessage(e), e);
+            throw new StartupException(
+                    "cannot listen for " + what + " on " + settings.listenHost() + ":" + port + ": " + rootMessage(e),
+                    e);
         }
     }
 
     private void bindRpc(RpcHandler handler) {
         RpcServer rpc = new RpcServer(handler, settings.maxRpcMessageBytes());
         try {
-            var binding = rpc.bind(system, settings.listenHost(), settings.rpcPort()).toCompletableFuture()
+            var binding = rpc.bind(system, settings.listenHost(), settings.rpcPort())
+                    .toCompletableFuture()
                     .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-rpc",
-                    () -> binding.unbind().thenApply(ignored -> Done.getInstance()));
+            CoordinatedShutdown.get(system)
+                    .addTask(
+                            CoordinatedShutdown.PhaseServiceUnbind(),
+                            "unbind-rpc",
+                            () -> binding.unbind().thenApply(ignored -> Done.getInstance()));
             log.info("MessagePack-RPC listening on {}", binding.localAddress());
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
-            throw new StartupException("cannot listen for MessagePack-RPC on " + settings.listenHost() + ":" + settings.rpcPort()
-                    + ": " + rootMessage(e), e);
+            throw new StartupException(
+                    "cannot listen for MessagePack-RPC on " + settings.listenHost() + ":" + settings.rpcPort() + ": "
+                            + rootMessage(e),
+                    e);
         }
     }
 
     private void startManagement() {
         try {
-            PekkoManagement.get(system.classicSystem()).start().toCompletableFuture().get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            PekkoManagement.get(system.classicSystem())
+                    .start()
+                    .toCompletableFuture()
+                    .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
-            throw new StartupException("cannot start Pekko Management on port " + settings.managementPort() + ": " + rootMessage(e), e);
+            throw new StartupException(
+                    "cannot start Pekko Management on port " + settings.managementPort() + ": " + rootMessage(e), e);
         }
     }
 
@@ -541,8 +646,12 @@ public final class SpreadNode implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new StartupException(e.getMessage(), e);
         }
-        return ConfigFactory.parseMap(m).withFallback(journal).withFallback(ConfigFactory.empty().withValue("spreadosd.store",
-                ConfigValueFactory.fromAnyRef(s.store().toString())));
+        return ConfigFactory.parseMap(m)
+                .withFallback(journal)
+                .withFallback(ConfigFactory.empty()
+                        .withValue(
+                                "spreadosd.store",
+                                ConfigValueFactory.fromAnyRef(s.store().toString())));
     }
 
     static String rootMessage(Throwable e) {

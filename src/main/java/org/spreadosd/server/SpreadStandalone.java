@@ -10,13 +10,23 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code spread-standalone}: one process that is CS, MDS, DS and GW at once, on an embedded metadata store. */
-@Command(name = "spread-standalone", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+@Command(
+        name = "spread-standalone",
+        mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
+        sortOptions = false,
         description = "Run SpreadOSD in one process: config server, metadata store, data server and gateway.")
 public final class SpreadStandalone implements Callable<Integer> {
-    @Option(names = {"-p", "--port"}, paramLabel = "PORT", description = "MessagePack-RPC port; base of derived ports (default 18900)")
+    @Option(
+            names = {"-p", "--port"},
+            paramLabel = "PORT",
+            description = "MessagePack-RPC port; base of derived ports (default 18900)")
     Integer port;
 
-    @Option(names = {"-m", "--mds"}, paramLabel = "URI", description = "metadata store: H2 directory or JDBC URL (default <store>/mds)")
+    @Option(
+            names = {"-m", "--mds"},
+            paramLabel = "URI",
+            description = "metadata store: H2 directory or JDBC URL (default <store>/mds)")
     String mds;
 
     @Mixin

@@ -16,6 +16,7 @@ public final class GroupSync {
     private long requested;
     /** Every ticket up to this one is covered by a finished sync. */
     private long covered;
+
     private boolean running;
 
     public GroupSync(Action action) {

@@ -32,6 +32,7 @@ import picocli.CommandLine.TypeConversionException;
 class SpreadBenchTest {
     @RegisterExtension
     static final StandaloneNodeExtension standalone = new StandaloneNodeExtension();
+
     static final Http http = new Http();
     static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,19 +51,23 @@ class SpreadBenchTest {
         bench.stderrIsTty = tty;
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = SpreadBench.commandLine(bench).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        CommandLine cli =
+                SpreadBench.commandLine(bench).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
         return new Run(cli.execute(args), out.toString(), err.toString());
     }
 
     /** A run against the test node on {@code protocol}'s port. */
     static Run bench(Protocol protocol, String... args) {
-        List<String> all = new ArrayList<>(List.of("--protocol", protocol.name(), "--port", Integer.toString(port(protocol))));
+        List<String> all =
+                new ArrayList<>(List.of("--protocol", protocol.name(), "--port", Integer.toString(port(protocol))));
         all.addAll(List.of(args));
         return bench(false, all.toArray(new String[0]));
     }
 
     static int port(Protocol protocol) {
-        return protocol == Protocol.http ? standalone.node().httpPort() : standalone.node().rpcPort();
+        return protocol == Protocol.http
+                ? standalone.node().httpPort()
+                : standalone.node().rpcPort();
     }
 
     static byte[] bytesOf(String key, long size) throws IOException {
@@ -74,7 +79,11 @@ class SpreadBenchTest {
         double rate = phase.get("requests_per_sec").asDouble();
         assertTrue(seconds > 0, phase.toString());
         assertEquals(phase.get("count").asLong() / seconds, rate, rate * 0.01 + 0.01, phase.toString());
-        assertEquals(rate * size / 1e6, phase.get("mb_per_sec").asDouble(), rate * size / 1e6 * 0.01 + 0.001, phase.toString());
+        assertEquals(
+                rate * size / 1e6,
+                phase.get("mb_per_sec").asDouble(),
+                rate * size / 1e6 * 0.01 + 0.001,
+                phase.toString());
         String[] order = {"p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"};
         assertTrue(phase.get(order[0]).asDouble() > 0, phase.toString());
         for (int i = 1; i < order.length; i++) {
@@ -97,7 +106,10 @@ class SpreadBenchTest {
         String runId = report.get("run_id").asText();
         for (int n : new int[] {0, 199}) {
             String key = "bench/" + runId + "/" + n;
-            assertArrayEquals(bytesOf(key, 1024), http.get(standalone.node().uri("/data/" + key)).body(), key);
+            assertArrayEquals(
+                    bytesOf(key, 1024),
+                    http.get(standalone.node().uri("/data/" + key)).body(),
+                    key);
         }
     }
 
@@ -106,7 +118,10 @@ class SpreadBenchTest {
     void objectsAnotherWriterChangedFailVerification(Protocol protocol) throws IOException {
         String runId = "changed-" + protocol;
         String[] readBack = {"--read-only", "--run-id", runId, "--count", "20", "--concurrency", "4", "--json"};
-        assertEquals(0, bench(protocol, "--run-id", runId, "--count", "20", "--concurrency", "4").status());
+        assertEquals(
+                0,
+                bench(protocol, "--run-id", runId, "--count", "20", "--concurrency", "4")
+                        .status());
         Run before = bench(protocol, readBack);
         assertEquals(0, before.status(), before.err());
         assertTrue(before.report().get("put").isNull());
@@ -115,7 +130,10 @@ class SpreadBenchTest {
         // a newer version of each object, as long as the old one: only the byte check can tell
         for (int n = 0; n < 20; n++) {
             String key = "bench/" + runId + "/" + n;
-            assertEquals(202, http.put(standalone.node().uri("/data/" + key), bytesOf(key + "-other", 1024)).statusCode());
+            assertEquals(
+                    202,
+                    http.put(standalone.node().uri("/data/" + key), bytesOf(key + "-other", 1024))
+                            .statusCode());
         }
         Run after = bench(protocol, readBack);
         assertEquals(1, after.status(), after.err());
@@ -149,7 +167,8 @@ class SpreadBenchTest {
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
     void durationEndsEachPhaseAndProgressShowsOnStandardError(boolean tty) {
-        Run run = bench(tty, "--port", Integer.toString(standalone.node().httpPort()), "--duration", "2", "--concurrency", "2");
+        Run run = bench(
+                tty, "--port", Integer.toString(standalone.node().httpPort()), "--duration", "2", "--concurrency", "2");
         assertEquals(0, run.status(), run.err());
         assertTrue(run.out().matches("(?s).*\\nPUT +[1-9]\\d* +0 .*\\nGET +[1-9]\\d* +0 .*"), run.out());
         // a phase lasts 2 s, so the once-a-second progress line came at least once in each
@@ -163,8 +182,17 @@ class SpreadBenchTest {
 
     @Test
     void usageMistakesExitTwoWithOneLine() {
-        String[][] mistakes = {{"--size", "12X"}, {"--size", "0"}, {"--concurrency", "0"}, {"--protocol", "ftp"},
-                {"--read-only", "--count", "5"}, {"--run-id", "a/b"}, {"--count", "-3"}, {"--duration", "0"}, {"--bogus"}};
+        String[][] mistakes = {
+            {"--size", "12X"},
+            {"--size", "0"},
+            {"--concurrency", "0"},
+            {"--protocol", "ftp"},
+            {"--read-only", "--count", "5"},
+            {"--run-id", "a/b"},
+            {"--count", "-3"},
+            {"--duration", "0"},
+            {"--bogus"}
+        };
         for (String[] args : mistakes) {
             Run run = bench(false, args);
             assertEquals(2, run.status(), String.join(" ", args) + ": " + run.err());
@@ -178,7 +206,10 @@ class SpreadBenchTest {
         Run run = bench(false, "--port", Integer.toString(FreePorts.next()), "--count", "5");
         assertEquals(1, run.status());
         assertEquals(1, run.err().lines().count(), run.err());
-        assertTrue(run.err().contains("cannot connect to http 127.0.0.1:") && run.err().contains("Connection refused"), run.err());
+        assertTrue(
+                run.err().contains("cannot connect to http 127.0.0.1:")
+                        && run.err().contains("Connection refused"),
+                run.err());
         assertEquals("", run.out());
     }
 
@@ -187,10 +218,15 @@ class SpreadBenchTest {
         // past the start-up probe, as when the node stops during a run
         int closed = FreePorts.next();
         ObjectContent content = new ObjectContent("bench/gone/0", 10);
-        IOException http = assertThrows(IOException.class,
-                () -> new HttpTarget("127.0.0.1", closed, java.time.Duration.ofSeconds(5)).open().put("bench/gone/0", content));
+        IOException http = assertThrows(
+                IOException.class,
+                () -> new HttpTarget("127.0.0.1", closed, java.time.Duration.ofSeconds(5))
+                        .open()
+                        .put("bench/gone/0", content));
         assertTrue(http.getMessage().startsWith("PUT bench/gone/0: cannot connect"), http.getMessage());
-        IOException rpc = assertThrows(IOException.class, () -> new RpcTarget("127.0.0.1", closed, 5000).open().getAndVerify("bench/gone/0", content));
+        IOException rpc = assertThrows(
+                IOException.class,
+                () -> new RpcTarget("127.0.0.1", closed, 5000).open().getAndVerify("bench/gone/0", content));
         assertTrue(rpc.getMessage().startsWith("get_data bench/gone/0: Connection refused"), rpc.getMessage());
     }
 
@@ -208,7 +244,8 @@ class SpreadBenchTest {
             at += length;
         }
         assertArrayEquals(whole, pieces);
-        assertFalse(java.util.Arrays.equals(whole, new ObjectContent("bench/x/2", 1000).stream().readAllBytes()));
+        assertFalse(java.util.Arrays.equals(
+                whole, new ObjectContent("bench/x/2", 1000).stream().readAllBytes()));
     }
 
     @Test

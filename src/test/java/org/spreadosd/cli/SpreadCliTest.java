@@ -8,15 +8,13 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 import org.spreadosd.testing.StandaloneNodeExtension;
+import picocli.CommandLine;
 
 /** spreadcli against a started node over a real socket. */
 class SpreadCliTest {
     @RegisterExtension
     static final StandaloneNodeExtension standalone = new StandaloneNodeExtension();
-
-
 
     record Run(int status, String out, String err) {}
 

@@ -33,7 +33,10 @@ class SpreadCtlTest {
 
     @BeforeEach
     void startConfigServer() throws IOException {
-        cs = new FakeRpcServer().stat("fault", list()).stat("replset", ValueFactory.emptyMap()).stat("version", str("0.9.0-cs"));
+        cs = new FakeRpcServer()
+                .stat("fault", list())
+                .stat("replset", ValueFactory.emptyMap())
+                .stat("version", str("0.9.0-cs"));
     }
 
     @AfterEach
@@ -44,7 +47,8 @@ class SpreadCtlTest {
     static Run ctl(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cmd = new CommandLine(new SpreadCtl()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        CommandLine cmd =
+                new CommandLine(new SpreadCtl()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
         int status = cmd.execute(args);
         return new Run(status, out.toString(), err.toString());
     }
@@ -86,14 +90,18 @@ class SpreadCtlTest {
         return list(vs);
     }
 
-    static Value node(long nid, String address, String name, Value rsids, String location, Function<String, Value> text) {
+    static Value node(
+            long nid, String address, String name, Value rsids, String location, Function<String, Value> text) {
         return list(num(nid), text.apply(address), text.apply(name), rsids, text.apply(location));
     }
 
     /** Two data servers, listed out of nid order; ds1 is FAULT; set 0 is both, set 1 only ds0. */
     void twoNodes(Function<String, Value> text) {
-        cs.stat("nodes", list(node(1, "10.0.0.2:18900", "ds1", nums(0), "rack-b", text),
-                node(0, "10.0.0.1:18900", "ds0", nums(0, 1), "rack-a", text)));
+        cs.stat(
+                "nodes",
+                list(
+                        node(1, "10.0.0.2:18900", "ds1", nums(0), "rack-b", text),
+                        node(0, "10.0.0.1:18900", "ds0", nums(0, 1), "rack-a", text)));
         cs.stat("fault", nums(1));
         cs.stat("replset", ValueFactory.newMap(num(1), list(nums(0), num(0)), num(0), list(nums(0, 1), num(10))));
     }
@@ -149,8 +157,9 @@ class SpreadCtlTest {
         twoNodes(SpreadCtlTest::bin);
         cs.answer("get_mds_uri", bin("jdbc:h2:tcp://cs:18703/mds"));
         cs.answer("remove_node", params -> {
-            throw new FakeRpcServer.Refusal("node 0 is active; stop it first");
-        }).errorsAsBinary();
+                    throw new FakeRpcServer.Refusal("node 0 is active; stop it first");
+                })
+                .errorsAsBinary();
         assertEquals(NODES, ctlCs("nodes").out());
         assertEquals(WEIGHTS, ctlCs("weight").out());
         assertEquals("jdbc:h2:tcp://cs:18703/mds\n", ctlCs("mds").out());
@@ -209,9 +218,12 @@ class SpreadCtlTest {
         try (FakeRpcServer ds0 = dataServer("0.9.0", 120, 7, 5, 1, 42);
                 ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             int refused = FreePorts.next();
-            cs.stat("nodes", list(node(0, ds0.address(), "ds0", nums(0), "a", SpreadCtlTest::str),
-                    node(1, "127.0.0.1:" + refused, "ds1", nums(0), "b", SpreadCtlTest::str),
-                    node(2, "127.0.0.1:" + silent.getLocalPort(), "ds2", nums(1), "c", SpreadCtlTest::str)));
+            cs.stat(
+                    "nodes",
+                    list(
+                            node(0, ds0.address(), "ds0", nums(0), "a", SpreadCtlTest::str),
+                            node(1, "127.0.0.1:" + refused, "ds1", nums(0), "b", SpreadCtlTest::str),
+                            node(2, "127.0.0.1:" + silent.getLocalPort(), "ds2", nums(1), "c", SpreadCtlTest::str)));
             cs.stat("fault", nums(1));
             long started = System.nanoTime();
             Run r = ctlCs("--timeout", "1", "stat");
@@ -219,15 +231,22 @@ class SpreadCtlTest {
             assertEquals(0, r.status(), r.err());
             System.out.println("SPREADCTL-STAT\n" + r.out());
             List<String> lines = r.out().lines().toList();
-            assertEquals(List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
+            assertEquals(
+                    List.of("nid", "name", "address", "state", "uptime", "reads", "writes", "deletes", "items"),
                     List.of(lines.get(0).split(" +")));
-            assertEquals(List.of("0", "ds0", ds0.address(), "active", "120", "7", "5", "1", "42"), List.of(lines.get(1).split(" +")));
-            assertEquals(List.of("1", "ds1", "127.0.0.1:" + refused, "FAULT", "-", "-", "-", "-", "-"), List.of(lines.get(2).split(" +")));
-            assertEquals(List.of("2", "ds2", "127.0.0.1:" + silent.getLocalPort(), "active", "-", "-", "-", "-", "-"),
+            assertEquals(
+                    List.of("0", "ds0", ds0.address(), "active", "120", "7", "5", "1", "42"),
+                    List.of(lines.get(1).split(" +")));
+            assertEquals(
+                    List.of("1", "ds1", "127.0.0.1:" + refused, "FAULT", "-", "-", "-", "-", "-"),
+                    List.of(lines.get(2).split(" +")));
+            assertEquals(
+                    List.of("2", "ds2", "127.0.0.1:" + silent.getLocalPort(), "active", "-", "-", "-", "-", "-"),
                     List.of(lines.get(3).split(" +")));
             assertTrue(millis < 5_000, "a silent data server costs one timeout, not more: " + millis + " ms");
 
-            JsonNode json = JSON.readTree(ctlCs("--json", "--timeout", "1", "stat").out());
+            JsonNode json =
+                    JSON.readTree(ctlCs("--json", "--timeout", "1", "stat").out());
             assertEquals(42, json.get(0).get("items").asLong());
             assertTrue(json.get(1).get("items").isNull());
         }
@@ -235,28 +254,49 @@ class SpreadCtlTest {
 
     @Test
     void itemsAndVersionPerNodeWithTheConfigServerFirst() throws IOException {
-        try (FakeRpcServer ds0 = dataServer("0.9.0", 1, 0, 0, 0, 3); FakeRpcServer ds1 = dataServer("0.8.1", 1, 0, 0, 0, 0)) {
-            cs.stat("nodes", list(node(0, ds0.address(), "ds0", nums(0), "a", SpreadCtlTest::str),
-                    node(1, ds1.address(), "ds1", nums(0), "b", SpreadCtlTest::str)));
+        try (FakeRpcServer ds0 = dataServer("0.9.0", 1, 0, 0, 0, 3);
+                FakeRpcServer ds1 = dataServer("0.8.1", 1, 0, 0, 0, 0)) {
+            cs.stat(
+                    "nodes",
+                    list(
+                            node(0, ds0.address(), "ds0", nums(0), "a", SpreadCtlTest::str),
+                            node(1, ds1.address(), "ds1", nums(0), "b", SpreadCtlTest::str)));
             Run items = ctlCs("items");
             assertEquals(0, items.status(), items.err());
-            assertEquals(List.of("0", "ds0", ds0.address(), "3"), List.of(lineOf(items.out(), "ds0").split(" +")));
-            assertEquals(List.of("1", "ds1", ds1.address(), "0"), List.of(lineOf(items.out(), "ds1").split(" +")));
+            assertEquals(
+                    List.of("0", "ds0", ds0.address(), "3"),
+                    List.of(lineOf(items.out(), "ds0").split(" +")));
+            assertEquals(
+                    List.of("1", "ds1", ds1.address(), "0"),
+                    List.of(lineOf(items.out(), "ds1").split(" +")));
 
             Run version = ctlCs("version");
             assertEquals(0, version.status(), version.err());
             List<String> lines = version.out().lines().toList();
-            assertEquals(List.of("nid", "name", "address", "version"), List.of(lines.get(0).split(" +")));
-            assertEquals(List.of("-", "cs", cs.address(), "0.9.0-cs"), List.of(lines.get(1).split(" +")));
-            assertEquals(List.of("0", "ds0", ds0.address(), "0.9.0"), List.of(lines.get(2).split(" +")));
-            assertEquals(List.of("1", "ds1", ds1.address(), "0.8.1"), List.of(lines.get(3).split(" +")));
+            assertEquals(
+                    List.of("nid", "name", "address", "version"),
+                    List.of(lines.get(0).split(" +")));
+            assertEquals(
+                    List.of("-", "cs", cs.address(), "0.9.0-cs"),
+                    List.of(lines.get(1).split(" +")));
+            assertEquals(
+                    List.of("0", "ds0", ds0.address(), "0.9.0"),
+                    List.of(lines.get(2).split(" +")));
+            assertEquals(
+                    List.of("1", "ds1", ds1.address(), "0.8.1"),
+                    List.of(lines.get(3).split(" +")));
         }
     }
 
     static FakeRpcServer dataServer(String version, long uptime, long reads, long writes, long deletes, long items)
             throws IOException {
-        return new FakeRpcServer().stat("version", bin(version)).stat("uptime", num(uptime)).stat("pid", num(4242))
-                .stat("cmd_read", num(reads)).stat("cmd_write", num(writes)).stat("cmd_delete", num(deletes))
+        return new FakeRpcServer()
+                .stat("version", bin(version))
+                .stat("uptime", num(uptime))
+                .stat("pid", num(4242))
+                .stat("cmd_read", num(reads))
+                .stat("cmd_write", num(writes))
+                .stat("cmd_delete", num(deletes))
                 .stat("db_items", num(items));
     }
 
@@ -272,10 +312,31 @@ class SpreadCtlTest {
     void locateListsEveryVersionNewestFirstWithWhoHoldsIt() {
         String key = "photo-ü.jpg";
         Value k = ValueFactory.newBinary(key.getBytes(StandardCharsets.UTF_8));
-        cs.answer("locate", params -> params.get(0).asRawValue().asString().equals(key) ? list(
-                located(k, 1700000000123L, 1, bin("v2"), holder(2, "ds2", true), holder(3, "ds3", false)),
-                located(k, 1700000000045L, 0, ValueFactory.newBinary(new byte[] {(byte) 0xff, 0}), holder(0, "ds0", true)),
-                located(k, 1699999999999L, 0, ValueFactory.newNil(), holder(0, "ds0", true), holder(1, "ds1", true))) : list());
+        cs.answer(
+                "locate",
+                params -> params.get(0).asRawValue().asString().equals(key)
+                        ? list(
+                                located(
+                                        k,
+                                        1700000000123L,
+                                        1,
+                                        bin("v2"),
+                                        holder(2, "ds2", true),
+                                        holder(3, "ds3", false)),
+                                located(
+                                        k,
+                                        1700000000045L,
+                                        0,
+                                        ValueFactory.newBinary(new byte[] {(byte) 0xff, 0}),
+                                        holder(0, "ds0", true)),
+                                located(
+                                        k,
+                                        1699999999999L,
+                                        0,
+                                        ValueFactory.newNil(),
+                                        holder(0, "ds0", true),
+                                        holder(1, "ds1", true)))
+                        : list());
         Run r = ctlCs("locate", key);
         assertEquals(0, r.status(), r.err());
         assertEquals("""
@@ -287,7 +348,8 @@ class SpreadCtlTest {
         System.out.println("SPREADCTL-LOCATE\n" + r.out());
         Value sent = cs.calls("locate").get(0).params().get(0);
         assertTrue(sent.isBinaryValue(), "the key goes as bin");
-        assertArrayEquals(key.getBytes(StandardCharsets.UTF_8), sent.asRawValue().asByteArray());
+        assertArrayEquals(
+                key.getBytes(StandardCharsets.UTF_8), sent.asRawValue().asByteArray());
 
         Run missing = ctlCs("locate", "nothing-here");
         assertEquals(1, missing.status());
@@ -305,15 +367,22 @@ class SpreadCtlTest {
         });
         cs.answer("get_mds_cache_uri", str("mc:cache1:11211;60"));
         cs.answer("set_mds_cache_uri", ValueFactory.newBoolean(true));
-        assertEquals("jdbc:postgresql://db:5432/spread?user=osd&password=***\n", ctlCs("mds").out());
+        assertEquals(
+                "jdbc:postgresql://db:5432/spread?user=osd&password=***\n",
+                ctlCs("mds").out());
         Run set = ctlCs("set_mds", "jdbc:postgresql://db2/spread?password=hunter2&ssl=true");
         assertEquals(0, set.status(), set.err());
         assertEquals("jdbc:postgresql://db2/spread?password=***&ssl=true\n", set.out());
-        assertEquals(List.of(str("jdbc:postgresql://db2/spread?password=hunter2&ssl=true")), cs.calls("set_mds_uri").get(0).params());
+        assertEquals(
+                List.of(str("jdbc:postgresql://db2/spread?password=hunter2&ssl=true")),
+                cs.calls("set_mds_uri").get(0).params());
         assertEquals("mc:cache1:11211;60\n", ctlCs("mds_cache").out());
         assertEquals(0, ctlCs("set_mds_cache", "local:1000").status());
-        assertEquals(List.of(str("local:1000")), cs.calls("set_mds_cache_uri").get(0).params());
-        assertEquals("{\"mds_cache\":\"mc:cache1:11211;60\"}\n", ctlCs("--json", "mds_cache").out());
+        assertEquals(
+                List.of(str("local:1000")), cs.calls("set_mds_cache_uri").get(0).params());
+        assertEquals(
+                "{\"mds_cache\":\"mc:cache1:11211;60\"}\n",
+                ctlCs("--json", "mds_cache").out());
     }
 
     @Test
@@ -323,7 +392,8 @@ class SpreadCtlTest {
         assertEquals(2, r.status());
         assertEquals("", r.out());
         assertEquals(1, r.err().lines().count(), r.err());
-        assertTrue(r.err().startsWith("spreadctl: cannot reach the config server at 127.0.0.1:" + nobody + ": "), r.err());
+        assertTrue(
+                r.err().startsWith("spreadctl: cannot reach the config server at 127.0.0.1:" + nobody + ": "), r.err());
     }
 
     @Test
@@ -364,7 +434,8 @@ class SpreadCtlTest {
         assertEquals(15, SpreadCtl.SIGNATURES.size());
         SpreadCtl.SIGNATURES.forEach((command, args) -> {
             String usage = String.join(" ", command, String.join(" ", args)).strip();
-            assertTrue(help.out().lines().anyMatch(l -> l.matches("  " + usage + "  +\\S.*")),
+            assertTrue(
+                    help.out().lines().anyMatch(l -> l.matches("  " + usage + "  +\\S.*")),
                     () -> usage + " missing from --help:\n" + help.out());
         });
         assertTrue(help.out().lines().allMatch(l -> l.length() < 80), help.out());

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.spreadosd.cluster.ClusterConfig;
@@ -23,8 +23,9 @@ class ConfigServerTest {
             pekko.persistence.journal.plugin = "pekko.persistence.journal.inmem"
             pekko.persistence.journal.inmem.test-serialization = on
             pekko.persistence.snapshot-store.plugin = "pekko.persistence.snapshot-store.local"
-            """).withFallback(ConfigFactory.parseMap(java.util.Map.of(
-                    "pekko.persistence.snapshot-store.local.dir", snapshots.toString())))
+            """)
+            .withFallback(ConfigFactory.parseMap(
+                    java.util.Map.of("pekko.persistence.snapshot-store.local.dir", snapshots.toString())))
             .withFallback(ConfigFactory.load()));
 
     static Path tempDir() {
@@ -39,7 +40,8 @@ class ConfigServerTest {
     static void stop() throws java.io.IOException {
         kit.shutdownTestKit();
         try (var files = java.nio.file.Files.walk(snapshots)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
         }
     }
 
@@ -56,7 +58,8 @@ class ConfigServerTest {
     }
 
     static NodeInfo member(int nid, String address, String clusterAddress) {
-        return new NodeInfo(nid, "ds" + nid, address, List.of(0), "subnet-127.000.000", "http://" + address, null, clusterAddress);
+        return new NodeInfo(
+                nid, "ds" + nid, address, List.of(0), "subnet-127.000.000", "http://" + address, null, clusterAddress);
     }
 
     @Test
@@ -69,17 +72,20 @@ class ConfigServerTest {
 
         cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18905", "127.0.0.1:20905"), reply.getRef()));
         String refusal = reply.receiveMessage().refusal();
-        assertTrue(refusal != null && refusal.contains("nid 1 is held by the live node ds1 at 127.0.0.1:18901"), refusal);
+        assertTrue(
+                refusal != null && refusal.contains("nid 1 is held by the live node ds1 at 127.0.0.1:18901"), refusal);
 
         cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18901", "127.0.0.1:20901"), reply.getRef()));
         assertEquals(null, reply.receiveMessage().refusal(), "the holder itself may register again");
 
         reachable.remove("127.0.0.1:20901");
         cs.tell(new ConfigServer.RegisterNode(member(1, "127.0.0.1:18905", "127.0.0.1:20905"), reply.getRef()));
-        assertEquals(null, reply.receiveMessage().refusal(), "once the holder is down, the nid moves to the new address");
+        assertEquals(
+                null, reply.receiveMessage().refusal(), "once the holder is down, the nid moves to the new address");
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
         cs.tell(new ConfigServer.GetConfig(probe.getRef()));
-        assertEquals("127.0.0.1:20905", probe.receiveMessage().node(1).orElseThrow().clusterAddress());
+        assertEquals(
+                "127.0.0.1:20905", probe.receiveMessage().node(1).orElseThrow().clusterAddress());
     }
 
     static NodeInfo node(int nid, int rsid, String address) {
@@ -148,7 +154,9 @@ class ConfigServerTest {
         }
         kit.stop(cs);
         try (var files = java.nio.file.Files.list(snapshots)) {
-            assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("snapshot-" + id.id())), "a snapshot file");
+            assertTrue(
+                    files.anyMatch(f -> f.getFileName().toString().startsWith("snapshot-" + id.id())),
+                    "a snapshot file");
         }
         ActorRef<ConfigServer.Command> again = configServer();
         again.tell(new ConfigServer.GetConfig(probe.getRef()));

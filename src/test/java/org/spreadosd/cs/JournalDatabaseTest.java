@@ -13,7 +13,6 @@ import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.cluster.ClusterConfig;
@@ -30,7 +29,8 @@ class JournalDatabaseTest {
         String url = PostgresServer.freshDatabase("spread_journal_test");
         ClusterConfig before = recoverTwice(JournalDatabase.of(url, dir));
         try (Connection c = DriverManager.getConnection(url);
-                ResultSet rs = c.createStatement().executeQuery("SELECT COUNT(*) FROM event_journal WHERE persistence_id = 'spread-config'")) {
+                ResultSet rs = c.createStatement()
+                        .executeQuery("SELECT COUNT(*) FROM event_journal WHERE persistence_id = 'spread-config'")) {
             rs.next();
             assertEquals(before.revision(), rs.getLong(1), "one journal row per configuration change");
         }
@@ -44,8 +44,8 @@ class JournalDatabaseTest {
 
     @Test
     void anUnsupportedJournalIsRefusedByName() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> JournalDatabase.of("mysql://db/spread?password=secret", dir));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> JournalDatabase.of("mysql://db/spread?password=secret", dir));
         assertTrue(e.getMessage().contains("unsupported journal URI 'mysql://db/spread?password=***'"), e.getMessage());
     }
 
@@ -56,9 +56,11 @@ class JournalDatabaseTest {
         ClusterConfig written;
         ActorTestKit first = kit(journal);
         try {
-            ActorRef<ConfigServer.Command> cs = first.spawn(ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false));
+            ActorRef<ConfigServer.Command> cs =
+                    first.spawn(ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false));
             TestProbe<ConfigServer.Registered> registered = first.createTestProbe();
-            cs.tell(new ConfigServer.RegisterNode(new NodeInfo(4, "ds4", "127.0.0.1:18904", List.of(2), "here", "http://x", null),
+            cs.tell(new ConfigServer.RegisterNode(
+                    new NodeInfo(4, "ds4", "127.0.0.1:18904", List.of(2), "here", "http://x", null),
                     registered.getRef()));
             assertEquals(null, registered.receiveMessage().refusal());
             TestProbe<ClusterConfig> probe = first.createTestProbe();
@@ -69,7 +71,8 @@ class JournalDatabaseTest {
         }
         ActorTestKit second = kit(journal);
         try {
-            ActorRef<ConfigServer.Command> cs = second.spawn(ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false));
+            ActorRef<ConfigServer.Command> cs =
+                    second.spawn(ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false));
             TestProbe<ClusterConfig> probe = second.createTestProbe();
             cs.tell(new ConfigServer.GetConfig(probe.getRef()));
             ClusterConfig recovered = probe.receiveMessage();

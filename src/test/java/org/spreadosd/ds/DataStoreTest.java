@@ -42,12 +42,14 @@ class DataStoreTest {
         DataStore store = new DataStore(root, 1 << 30);
         byte[] longKey = new byte[1024];
         java.util.Arrays.fill(longKey, (byte) '/');
-        List<byte[]> keys = List.of(Keys.utf8("../../etc/passwd"), new byte[] {0, '/', 0, (byte) 0xff}, longKey, Keys.utf8("a b/c"));
+        List<byte[]> keys = List.of(
+                Keys.utf8("../../etc/passwd"), new byte[] {0, '/', 0, (byte) 0xff}, longKey, Keys.utf8("a b/c"));
         int i = 0;
         for (byte[] key : keys) {
             byte[] data = bytes(1000 + i, i);
             StoredBlob blob = store.write(0, key, 100 + i, "image/jpeg", new ByteArrayInputStream(data), data.length);
-            assertTrue(blob.path().normalize().startsWith(root.resolve("data")), "stays inside the store: " + blob.path());
+            assertTrue(
+                    blob.path().normalize().startsWith(root.resolve("data")), "stays inside the store: " + blob.path());
             assertTrue(blob.path().getFileName().toString().matches("[0-9a-f]{64}"), "named by hash: " + blob.path());
             StoredBlob found = store.find(0, key, 100 + i).orElseThrow();
             assertArrayEquals(key, found.header().key());
@@ -100,19 +102,25 @@ class DataStoreTest {
     void versionsAreImmutable() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
         store.write(0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {1}), 1);
-        assertThrows(BlobExistsException.class,
+        assertThrows(
+                BlobExistsException.class,
                 () -> store.write(0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {2}), 1));
-        assertArrayEquals(new byte[] {1}, readAll(store.open(store.find(0, Keys.utf8("i"), 1).orElseThrow(), 0, 1)));
+        assertArrayEquals(
+                new byte[] {1},
+                readAll(store.open(store.find(0, Keys.utf8("i"), 1).orElseThrow(), 0, 1)));
     }
 
     @Test
     void failedWritesLeaveNothing() throws IOException {
         DataStore store = new DataStore(root, 10_000);
-        assertThrows(IOException.class,
+        assertThrows(
+                IOException.class,
                 () -> store.write(0, Keys.utf8("short"), 1, null, new ByteArrayInputStream(new byte[100]), 200));
-        assertThrows(ObjectTooLargeException.class,
+        assertThrows(
+                ObjectTooLargeException.class,
                 () -> store.write(0, Keys.utf8("big"), 1, null, new ByteArrayInputStream(new byte[20_000]), -1));
-        assertThrows(ObjectTooLargeException.class,
+        assertThrows(
+                ObjectTooLargeException.class,
                 () -> store.write(0, Keys.utf8("big"), 2, null, new ByteArrayInputStream(new byte[0]), 20_000));
         InputStream dying = new InputStream() {
             int left = 5000;

@@ -42,12 +42,16 @@ class UpdateLogTest {
 
         DataStore reopened = new DataStore(root, 1 << 20);
         List<UpdateLog.Entry> entries = reopened.updateLog(0).read(UpdateLog.start(), 10);
-        assertEquals(List.of(UpdateLog.Op.PUT, UpdateLog.Op.PUT, UpdateLog.Op.DELETE), entries.stream().map(UpdateLog.Entry::op).toList());
+        assertEquals(
+                List.of(UpdateLog.Op.PUT, UpdateLog.Op.PUT, UpdateLog.Op.DELETE),
+                entries.stream().map(UpdateLog.Entry::op).toList());
         assertArrayEquals(Keys.utf8("b"), entries.get(1).key());
         assertEquals(11, entries.get(1).vtime());
         assertEquals(6, entries.get(1).size());
         assertEquals(tail, reopened.updateLog(0).tail());
-        assertEquals(entries.get(1).next(), reopened.updateLog(0).read(entries.get(0).next(), 1).get(0).next());
+        assertEquals(
+                entries.get(1).next(),
+                reopened.updateLog(0).read(entries.get(0).next(), 1).get(0).next());
     }
 
     @Test
@@ -136,7 +140,8 @@ class UpdateLogTest {
         put(b, "extra", 999, "z");
         Map<String, String> da = new Inventory(a, 0).digests();
         Map<String, String> db = new Inventory(b, 0).digests();
-        long differing = db.keySet().stream().filter(k -> !db.get(k).equals(da.get(k))).count();
+        long differing =
+                db.keySet().stream().filter(k -> !db.get(k).equals(da.get(k))).count();
         assertTrue(differing >= 1 && differing <= 2, "only the buckets of the two changes differ: " + differing);
     }
 }

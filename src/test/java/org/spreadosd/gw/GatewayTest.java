@@ -1,6 +1,5 @@
 package org.spreadosd.gw;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -30,8 +29,8 @@ import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.BlobBody;
-import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobService;
+import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
@@ -53,6 +52,7 @@ import org.spreadosd.testing.FreePorts;
 class GatewayTest {
     @TempDir
     Path dir;
+
     ActorTestKit kit;
     ExecutorService blocking;
     MetadataStore mds;
@@ -64,15 +64,20 @@ class GatewayTest {
 
     @BeforeEach
     void start() throws Exception {
-        kit = ActorTestKit.create(ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+        kit = ActorTestKit.create(
+                ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
         blocking = Executors.newFixedThreadPool(8);
         mds = new JdbcMetadataStore(MdsUri.embeddedH2(dir.resolve("mds")), 4, VersionClock.system());
         store = new DataStore(dir.resolve("ds"), 1 << 30);
         Materializer mat = Materializer.matFromSystem(kit.system());
-        BlobStreamServer server = new BlobStreamServer(new BlobService(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0),
-                mat);
+        BlobStreamServer server = new BlobStreamServer(
+                new BlobService(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0), mat);
         int port = FreePorts.next();
-        binding = Http.get(kit.system()).newServerAt("127.0.0.1", port).bind(server::handle).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        binding = Http.get(kit.system())
+                .newServerAt("127.0.0.1", port)
+                .bind(server::handle)
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
         live = new NodeInfo(1, "live", "127.0.0.1:1", List.of(0), "here", "http://127.0.0.1:" + port, null);
         dead = new NodeInfo(2, "dead", "127.0.0.1:2", List.of(0), "here", "http://127.0.0.1:" + FreePorts.next(), null);
     }
@@ -87,7 +92,14 @@ class GatewayTest {
 
     Gateway gateway(GatewayMode mode, NodeInfo... members) {
         view.update(new ClusterConfig(view.config().revision() + 1, List.of(members), Map.of(), Set.of()));
-        return new Gateway(mds, view, DataLinks.remote(new BlobStreamClient(kit.system())), blocking, mode, "here", Materializer.matFromSystem(kit.system()));
+        return new Gateway(
+                mds,
+                view,
+                DataLinks.remote(new BlobStreamClient(kit.system())),
+                blocking,
+                mode,
+                "here",
+                Materializer.matFromSystem(kit.system()));
     }
 
     static <T> T await(CompletionStage<T> stage) {
@@ -110,14 +122,18 @@ class GatewayTest {
 
     String read(Gateway gw, VersionRecord v) {
         var download = await(gw.open(v, 0, v.size()));
-        return await(download.data().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat),
-                Materializer.matFromSystem(kit.system()))).utf8String();
+        return await(download.data()
+                        .runWith(
+                                Sink.fold(ByteString.emptyByteString(), ByteString::concat),
+                                Materializer.matFromSystem(kit.system())))
+                .utf8String();
     }
 
     @Test
     void anUnreachableDataServerIsA503AndTheAddLeavesNothing() {
         Gateway gw = gateway(GatewayMode.READ_WRITE, dead);
-        Throwable e = failure(gw.add(Keys.utf8("k"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
+        Throwable e =
+                failure(gw.add(Keys.utf8("k"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
         assertTrue(e instanceof DataServerException, e.toString());
         assertEquals(503, ((DataServerException) e).status());
         assertTrue(mds.find(Keys.utf8("k"), Selector.HEAD).isEmpty());
@@ -145,8 +161,15 @@ class GatewayTest {
         Gateway gw = gateway(GatewayMode.READ_WRITE, live);
         byte[] key = Keys.utf8("orphan");
         ObjectKey reserved = mds.reserve(key, () -> 0);
-        await(new BlobStreamClient(kit.system()).put(live.dataUrl(), 0, reserved.vtime(), key, null,
-                BlobBody.streaming(Source.single(ByteString.fromString("half")), 4), false));
+        await(new BlobStreamClient(kit.system())
+                .put(
+                        live.dataUrl(),
+                        0,
+                        reserved.vtime(),
+                        key,
+                        null,
+                        BlobBody.streaming(Source.single(ByteString.fromString("half")), 4),
+                        false));
         assertTrue(store.find(0, key, reserved.vtime()).isPresent());
         assertEquals(0, await(gw.sweepStaleReservations(Duration.ofHours(1))), "young reservations are left alone");
         assertEquals(1, await(gw.sweepStaleReservations(Duration.ZERO)));
@@ -169,14 +192,20 @@ class GatewayTest {
         VersionRecord first = add(rw, "snap", "one");
         add(rw, "snap", "two");
         Gateway snapshot = gateway(new GatewayMode(false, first.vtime(), null), live);
-        assertEquals(first.vtime(), await(snapshot.find(Keys.utf8("snap"), Selector.HEAD)).orElseThrow().vtime());
+        assertEquals(
+                first.vtime(),
+                await(snapshot.find(Keys.utf8("snap"), Selector.HEAD))
+                        .orElseThrow()
+                        .vtime());
         Throwable e = failure(snapshot.remove(Keys.utf8("snap")));
         assertEquals(403, ((GatewayException) e).status());
         Gateway readOnly = gateway(new GatewayMode(true, null, null), live);
-        Throwable add = failure(readOnly.add(Keys.utf8("x"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
+        Throwable add = failure(
+                readOnly.add(Keys.utf8("x"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
         assertEquals(403, ((GatewayException) add).status());
         assertTrue(add.getMessage().contains("read-only"));
         Gateway named = gateway(new GatewayMode(false, null, Keys.utf8("release")), live);
-        assertTrue(await(named.find(Keys.utf8("snap"), Selector.HEAD)).isEmpty(), "no version carries the snapshot name");
+        assertTrue(
+                await(named.find(Keys.utf8("snap"), Selector.HEAD)).isEmpty(), "no version carries the snapshot name");
     }
 }

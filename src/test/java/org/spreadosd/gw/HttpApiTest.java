@@ -26,12 +26,11 @@ import org.spreadosd.testing.StandaloneNodeExtension;
 /** The HTTP API of http-api.md against a real standalone node, through a real HTTP client. */
 class HttpApiTest {
     @RegisterExtension
-    static final StandaloneNodeExtension standalone = new StandaloneNodeExtension(Map.of("spreadosd.http.max-form-size", "1 MiB",
-            "spreadosd.ds.max-object-size", "4 MiB"));
+    static final StandaloneNodeExtension standalone = new StandaloneNodeExtension(
+            Map.of("spreadosd.http.max-form-size", "1 MiB", "spreadosd.ds.max-object-size", "4 MiB"));
+
     static final Http http = new Http();
     static final AtomicInteger counter = new AtomicInteger();
-
-
 
     static String key(String name) {
         return "t" + counter.incrementAndGet() + "-" + name;
@@ -60,19 +59,28 @@ class HttpApiTest {
     @Test
     void quickStart() {
         String k = key("key1");
-        assertEquals(200, http.form("POST", uri("/data/" + k), "data=value1&attrs={\"test\":\"attr\"}").statusCode());
+        assertEquals(
+                200,
+                http.form("POST", uri("/data/" + k), "data=value1&attrs={\"test\":\"attr\"}")
+                        .statusCode());
         HttpResponse<byte[]> data = http.get(uri("/data/" + k));
         assertEquals(200, data.statusCode());
         assertEquals("value1", text(data));
-        assertEquals("application/octet-stream", data.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals(
+                "application/octet-stream",
+                data.headers().firstValue("Content-Type").orElseThrow());
         HttpResponse<byte[]> attrs = http.get(uri("/attrs/" + k));
         assertEquals("{\"test\":\"attr\"}", text(attrs));
-        assertEquals("application/json", attrs.headers().firstValue("Content-Type").orElseThrow());
+        assertEquals(
+                "application/json", attrs.headers().firstValue("Content-Type").orElseThrow());
         HttpResponse<byte[]> tsv = http.form("GET", uri("/attrs/" + k), "format=tsv");
         assertEquals("test\tattr\n", text(tsv));
-        assertEquals("text/tab-separated-values", tsv.headers().firstValue("Content-Type").orElseThrow().split(";")[0]);
+        assertEquals(
+                "text/tab-separated-values",
+                tsv.headers().firstValue("Content-Type").orElseThrow().split(";")[0]);
         HttpResponse<byte[]> msgpack = http.get(uri("/attrs/" + k + "?format=msgpack"));
-        assertEquals(Map.of("test", "attr"), Attributes.fromMsgpack(msgpack.body()).map());
+        assertEquals(
+                Map.of("test", "attr"), Attributes.fromMsgpack(msgpack.body()).map());
     }
 
     // ---- adding and reading ----
@@ -81,13 +89,16 @@ class HttpApiTest {
     void putStoresBodyAndContentType() {
         String k = key("photo.png");
         byte[] body = random(200_000);
-        HttpResponse<byte[]> put = http.put(uri("/data/" + k + "?attrs=" + enc("{\"w\":\"640\"}")), body, "Content-Type", "image/png");
+        HttpResponse<byte[]> put =
+                http.put(uri("/data/" + k + "?attrs=" + enc("{\"w\":\"640\"}")), body, "Content-Type", "image/png");
         assertEquals(202, put.statusCode());
         HttpResponse<byte[]> get = http.get(uri("/data/" + k));
         assertEquals(200, get.statusCode());
         assertArrayEquals(body, get.body());
         assertEquals("image/png", get.headers().firstValue("Content-Type").orElseThrow());
-        assertEquals(Long.toString(body.length), get.headers().firstValue("Content-Length").orElseThrow());
+        assertEquals(
+                Long.toString(body.length),
+                get.headers().firstValue("Content-Length").orElseThrow());
         assertTrue(get.headers().firstValue("ETag").orElseThrow().matches("\"[0-9a-f]+-[0-9a-f]{8}\""));
         assertNotNull(get.headers().firstValue("Last-Modified").orElseThrow());
         assertEquals("bytes", get.headers().firstValue("Accept-Ranges").orElseThrow());
@@ -109,11 +120,17 @@ class HttpApiTest {
         String k = key("upload");
         byte[] data = random(300_000);
         String boundary = "----spreadtest" + System.nanoTime();
-        byte[] body = multipart(boundary, new Part("vname", null, null, "v1".getBytes()),
+        byte[] body = multipart(
+                boundary,
+                new Part("vname", null, null, "v1".getBytes()),
                 new Part("data", "a.jpg", "image/jpeg", data),
                 new Part("attrs", null, null, "{\"camera\":\"x100\"}".getBytes()));
-        HttpResponse<byte[]> r = http.method("POST", uri("/data/" + k), BodyPublishers.ofByteArray(body),
-                "Content-Type", "multipart/form-data; boundary=" + boundary);
+        HttpResponse<byte[]> r = http.method(
+                "POST",
+                uri("/data/" + k),
+                BodyPublishers.ofByteArray(body),
+                "Content-Type",
+                "multipart/form-data; boundary=" + boundary);
         assertEquals(200, r.statusCode(), text(r));
         HttpResponse<byte[]> get = http.get(uri("/data/" + k + "?vname=v1"));
         assertArrayEquals(data, get.body());
@@ -125,10 +142,16 @@ class HttpApiTest {
     void multipartAddWithBadAttrsAfterDataLeavesNothing() throws Exception {
         String k = key("badpart");
         String boundary = "----spreadtest" + System.nanoTime();
-        byte[] body = multipart(boundary, new Part("data", "a.bin", "application/octet-stream", random(50_000)),
+        byte[] body = multipart(
+                boundary,
+                new Part("data", "a.bin", "application/octet-stream", random(50_000)),
                 new Part("attrs", null, null, "{not json".getBytes()));
-        HttpResponse<byte[]> r = http.method("POST", uri("/data/" + k), BodyPublishers.ofByteArray(body),
-                "Content-Type", "multipart/form-data; boundary=" + boundary);
+        HttpResponse<byte[]> r = http.method(
+                "POST",
+                uri("/data/" + k),
+                BodyPublishers.ofByteArray(body),
+                "Content-Type",
+                "multipart/form-data; boundary=" + boundary);
         assertEquals(400, r.statusCode());
         assertTrue(text(r).contains("not valid JSON"), text(r));
         assertEquals(404, http.get(uri("/data/" + k)).statusCode());
@@ -166,12 +189,18 @@ class HttpApiTest {
         assertEquals("old", text(http.get(uri("/data/" + k + "?vtime=" + v1))), "older versions stay readable");
         assertEquals("new", text(http.get(uri("/data/" + k + "?vname=keep"))));
 
-        assertEquals(200, http.method("DELETE", uri("/data/" + k + "?vname=keep"), BodyPublishers.noBody()).statusCode());
+        assertEquals(
+                200,
+                http.method("DELETE", uri("/data/" + k + "?vname=keep"), BodyPublishers.noBody())
+                        .statusCode());
         assertEquals(404, http.get(uri("/data/" + k + "?vname=keep")).statusCode());
         assertEquals("old", text(http.get(uri("/data/" + k + "?vtime=" + v2))), "by time now finds the older version");
         assertEquals(200, http.get(uri("/api/delete?key=" + k + "&vtime=" + v1)).statusCode());
         assertEquals(404, http.get(uri("/data/" + k + "?vtime=" + v1)).statusCode());
-        assertEquals(404, http.method("DELETE", uri("/data/" + k + "?vtime=" + v1), BodyPublishers.noBody()).statusCode());
+        assertEquals(
+                404,
+                http.method("DELETE", uri("/data/" + k + "?vtime=" + v1), BodyPublishers.noBody())
+                        .statusCode());
     }
 
     @Test
@@ -179,7 +208,10 @@ class HttpApiTest {
         String k = key("delhead");
         http.put(uri("/data/" + k), "a".getBytes());
         http.put(uri("/data/" + k), "b".getBytes());
-        assertEquals(200, http.method("DELETE", uri("/data/" + k), BodyPublishers.noBody()).statusCode());
+        assertEquals(
+                200,
+                http.method("DELETE", uri("/data/" + k), BodyPublishers.noBody())
+                        .statusCode());
         assertEquals("a", text(http.get(uri("/data/" + k))));
     }
 
@@ -191,12 +223,19 @@ class HttpApiTest {
         assertEquals(200, post.statusCode(), text(post));
         assertEquals(v, vtimeOf(post), "no new version");
         assertEquals("{\"b\":\"2\"}", text(http.get(uri("/attrs/" + k))));
-        assertEquals(202, http.put(uri("/attrs/" + k), "{\"c\":\"3\"}".getBytes()).statusCode());
+        assertEquals(
+                202, http.put(uri("/attrs/" + k), "{\"c\":\"3\"}".getBytes()).statusCode());
         assertEquals("{\"c\":\"3\"}", text(http.get(uri("/attrs/" + k))));
-        assertEquals(200, http.get(uri("/api/update_attrs?key=" + k + "&attrs=" + enc("{\"d\":\"4\"}"))).statusCode());
+        assertEquals(
+                200,
+                http.get(uri("/api/update_attrs?key=" + k + "&attrs=" + enc("{\"d\":\"4\"}")))
+                        .statusCode());
         assertEquals("{\"d\":\"4\"}", text(http.get(uri("/api/get_attrs?key=" + k))));
-        assertEquals(404, http.put(uri("/attrs/" + key("missing")), "{}".getBytes()).statusCode());
-        assertEquals(404, http.form("POST", uri("/attrs/" + key("missing")), "attrs={}").statusCode());
+        assertEquals(
+                404, http.put(uri("/attrs/" + key("missing")), "{}".getBytes()).statusCode());
+        assertEquals(
+                404,
+                http.form("POST", uri("/attrs/" + key("missing")), "attrs={}").statusCode());
     }
 
     @Test
@@ -216,7 +255,8 @@ class HttpApiTest {
         assertEquals(404, http.get(uri("/data/plus%20sign")).statusCode(), "'+' in a path is not a space");
         assertEquals(404, http.get(uri("/data/nul%00byte%FF")).statusCode(), "keys compare as bytes");
         assertEquals(200, http.get(uri("/api/get_data?key=nul%00byte%FF%FE")).statusCode(), "same key as a parameter");
-        assertEquals(400, http.put(uri("/data/" + "k".repeat(2049)), new byte[1]).statusCode(), "key too long");
+        assertEquals(
+                400, http.put(uri("/data/" + "k".repeat(2049)), new byte[1]).statusCode(), "key too long");
     }
 
     // ---- modern additions ----
@@ -228,7 +268,8 @@ class HttpApiTest {
         http.put(uri("/data/" + k), body);
         HttpResponse<byte[]> r = http.get(uri("/data/" + k), "Range", "bytes=10-19");
         assertEquals(206, r.statusCode());
-        assertEquals("bytes 10-19/100000", r.headers().firstValue("Content-Range").orElseThrow());
+        assertEquals(
+                "bytes 10-19/100000", r.headers().firstValue("Content-Range").orElseThrow());
         assertArrayEquals(java.util.Arrays.copyOfRange(body, 10, 20), r.body());
         HttpResponse<byte[]> suffix = http.get(uri("/data/" + k), "Range", "bytes=-5");
         assertArrayEquals(java.util.Arrays.copyOfRange(body, 99_995, 100_000), suffix.body());
@@ -236,7 +277,8 @@ class HttpApiTest {
         assertEquals(10, open.body().length);
         HttpResponse<byte[]> past = http.get(uri("/data/" + k), "Range", "bytes=100000-");
         assertEquals(416, past.statusCode());
-        assertEquals("bytes */100000", past.headers().firstValue("Content-Range").orElseThrow());
+        assertEquals(
+                "bytes */100000", past.headers().firstValue("Content-Range").orElseThrow());
         HttpResponse<byte[]> stale = http.get(uri("/data/" + k), "Range", "bytes=0-9", "If-Range", "\"other\"");
         assertEquals(200, stale.statusCode());
         assertEquals(100_000, stale.body().length);
@@ -252,17 +294,24 @@ class HttpApiTest {
         HttpResponse<byte[]> get = http.get(uri("/data/" + k));
         String etag = get.headers().firstValue("ETag").orElseThrow();
         assertEquals(304, http.get(uri("/data/" + k), "If-None-Match", etag).statusCode());
-        assertEquals(200, http.get(uri("/data/" + k), "If-None-Match", "\"nope\"").statusCode());
+        assertEquals(
+                200, http.get(uri("/data/" + k), "If-None-Match", "\"nope\"").statusCode());
         String lastModified = get.headers().firstValue("Last-Modified").orElseThrow();
-        assertEquals(304, http.get(uri("/data/" + k), "If-Modified-Since", lastModified).statusCode());
+        assertEquals(
+                304,
+                http.get(uri("/data/" + k), "If-Modified-Since", lastModified).statusCode());
         HttpResponse<byte[]> head = http.method("HEAD", uri("/data/" + k), BodyPublishers.noBody());
         assertEquals(200, head.statusCode());
         assertEquals("5", head.headers().firstValue("Content-Length").orElseThrow());
         assertEquals(etag, head.headers().firstValue("ETag").orElseThrow());
         assertEquals(0, head.body().length);
         http.put(uri("/data/" + k), "changed".getBytes());
-        assertEquals(200, http.get(uri("/data/" + k), "If-None-Match", etag).statusCode(), "a new version has a new ETag");
-        assertEquals(404, http.method("HEAD", uri("/data/" + key("none")), BodyPublishers.noBody()).statusCode());
+        assertEquals(
+                200, http.get(uri("/data/" + k), "If-None-Match", etag).statusCode(), "a new version has a new ETag");
+        assertEquals(
+                404,
+                http.method("HEAD", uri("/data/" + key("none")), BodyPublishers.noBody())
+                        .statusCode());
     }
 
     @Test
@@ -292,8 +341,12 @@ class HttpApiTest {
     @Test
     void commandEndpoints() {
         String k = key("api");
-        assertEquals(200, http.get(uri("/api/add?key=" + k + "&data=first&vname=a")).statusCode());
-        assertEquals(200, http.form("POST", uri("/api/add_data"), "key=" + k + "&data=second&attrs=" + enc("{\"x\":\"y\"}")).statusCode());
+        assertEquals(
+                200, http.get(uri("/api/add?key=" + k + "&data=first&vname=a")).statusCode());
+        assertEquals(
+                200,
+                http.form("POST", uri("/api/add_data"), "key=" + k + "&data=second&attrs=" + enc("{\"x\":\"y\"}"))
+                        .statusCode());
         assertEquals("second", text(http.get(uri("/api/get_data?key=" + k))));
         assertEquals("first", text(http.form("POST", uri("/api/get_data"), "key=" + k + "&vname=a")));
         assertEquals("{\"x\":\"y\"}", text(http.get(uri("/api/get_attrs?key=" + k))));
@@ -329,8 +382,12 @@ class HttpApiTest {
         assertError(405, "PATCH", http.method("PATCH", uri("/data/" + k), BodyPublishers.noBody()));
         assertError(405, "POST", http.form("POST", uri("/redirect/" + k), ""));
         assertError(404, "no such endpoint", http.get(uri("/nothing")));
-        assertEquals("GET, HEAD, POST, PUT, DELETE",
-                http.method("PATCH", uri("/data/" + k), BodyPublishers.noBody()).headers().firstValue("Allow").orElseThrow());
+        assertEquals(
+                "GET, HEAD, POST, PUT, DELETE",
+                http.method("PATCH", uri("/data/" + k), BodyPublishers.noBody())
+                        .headers()
+                        .firstValue("Allow")
+                        .orElseThrow());
         assertError(413, "larger than", http.form("POST", uri("/data/" + k), "data=" + "x".repeat(2 << 20)));
         assertEquals("x", text(http.get(uri("/data/" + k))), "failed requests changed nothing");
     }
@@ -342,7 +399,8 @@ class HttpApiTest {
         assertEquals(413, big.statusCode(), text(big));
         assertTrue(text(big).contains("maximum object size"), text(big));
         assertEquals(404, http.get(uri("/data/" + k)).statusCode());
-        assertError(400, "vname is 1025 bytes", http.put(uri("/data/" + k + "?vname=" + "v".repeat(1025)), new byte[1]));
+        assertError(
+                400, "vname is 1025 bytes", http.put(uri("/data/" + k + "?vname=" + "v".repeat(1025)), new byte[1]));
         assertEquals(404, http.get(uri("/data/" + k)).statusCode());
         assertEquals(202, http.put(uri("/data/" + k), new byte[4 << 20]).statusCode(), "the maximum itself is fine");
     }
@@ -357,7 +415,9 @@ class HttpApiTest {
         // The only member's copy is damaged: a clean 503 naming the problem, never damaged bytes.
         assertEquals(503, read.statusCode(), text(read));
         assertTrue(text(read).contains("could serve it"), text(read));
-        assertTrue(Files.exists(standalone.store().resolve("quarantine")), "the damaged file is kept aside for the operator");
+        assertTrue(
+                Files.exists(standalone.store().resolve("quarantine")),
+                "the damaged file is kept aside for the operator");
         assertTrue(!Files.exists(file), "and no longer served");
     }
 
@@ -378,13 +438,16 @@ class HttpApiTest {
         // when the data server's stream failed, the client sees a body shorter than its Content-Length, or the
         // connection closed before any header: never a whole response.
         String why = String.valueOf(e.getMessage());
-        assertTrue(why.contains(String.valueOf(body.length)) || why.contains("received no bytes"), "a truncated response: " + e);
+        assertTrue(
+                why.contains(String.valueOf(body.length)) || why.contains("received no bytes"),
+                "a truncated response: " + e);
         assertEquals(206, http.get(uri("/data/" + k), "Range", "bytes=0-9").statusCode(), "slices are not verified");
     }
 
     private Path damageLastByte(String k, long vtime, byte[] body) throws java.io.IOException {
         Path file = org.spreadosd.ds.DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+        try (java.nio.channels.FileChannel ch =
+                java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[body.length - 1]}), ch.size() - 1);
         }
         return file;
@@ -407,19 +470,28 @@ class HttpApiTest {
     @Test
     void aFailedAddLeavesNothingVisible() {
         String k = key("failed");
-        assertEquals(400, http.form("POST", uri("/data/" + k), "data=x&attrs=" + enc("{bad")).statusCode());
-        assertEquals(400, http.put(uri("/data/" + k + "?attrs=" + enc("{\"a\":2}")), "x".getBytes()).statusCode());
-        assertEquals(400, http.put(uri("/data/" + k + "?vtime=5"), "x".getBytes()).statusCode());
+        assertEquals(
+                400,
+                http.form("POST", uri("/data/" + k), "data=x&attrs=" + enc("{bad"))
+                        .statusCode());
+        assertEquals(
+                400,
+                http.put(uri("/data/" + k + "?attrs=" + enc("{\"a\":2}")), "x".getBytes())
+                        .statusCode());
+        assertEquals(
+                400, http.put(uri("/data/" + k + "?vtime=5"), "x".getBytes()).statusCode());
         assertEquals(404, http.get(uri("/data/" + k)).statusCode());
         assertEquals(404, http.get(uri("/attrs/" + k)).statusCode());
     }
 
     /** Sends a request line that java.net.http refuses to build, and answers the status line and headers. */
     static String rawRequest(String requestLine) {
-        try (java.net.Socket s = new java.net.Socket("127.0.0.1", standalone.node().httpPort())) {
+        try (java.net.Socket s =
+                new java.net.Socket("127.0.0.1", standalone.node().httpPort())) {
             s.setSoTimeout(10_000);
-            s.getOutputStream().write((requestLine + "\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream()
+                    .write((requestLine + "\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
@@ -431,7 +503,8 @@ class HttpApiTest {
     static byte[] multipart(String boundary, Part... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (Part p : parts) {
-            StringBuilder h = new StringBuilder("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name() + "\"");
+            StringBuilder h = new StringBuilder(
+                    "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name() + "\"");
             if (p.filename() != null) {
                 h.append("; filename=\"").append(p.filename()).append('"');
             }

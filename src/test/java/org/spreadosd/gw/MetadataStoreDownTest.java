@@ -42,10 +42,15 @@ class MetadataStoreDownTest {
                     }
                 }));
                 var answer = rpc.receive().asArrayValue().list();
-                assertTrue(answer.get(2).asStringValue().asString().contains("metadata store unavailable"), answer.toString());
+                assertTrue(
+                        answer.get(2).asStringValue().asString().contains("metadata store unavailable"),
+                        answer.toString());
             }
             try (var files = java.nio.file.Files.walk(dir.resolve("store").resolve("data"))) {
-                assertEquals(1, files.filter(java.nio.file.Files::isRegularFile).count(), "no bytes stored for the refused add");
+                assertEquals(
+                        1,
+                        files.filter(java.nio.file.Files::isRegularFile).count(),
+                        "no bytes stored for the refused add");
             }
         }
     }

@@ -23,7 +23,8 @@ class PlacementTest {
 
     @Test
     void newKeysSpreadInProportionToWeights() {
-        ClusterConfig c = config(Map.of(0, 10, 1, 30, 2, 0), Set.of(), node(0, 0, "a"), node(1, 1, "a"), node(2, 2, "a"));
+        ClusterConfig c =
+                config(Map.of(0, 10, 1, 30, 2, 0), Set.of(), node(0, 0, "a"), node(1, 1, "a"), node(2, 2, "a"));
         Placement p = new Placement();
         Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < 400; i++) {

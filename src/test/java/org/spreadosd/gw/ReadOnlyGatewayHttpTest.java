@@ -23,7 +23,8 @@ class ReadOnlyGatewayHttpTest {
     void writesAre403OnTheOperatorsErrorPage() throws Exception {
         Path template = dir.resolve("error.html");
         Files.writeString(template, "<p class=oops>{{status}}|{{title}}|{{message}}</p>");
-        try (TestNode node = TestNode.standalone(dir.resolve("store"),
+        try (TestNode node = TestNode.standalone(
+                dir.resolve("store"),
                 Map.of("spreadosd.read-only", true, "spreadosd.http.error-page", template.toString()))) {
             Http http = new Http();
             HttpResponse<byte[]> put = http.put(node.uri("/data/k"), "x".getBytes());
@@ -32,8 +33,12 @@ class ReadOnlyGatewayHttpTest {
             assertEquals(403, http.form("POST", node.uri("/data/k"), "data=x").statusCode());
             assertEquals(403, http.get(node.uri("/api/add?key=k&data=x")).statusCode());
             assertEquals(403, http.get(node.uri("/api/remove?key=k")).statusCode());
-            assertEquals(403, http.method("DELETE", node.uri("/data/k"), BodyPublishers.noBody()).statusCode());
-            assertEquals(403, http.form("POST", node.uri("/attrs/k"), "attrs={}").statusCode());
+            assertEquals(
+                    403,
+                    http.method("DELETE", node.uri("/data/k"), BodyPublishers.noBody())
+                            .statusCode());
+            assertEquals(
+                    403, http.form("POST", node.uri("/attrs/k"), "attrs={}").statusCode());
             try (org.spreadosd.testing.RpcClient rpc = new org.spreadosd.testing.RpcClient(node.rpcPort())) {
                 rpc.send(org.spreadosd.testing.RpcClient.request(1, "add_data", true, p -> {
                     try {
@@ -43,7 +48,9 @@ class ReadOnlyGatewayHttpTest {
                     }
                 }));
                 var answer = rpc.receive().asArrayValue().list();
-                assertTrue(answer.get(2).asStringValue().asString().contains("read-only"), "RPC writes refused too: " + answer);
+                assertTrue(
+                        answer.get(2).asStringValue().asString().contains("read-only"),
+                        "RPC writes refused too: " + answer);
             }
             HttpResponse<byte[]> missing = http.get(node.uri("/data/k"));
             assertEquals(404, missing.statusCode(), "reads still work");

@@ -32,6 +32,7 @@ import org.spreadosd.model.VersionRecord;
 abstract class MetadataStoreContract {
     /** A settable clock: the tests decide what "now" is. */
     protected final AtomicLong nowSeconds = new AtomicLong(1_700_000_000L);
+
     protected MetadataStore mds;
 
     protected abstract String jdbcUrl() throws Exception;
@@ -104,7 +105,9 @@ abstract class MetadataStoreContract {
         assertEquals(v1.vtime() + 1, pending.vtime());
         assertEquals(v1.rsid(), pending.rsid(), "later versions inherit the rsid");
         assertEquals(v1.vtime(), mds.find(k, Selector.HEAD).orElseThrow().vtime());
-        assertTrue(mds.find(k, Selector.atTime(pending.vtime())).map(v -> v.vtime() == v1.vtime()).orElse(false));
+        assertTrue(mds.find(k, Selector.atTime(pending.vtime()))
+                .map(v -> v.vtime() == v1.vtime())
+                .orElse(false));
         mds.abandon(pending);
         assertEquals(1, mds.versions(k).size());
     }
@@ -137,14 +140,26 @@ abstract class MetadataStoreContract {
         VersionRecord a = add(k, "draft", Map.of("v", "a"));
         VersionRecord b = add(k, "final", Map.of("v", "b"));
         VersionRecord c = add(k, "draft", Map.of("v", "c"));
-        assertEquals(a.vtime(), mds.find(k, Selector.atTime(a.vtime())).orElseThrow().vtime());
-        assertEquals(b.vtime(), mds.find(k, Selector.atTime(c.vtime() - 1)).orElseThrow().vtime());
-        assertEquals(c.vtime(), mds.find(k, Selector.atTime(Long.MAX_VALUE)).orElseThrow().vtime());
+        assertEquals(
+                a.vtime(), mds.find(k, Selector.atTime(a.vtime())).orElseThrow().vtime());
+        assertEquals(
+                b.vtime(),
+                mds.find(k, Selector.atTime(c.vtime() - 1)).orElseThrow().vtime());
+        assertEquals(
+                c.vtime(),
+                mds.find(k, Selector.atTime(Long.MAX_VALUE)).orElseThrow().vtime());
         assertTrue(mds.find(k, Selector.atTime(a.vtime() - 1)).isEmpty());
-        assertEquals(c.vtime(), mds.find(k, Selector.named(Keys.utf8("draft"))).orElseThrow().vtime(), "newest with the name");
-        assertEquals(b.vtime(), mds.find(k, Selector.named(Keys.utf8("final"))).orElseThrow().vtime());
+        assertEquals(
+                c.vtime(),
+                mds.find(k, Selector.named(Keys.utf8("draft"))).orElseThrow().vtime(),
+                "newest with the name");
+        assertEquals(
+                b.vtime(),
+                mds.find(k, Selector.named(Keys.utf8("final"))).orElseThrow().vtime());
         assertTrue(mds.find(k, Selector.named(Keys.utf8("none"))).isEmpty());
-        assertArrayEquals(Keys.utf8("final"), mds.find(k, Selector.named(Keys.utf8("final"))).orElseThrow().vname());
+        assertArrayEquals(
+                Keys.utf8("final"),
+                mds.find(k, Selector.named(Keys.utf8("final"))).orElseThrow().vname());
     }
 
     @Test
@@ -155,9 +170,14 @@ abstract class MetadataStoreContract {
         assertTrue(mark.isPresent());
         assertTrue(mark.get().vtime() > a.vtime());
         assertTrue(mds.find(k, Selector.HEAD).isEmpty(), "removed key reads as not found");
-        assertTrue(mds.find(k, Selector.atTime(mark.get().vtime())).isEmpty(), "a removal mark found by time is not found");
-        assertEquals(a.vtime(), mds.find(k, Selector.atTime(a.vtime())).orElseThrow().vtime());
-        assertEquals(a.vtime(), mds.find(k, Selector.named(Keys.utf8("keep"))).orElseThrow().vtime());
+        assertTrue(
+                mds.find(k, Selector.atTime(mark.get().vtime())).isEmpty(),
+                "a removal mark found by time is not found");
+        assertEquals(
+                a.vtime(), mds.find(k, Selector.atTime(a.vtime())).orElseThrow().vtime());
+        assertEquals(
+                a.vtime(),
+                mds.find(k, Selector.named(Keys.utf8("keep"))).orElseThrow().vtime());
         assertTrue(mds.remove(k).isEmpty(), "removing a removed key finds nothing");
         assertTrue(mds.remove(key("never")).isEmpty());
         assertTrue(mds.updateAttrs(k, Attributes.EMPTY).isEmpty(), "update_attrs of a removed key is not found");
@@ -173,11 +193,18 @@ abstract class MetadataStoreContract {
         VersionRecord a = add(k, "x", Map.of());
         VersionRecord b = add(k, "y", Map.of());
         VersionRecord c = add(k, null, Map.of());
-        assertEquals(b.vtime(), mds.delete(k, Selector.named(Keys.utf8("y"))).orElseThrow().vtime());
-        assertEquals(a.vtime(), mds.find(k, Selector.atTime(b.vtime())).orElseThrow().vtime(), "by time falls back to older");
+        assertEquals(
+                b.vtime(),
+                mds.delete(k, Selector.named(Keys.utf8("y"))).orElseThrow().vtime());
+        assertEquals(
+                a.vtime(),
+                mds.find(k, Selector.atTime(b.vtime())).orElseThrow().vtime(),
+                "by time falls back to older");
         assertEquals(c.vtime(), mds.delete(k, Selector.HEAD).orElseThrow().vtime());
         assertEquals(a.vtime(), mds.find(k, Selector.HEAD).orElseThrow().vtime(), "the next newest becomes head");
-        assertEquals(a.vtime(), mds.delete(k, Selector.atTime(a.vtime())).orElseThrow().vtime());
+        assertEquals(
+                a.vtime(),
+                mds.delete(k, Selector.atTime(a.vtime())).orElseThrow().vtime());
         assertTrue(mds.delete(k, Selector.HEAD).isEmpty());
         assertTrue(mds.versions(k).isEmpty());
     }
@@ -186,9 +213,12 @@ abstract class MetadataStoreContract {
     void updateAttrsReplacesNewestInPlace() {
         byte[] k = key("ua");
         VersionRecord a = add(k, null, Map.of("old", "1"));
-        ObjectKey updated = mds.updateAttrs(k, new Attributes(Map.of("new", "2"))).orElseThrow();
+        ObjectKey updated =
+                mds.updateAttrs(k, new Attributes(Map.of("new", "2"))).orElseThrow();
         assertEquals(a.vtime(), updated.vtime(), "no new version");
-        assertEquals(Map.of("new", "2"), mds.find(k, Selector.HEAD).orElseThrow().attrs().map());
+        assertEquals(
+                Map.of("new", "2"),
+                mds.find(k, Selector.HEAD).orElseThrow().attrs().map());
         assertEquals(1, mds.versions(k).size());
         assertTrue(mds.updateAttrs(key("missing"), Attributes.EMPTY).isEmpty());
     }
@@ -226,16 +256,26 @@ abstract class MetadataStoreContract {
                     st.execute("ANALYZE spread_version");
                 }
             }
-            String head = plan(c, "SELECT vtime FROM spread_version WHERE okey = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1", k, null);
-            String byName = plan(c, "SELECT vtime FROM spread_version WHERE okey = ? AND vname = ? AND pending = FALSE"
-                    + " ORDER BY vtime DESC LIMIT 1", k, Keys.utf8("n"));
+            String head = plan(
+                    c,
+                    "SELECT vtime FROM spread_version WHERE okey = ? AND pending = FALSE ORDER BY vtime DESC LIMIT 1",
+                    k,
+                    null);
+            String byName = plan(
+                    c,
+                    "SELECT vtime FROM spread_version WHERE okey = ? AND vname = ? AND pending = FALSE"
+                            + " ORDER BY vtime DESC LIMIT 1",
+                    k,
+                    Keys.utf8("n"));
             assertTrue(head.toLowerCase().contains("primary_key") || head.contains("spread_version_pkey"), head);
-            assertTrue(byName.contains("SPREAD_VERSION_BY_VNAME") || byName.contains("spread_version_by_vname"), byName);
+            assertTrue(
+                    byName.contains("SPREAD_VERSION_BY_VNAME") || byName.contains("spread_version_by_vname"), byName);
             assertFalse(head.contains("Seq Scan") || byName.contains("Seq Scan"), head + byName);
         }
     }
 
-    private static String plan(java.sql.Connection c, String sql, byte[] key, byte[] vname) throws java.sql.SQLException {
+    private static String plan(java.sql.Connection c, String sql, byte[] key, byte[] vname)
+            throws java.sql.SQLException {
         try (java.sql.PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
             ps.setBytes(1, key);
             if (vname != null) {

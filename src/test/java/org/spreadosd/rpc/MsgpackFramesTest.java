@@ -15,7 +15,12 @@ class MsgpackFramesTest {
             p.packArrayHeader(4).packInt(0).packLong(4_000_000_000L).packString("add");
             p.packArrayHeader(3).packBinaryHeader(3).writePayload(new byte[] {1, 2, 3});
             p.packBinaryHeader(70_000).writePayload(new byte[70_000]);
-            p.packMapHeader(2).packString("a").packString("b").packRawStringHeader(300).writePayload(new byte[300]).packNil();
+            p.packMapHeader(2)
+                    .packString("a")
+                    .packString("b")
+                    .packRawStringHeader(300)
+                    .writePayload(new byte[300])
+                    .packNil();
             return p.toByteArray();
         }
     }
@@ -25,7 +30,10 @@ class MsgpackFramesTest {
         byte[] msg = request();
         assertEquals(msg.length, MsgpackFrames.firstValueLength(ByteString.fromArray(msg), Long.MAX_VALUE));
         for (int cut = 0; cut < msg.length; cut += 997) {
-            assertEquals(-1, MsgpackFrames.firstValueLength(ByteString.fromArray(msg, 0, cut), Long.MAX_VALUE), "prefix " + cut);
+            assertEquals(
+                    -1,
+                    MsgpackFrames.firstValueLength(ByteString.fromArray(msg, 0, cut), Long.MAX_VALUE),
+                    "prefix " + cut);
         }
         assertEquals(-1, MsgpackFrames.firstValueLength(ByteString.fromArray(msg, 0, msg.length - 1), Long.MAX_VALUE));
     }
@@ -39,10 +47,12 @@ class MsgpackFramesTest {
 
     @Test
     void refusesGarbageAndOversizedMessages() throws IOException {
-        assertThrows(MsgpackFrames.MalformedStreamException.class,
+        assertThrows(
+                MsgpackFrames.MalformedStreamException.class,
                 () -> MsgpackFrames.firstValueLength(ByteString.fromArray(new byte[] {(byte) 0xc1}), 100));
         byte[] msg = request();
-        assertThrows(MsgpackFrames.MalformedStreamException.class,
+        assertThrows(
+                MsgpackFrames.MalformedStreamException.class,
                 () -> MsgpackFrames.firstValueLength(ByteString.fromArray(msg, 0, 40), 1000),
                 "the 70000-byte bin is refused from its header alone");
     }

@@ -24,8 +24,6 @@ class OldClientCompatibilityTest {
     @RegisterExtension
     static final StandaloneNodeExtension standalone = new StandaloneNodeExtension();
 
-
-
     @Test
     void anOldSpecClientAddsAndReadsBack() throws IOException {
         MessagePack msgpack = new MessagePack();
@@ -39,10 +37,19 @@ class OldClientCompatibilityTest {
             }
 
             Packer add = msgpack.createPacker(out);
-            add.writeArrayBegin(4).write(0).write(1).write("add").writeArrayBegin(3)
-                    .write("old-client".getBytes()).write(data)
-                    .writeMapBegin(1).write("type".getBytes()).write("bin".getBytes()).writeMapEnd()
-                    .writeArrayEnd().writeArrayEnd();
+            add.writeArrayBegin(4)
+                    .write(0)
+                    .write(1)
+                    .write("add")
+                    .writeArrayBegin(3)
+                    .write("old-client".getBytes())
+                    .write(data)
+                    .writeMapBegin(1)
+                    .write("type".getBytes())
+                    .write("bin".getBytes())
+                    .writeMapEnd()
+                    .writeArrayEnd()
+                    .writeArrayEnd();
             out.flush();
             Value[] addAnswer = in.readValue().asArrayValue().getElementArray();
             assertTrue(addAnswer[2].isNilValue(), "error: " + addAnswer[2]);
@@ -50,21 +57,40 @@ class OldClientCompatibilityTest {
             assertArrayEquals("old-client".getBytes(), okey[0].asRawValue().getByteArray());
 
             Packer get = msgpack.createPacker(out);
-            get.writeArrayBegin(4).write(0).write(2).write("get").writeArrayBegin(1).write("old-client".getBytes())
-                    .writeArrayEnd().writeArrayEnd();
+            get.writeArrayBegin(4)
+                    .write(0)
+                    .write(2)
+                    .write("get")
+                    .writeArrayBegin(1)
+                    .write("old-client".getBytes())
+                    .writeArrayEnd()
+                    .writeArrayEnd();
             out.flush();
             Value[] answer = in.readValue().asArrayValue().getElementArray();
             assertEquals(2, answer[1].asIntegerValue().getInt());
             Value[] result = answer[3].asArrayValue().getElementArray();
             assertArrayEquals(data, result[0].asRawValue().getByteArray());
-            Value type = result[1].asMapValue().get(msgpack.createBufferUnpacker(msgpack.write("type".getBytes())).readValue());
+            Value type = result[1]
+                    .asMapValue()
+                    .get(msgpack.createBufferUnpacker(msgpack.write("type".getBytes()))
+                            .readValue());
             assertEquals("bin", type.asRawValue().getString());
 
             Packer stat = msgpack.createPacker(out);
-            stat.writeArrayBegin(4).write(0).write(3).write("stat").writeArrayBegin(1).write("nodes".getBytes())
-                    .writeArrayEnd().writeArrayEnd();
+            stat.writeArrayBegin(4)
+                    .write(0)
+                    .write(3)
+                    .write("stat")
+                    .writeArrayBegin(1)
+                    .write("nodes".getBytes())
+                    .writeArrayEnd()
+                    .writeArrayEnd();
             out.flush();
-            Value[] nodes = in.readValue().asArrayValue().getElementArray()[3].asArrayValue().getElementArray();
+            Value[] nodes = in.readValue()
+                    .asArrayValue()
+                    .getElementArray()[3]
+                    .asArrayValue()
+                    .getElementArray();
             assertEquals(5, nodes[0].asArrayValue().size(), "[nid, address, name, rsids, location]");
         }
     }

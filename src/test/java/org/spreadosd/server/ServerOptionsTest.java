@@ -36,8 +36,24 @@ class ServerOptionsTest {
 
     @Test
     void optionsWin() {
-        NodeSettings s = settings("-s", dir.toString(), "-t", "18080", "-p", "28900", "-i", "3", "-g", "1, 2",
-                "-L", "dc-east", "-R", "--data-port", "5000", "-l", "127.0.0.1");
+        NodeSettings s = settings(
+                "-s",
+                dir.toString(),
+                "-t",
+                "18080",
+                "-p",
+                "28900",
+                "-i",
+                "3",
+                "-g",
+                "1, 2",
+                "-L",
+                "dc-east",
+                "-R",
+                "--data-port",
+                "5000",
+                "-l",
+                "127.0.0.1");
         assertEquals(dir.toAbsolutePath().normalize(), s.store());
         assertEquals(18080, s.httpPort());
         assertEquals(5000, s.dataPort(), "an explicit data port replaces the derived one");
@@ -53,7 +69,8 @@ class ServerOptionsTest {
     @Test
     void aConfigFileSetsWhatOptionsLeaveOpen() throws Exception {
         Path file = dir.resolve("node.conf");
-        Files.writeString(file, "spreadosd { http-port = 7070, location = \"from-file\", read-only-time = 1700000000 }");
+        Files.writeString(
+                file, "spreadosd { http-port = 7070, location = \"from-file\", read-only-time = 1700000000 }");
         NodeSettings fromFile = settings("--config", file.toString());
         assertEquals(7070, fromFile.httpPort());
         assertEquals("from-file", fromFile.location());
@@ -62,7 +79,8 @@ class ServerOptionsTest {
         assertEquals(8080, overridden.httpPort());
     }
 
-    static NodeSettings of(Object command, java.util.function.Supplier<com.typesafe.config.Config> config, String... args) {
+    static NodeSettings of(
+            Object command, java.util.function.Supplier<com.typesafe.config.Config> config, String... args) {
         new CommandLine(command).parseArgs(args);
         return NodeSettings.from(config.get().withFallback(ConfigFactory.load()));
     }
@@ -70,7 +88,8 @@ class ServerOptionsTest {
     @Test
     void aDataServerDerivesItsPortsFromItsAddressAndJoinsThroughTheConfigServer() {
         SpreadDs ds = new SpreadDs();
-        NodeSettings s = of(ds, ds::config, "--cs", "10.0.0.1", "--address", "10.0.0.5:18903", "--nid", "3", "--rsid", "1");
+        NodeSettings s =
+                of(ds, ds::config, "--cs", "10.0.0.1", "--address", "10.0.0.5:18903", "--nid", "3", "--rsid", "1");
         assertEquals("10.0.0.5", s.advertiseHost());
         assertEquals(18903, s.rpcPort());
         assertEquals(19903, s.dataPort());
@@ -105,8 +124,8 @@ class ServerOptionsTest {
 
     @Test
     void aBadPortIsAUsageErrorNamingIt() {
-        CommandLine.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(CommandLine.ParameterException.class,
-                () -> settings("-l", "127.0.0.1:abc"));
+        CommandLine.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
+                CommandLine.ParameterException.class, () -> settings("-l", "127.0.0.1:abc"));
         assertEquals("not a port number: 'abc'", e.getMessage());
         assertEquals(443, ServerOptions.port("443"));
     }

@@ -110,7 +110,8 @@ public final class FakeRpcServer implements AutoCloseable {
     }
 
     private void serve(Socket s) {
-        try (s; MessageUnpacker in = MessagePack.newDefaultUnpacker(s.getInputStream())) {
+        try (s;
+                MessageUnpacker in = MessagePack.newDefaultUnpacker(s.getInputStream())) {
             OutputStream out = new BufferedOutputStream(s.getOutputStream());
             while (in.hasNext()) {
                 List<Value> request = in.unpackValue().asArrayValue().list();
@@ -127,11 +128,13 @@ public final class FakeRpcServer implements AutoCloseable {
                     }
                     result = answer.apply(params);
                 } catch (Refusal e) {
-                    error = errorsAsBinary ? ValueFactory.newBinary(e.getMessage().getBytes(StandardCharsets.UTF_8))
+                    error = errorsAsBinary
+                            ? ValueFactory.newBinary(e.getMessage().getBytes(StandardCharsets.UTF_8))
                             : ValueFactory.newString(e.getMessage());
                 }
                 try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
-                    p.packValue(ValueFactory.newArray(ValueFactory.newInteger(1), ValueFactory.newInteger(msgid), error, result));
+                    p.packValue(ValueFactory.newArray(
+                            ValueFactory.newInteger(1), ValueFactory.newInteger(msgid), error, result));
                     out.write(p.toByteArray());
                     out.flush();
                 }

@@ -20,7 +20,8 @@ public final class FreePorts {
             // any process could take it between this check and the server's bind.
             int base = 10_000 + random.nextInt(19_000);
             int[] ports = {base, base + 1000, base + 2000, base + 3000};
-            if (java.util.Arrays.stream(ports).noneMatch(GIVEN::contains) && java.util.Arrays.stream(ports).allMatch(FreePorts::free)) {
+            if (java.util.Arrays.stream(ports).noneMatch(GIVEN::contains)
+                    && java.util.Arrays.stream(ports).allMatch(FreePorts::free)) {
                 java.util.Arrays.stream(ports).forEach(GIVEN::add);
                 return base;
             }

@@ -14,8 +14,10 @@ import java.time.Duration;
 
 /** A small real HTTP client for tests (java.net.http), answering raw bytes. */
 public final class Http {
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final HttpClient client = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
 
     public HttpResponse<byte[]> send(HttpRequest request) {
         try {

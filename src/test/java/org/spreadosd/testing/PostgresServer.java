@@ -31,6 +31,7 @@ public final class PostgresServer {
 
     /** Null until the first call; then the URL, empty (not installed) or the failure to rethrow. */
     private static Optional<String> url;
+
     private static RuntimeException failure;
 
     private PostgresServer() {}
@@ -67,8 +68,8 @@ public final class PostgresServer {
         }
         String ci = System.getenv("CI");
         if (ci != null && !ci.isEmpty()) {
-            throw new AssertionError("PostgreSQL must be installed in CI (Debian package postgresql):"
-                    + " no " + INSTALL_ROOT + "/<version>/bin/initdb and pg_ctl");
+            throw new AssertionError("PostgreSQL must be installed in CI (Debian package postgresql):" + " no "
+                    + INSTALL_ROOT + "/<version>/bin/initdb and pg_ctl");
         }
         return Assumptions.abort("PostgreSQL not installed: no " + INSTALL_ROOT
                 + "/<version>/bin/initdb and pg_ctl (apt-get install postgresql, or set SPREAD_TEST_PG_URL)");
@@ -95,11 +96,12 @@ public final class PostgresServer {
             return Optional.empty();
         }
         try (Stream<Path> versions = Files.list(INSTALL_ROOT)) {
-            return versions
-                    .filter(v -> v.getFileName().toString().matches("\\d+(\\.\\d+)*"))
+            return versions.filter(v -> v.getFileName().toString().matches("\\d+(\\.\\d+)*"))
                     .map(v -> v.resolve("bin"))
-                    .filter(bin -> Files.isExecutable(bin.resolve("initdb")) && Files.isExecutable(bin.resolve("pg_ctl")))
-                    .max(Comparator.comparing(bin -> bin.getParent().getFileName().toString(), PostgresServer::compareVersions));
+                    .filter(bin ->
+                            Files.isExecutable(bin.resolve("initdb")) && Files.isExecutable(bin.resolve("pg_ctl")))
+                    .max(Comparator.comparing(
+                            bin -> bin.getParent().getFileName().toString(), PostgresServer::compareVersions));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -129,18 +131,42 @@ public final class PostgresServer {
             if (root) {
                 run(dir, List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
             }
-            run(dir, List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-A", "trust", "-U", USER,
-                    "--no-sync", "-E", "UTF8", "--locale=C"), root);
+            run(
+                    dir,
+                    List.of(
+                            bin.resolve("initdb").toString(),
+                            "-D",
+                            data.toString(),
+                            "-A",
+                            "trust",
+                            "-U",
+                            USER,
+                            "--no-sync",
+                            "-E",
+                            "UTF8",
+                            "--locale=C"),
+                    root);
 
             Path log = dir.resolve("server.log");
             for (int attempt = 1; ; attempt++) {
                 int port = freePort();
                 try {
-                    run(dir, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "120",
-                            "-l", log.toString(),
-                            "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1"
-                                    + " -c fsync=off -c max_connections=200",
-                            "start"), root);
+                    run(
+                            dir,
+                            List.of(
+                                    bin.resolve("pg_ctl").toString(),
+                                    "-D",
+                                    data.toString(),
+                                    "-w",
+                                    "-t",
+                                    "120",
+                                    "-l",
+                                    log.toString(),
+                                    "-o",
+                                    "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1"
+                                            + " -c fsync=off -c max_connections=200",
+                                    "start"),
+                            root);
                     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=" + USER;
                 } catch (IllegalStateException e) {
                     String serverLog = Files.exists(log) ? readText(log) : "(no server log at " + log + ")";
@@ -204,7 +230,17 @@ public final class PostgresServer {
     private static void stop(Path bin, Path data, Path dir, boolean root) {
         if (Files.exists(data.resolve("postmaster.pid"))) {
             try {
-                run(dir, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "-w", "stop"), root);
+                run(
+                        dir,
+                        List.of(
+                                bin.resolve("pg_ctl").toString(),
+                                "-D",
+                                data.toString(),
+                                "-m",
+                                "immediate",
+                                "-w",
+                                "stop"),
+                        root);
             } catch (RuntimeException e) {
                 System.err.println("could not stop the test PostgreSQL server in " + data + ": " + e.getMessage());
             }
@@ -238,7 +274,8 @@ public final class PostgresServer {
             int exit = p.waitFor();
             if (exit != 0) {
                 String output = readText(out.toPath());
-                throw new IllegalStateException(String.join(" ", full) + " failed with exit code " + exit + ":\n" + output);
+                throw new IllegalStateException(
+                        String.join(" ", full) + " failed with exit code " + exit + ":\n" + output);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("could not run " + String.join(" ", full), e);

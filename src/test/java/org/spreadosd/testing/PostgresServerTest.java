@@ -17,7 +17,8 @@ class PostgresServerTest {
         String url = PostgresServer.requireJdbcUrl();
         assertEquals(url, PostgresServer.requireJdbcUrl(), "started once per JVM");
         String table = "t_" + Long.toHexString(System.nanoTime());
-        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(url);
+                Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("select 1")) {
                 assertTrue(rs.next());
                 assertEquals(1, rs.getInt(1));

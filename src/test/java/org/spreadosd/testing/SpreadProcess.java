@@ -38,30 +38,41 @@ public final class SpreadProcess {
     }
 
     /** {@code scripts/spread-standalone} on loopback and free ports, with the HTTP API on {@code httpPort}. */
-    public static SpreadProcess start(Path workDir, Path store, int httpPort, Map<String, String> env) throws IOException {
+    public static SpreadProcess start(Path workDir, Path store, int httpPort, Map<String, String> env)
+            throws IOException {
         int rpcPort = FreePorts.next();
-        return command(workDir, "spread-standalone", List.of(
-                "-s", store.toString(),
-                "-l", "127.0.0.1",
-                "-p", String.valueOf(rpcPort),
-                "--data-port", String.valueOf(FreePorts.next()),
-                "--cluster-port", String.valueOf(FreePorts.next()),
-                "--management-port", String.valueOf(FreePorts.next()),
-                "--http", String.valueOf(httpPort)), env, httpPort, rpcPort);
+        return command(
+                workDir,
+                "spread-standalone",
+                List.of(
+                        "-s", store.toString(),
+                        "-l", "127.0.0.1",
+                        "-p", String.valueOf(rpcPort),
+                        "--data-port", String.valueOf(FreePorts.next()),
+                        "--cluster-port", String.valueOf(FreePorts.next()),
+                        "--management-port", String.valueOf(FreePorts.next()),
+                        "--http", String.valueOf(httpPort)),
+                env,
+                httpPort,
+                rpcPort);
     }
 
     /** Any server command of {@code scripts/} with the arguments given, run in {@code workDir}. */
-    public static SpreadProcess command(Path workDir, String script, List<String> args, Map<String, String> env, int httpPort,
-            int rpcPort) throws IOException {
+    public static SpreadProcess command(
+            Path workDir, String script, List<String> args, Map<String, String> env, int httpPort, int rpcPort)
+            throws IOException {
         Path home = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath();
         Path path = home.resolve("scripts").resolve(script);
         assertTrue(Files.isExecutable(path), () -> path + " is not executable");
-        assertTrue(Files.isRegularFile(home.resolve("target/spreadosd.jar")), "target/spreadosd.jar missing: run mvn package first");
+        assertTrue(
+                Files.isRegularFile(home.resolve("target/spreadosd.jar")),
+                "target/spreadosd.jar missing: run mvn package first");
         List<String> cmd = new java.util.ArrayList<>();
         cmd.add(path.toString());
         cmd.addAll(args);
         Path log = workDir.resolve(script + "-" + RUNS.incrementAndGet() + ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
@@ -74,7 +85,8 @@ public final class SpreadProcess {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (!log().contains(text)) {
             if (!process.isAlive()) {
-                fail("the server exited with status " + process.exitValue() + " before logging '" + text + "'; output:\n" + log());
+                fail("the server exited with status " + process.exitValue() + " before logging '" + text
+                        + "'; output:\n" + log());
             }
             if (System.nanoTime() > deadline) {
                 fail("the server did not log '" + text + "' within " + READY_TIMEOUT + "; output:\n" + log());
@@ -85,10 +97,14 @@ public final class SpreadProcess {
 
     /** Polls the HTTP port until it answers any HTTP response; fails if the process exits or the deadline passes. */
     public void awaitReady() throws InterruptedException {
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(2)).build();
+        HttpClient client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(2))
+                .build();
         HttpRequest probe = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/"))
-                .timeout(Duration.ofSeconds(5)).GET().build();
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build();
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (true) {
             if (!process.isAlive()) {
@@ -101,7 +117,8 @@ public final class SpreadProcess {
                 // not listening yet
             }
             if (System.nanoTime() > deadline) {
-                fail("the server did not answer on HTTP port " + httpPort + " within " + READY_TIMEOUT + "; output:\n" + log());
+                fail("the server did not answer on HTTP port " + httpPort + " within " + READY_TIMEOUT + "; output:\n"
+                        + log());
             }
             Thread.sleep(200);
         }

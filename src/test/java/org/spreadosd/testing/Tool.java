@@ -32,7 +32,11 @@ public final class Tool {
 
     /** The path of a command of this installation's scripts/ directory. */
     public static String script(String name) {
-        return Path.of(System.getProperty("spread.home", ".")).toAbsolutePath().resolve("scripts").resolve(name).toString();
+        return Path.of(System.getProperty("spread.home", "."))
+                .toAbsolutePath()
+                .resolve("scripts")
+                .resolve(name)
+                .toString();
     }
 
     /** {@code scripts/spreadctl [--json] 127.0.0.1:<csPort> <args>}; a leading "--json" goes before the address. */
@@ -54,9 +58,12 @@ public final class Tool {
         int n = RUNS.incrementAndGet();
         Path out = workDir.resolve("tool-" + n + ".out");
         Path err = workDir.resolve("tool-" + n + ".err");
-        Process p = new ProcessBuilder(cmd).directory(workDir.toFile())
+        Process p = new ProcessBuilder(cmd)
+                .directory(workDir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         try {
             if (!p.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 fail(program + " did not finish within " + TIMEOUT + ": " + cmd);

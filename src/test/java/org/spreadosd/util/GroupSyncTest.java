@@ -52,7 +52,8 @@ class GroupSyncTest {
             f.get(10, TimeUnit.SECONDS);
         }
         assertEquals(2, syncs.get(), "one sync for the first caller, one shared by the eight that came during it");
-        assertEquals(1, doneWhenSecondSyncBegan.get(), "the eight were still waiting when the sync that covers them began");
+        assertEquals(
+                1, doneWhenSecondSyncBegan.get(), "the eight were still waiting when the sync that covers them began");
     }
 
     @Test

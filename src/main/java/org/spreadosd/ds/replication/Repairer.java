@@ -6,14 +6,14 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.gw.Failures;
 import org.spreadosd.model.Keys;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** Replaces a damaged version: moves the file aside and copies the version again from a member that holds it. */
 public final class Repairer {
@@ -26,7 +26,13 @@ public final class Repairer {
     private final Executor blocking;
     private final ReplicationStatus status;
 
-    public Repairer(int selfNid, ClusterView view, DataStore store, ReplicaClient client, Executor blocking, ReplicationStatus status) {
+    public Repairer(
+            int selfNid,
+            ClusterView view,
+            DataStore store,
+            ReplicaClient client,
+            Executor blocking,
+            ReplicationStatus status) {
         this.selfNid = selfNid;
         this.view = view;
         this.store = store;
@@ -37,41 +43,61 @@ public final class Repairer {
 
     /** Answers whether a good copy is in place again. */
     public CompletionStage<Boolean> repair(int rsid, byte[] key, long vtime) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                store.quarantine(rsid, key, vtime);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking).thenCompose(ignored -> {
-            ClusterConfig config = view.config();
-            List<NodeInfo> peers = config.members(rsid).stream()
-                    .filter(n -> n.nid() != selfNid)
-                    .sorted((a, b) -> Boolean.compare(!view.isReachable(a), !view.isReachable(b)))
-                    .toList();
-            return tryPeers(peers, 0, rsid, key, vtime);
-        }).exceptionally(e -> {
-            log.error("repair failed rsid={} key={} vtime={}: {}", rsid, Keys.printable(key), vtime, Failures.cause(e).getMessage());
-            return false;
-        });
+        return CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                store.quarantine(rsid, key, vtime);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        },
+                        blocking)
+                .thenCompose(ignored -> {
+                    ClusterConfig config = view.config();
+                    List<NodeInfo> peers = config.members(rsid).stream()
+                            .filter(n -> n.nid() != selfNid)
+                            .sorted((a, b) -> Boolean.compare(!view.isReachable(a), !view.isReachable(b)))
+                            .toList();
+                    return tryPeers(peers, 0, rsid, key, vtime);
+                })
+                .exceptionally(e -> {
+                    log.error(
+                            "repair failed rsid={} key={} vtime={}: {}",
+                            rsid,
+                            Keys.printable(key),
+                            vtime,
+                            Failures.cause(e).getMessage());
+                    return false;
+                });
     }
 
     private CompletionStage<Boolean> tryPeers(List<NodeInfo> peers, int i, int rsid, byte[] key, long vtime) {
         if (i >= peers.size()) {
-            log.error("cannot repair rsid={} key={} vtime={}: no other member holds a good copy", rsid, Keys.printable(key), vtime);
+            log.error(
+                    "cannot repair rsid={} key={} vtime={}: no other member holds a good copy",
+                    rsid,
+                    Keys.printable(key),
+                    vtime);
             return CompletableFuture.completedFuture(false);
         }
         NodeInfo peer = peers.get(i);
-        return client.copy(peer.dataUrl(), rsid, key, vtime).handle((copied, e) -> {
-            if (e == null && copied == ReplicaClient.Copied.COPIED) {
-                status.repaired.incrementAndGet();
-                log.info("repaired rsid={} key={} vtime={} with the copy of nid={}", rsid, Keys.printable(key), vtime, peer.nid());
-                return CompletableFuture.completedFuture(true);
-            }
-            if (e == null && copied == ReplicaClient.Copied.DELETED_HERE) {
-                return CompletableFuture.completedFuture(true);
-            }
-            return tryPeers(peers, i + 1, rsid, key, vtime);
-        }).thenCompose(s -> s);
+        return client.copy(peer.dataUrl(), rsid, key, vtime)
+                .handle((copied, e) -> {
+                    if (e == null && copied == ReplicaClient.Copied.COPIED) {
+                        status.repaired.incrementAndGet();
+                        log.info(
+                                "repaired rsid={} key={} vtime={} with the copy of nid={}",
+                                rsid,
+                                Keys.printable(key),
+                                vtime,
+                                peer.nid());
+                        return CompletableFuture.completedFuture(true);
+                    }
+                    if (e == null && copied == ReplicaClient.Copied.DELETED_HERE) {
+                        return CompletableFuture.completedFuture(true);
+                    }
+                    return tryPeers(peers, i + 1, rsid, key, vtime);
+                })
+                .thenCompose(s -> s);
     }
 }

@@ -36,8 +36,10 @@ public final class ReplicaApi {
     }
 
     public static boolean handles(String path) {
-        return path.startsWith(ReplicaProtocol.LOG) || path.startsWith(ReplicaProtocol.INVENTORY)
-                || path.startsWith(ReplicaProtocol.DIGEST) || path.startsWith(ReplicaProtocol.BUCKET);
+        return path.startsWith(ReplicaProtocol.LOG)
+                || path.startsWith(ReplicaProtocol.INVENTORY)
+                || path.startsWith(ReplicaProtocol.DIGEST)
+                || path.startsWith(ReplicaProtocol.BUCKET);
     }
 
     public CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -47,32 +49,45 @@ public final class ReplicaApi {
         }
         String path = request.getUri().path();
         Map<String, String> q = request.getUri().query().toMap();
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                Object answer;
-                if (path.startsWith(ReplicaProtocol.LOG)) {
-                    answer = log(rsid(path, ReplicaProtocol.LOG), q);
-                } else if (path.startsWith(ReplicaProtocol.INVENTORY)) {
-                    int rsid = rsid(path, ReplicaProtocol.INVENTORY);
-                    Position tail = Position.of(store.updateLog(rsid).tail());
-                    answer = new InventoryPage(new Inventory(store, rsid).list(q.get("after"), max(q)), tail);
-                } else if (path.startsWith(ReplicaProtocol.DIGEST)) {
-                    answer = new Digests(new Inventory(store, rsid(path, ReplicaProtocol.DIGEST)).digests());
-                } else {
-                    String[] parts = path.substring(ReplicaProtocol.BUCKET.length()).split("/", -1);
-                    if (parts.length != 2 || !parts[1].matches("[0-9a-f]{2}")) {
-                        throw new IllegalArgumentException("expected /_spread/v1/bucket/<rsid>/<two hex digits>");
-                    }
-                    int rsid = parseRsid(parts[0]);
-                    answer = new InventoryPage(new Inventory(store, rsid).bucket(parts[1]), Position.of(store.updateLog(rsid).tail()));
-                }
-                return HttpResponse.create().withEntity(ContentTypes.APPLICATION_JSON, ReplicaProtocol.JSON.writeValueAsBytes(answer));
-            } catch (IllegalArgumentException e) {
-                return text(400, e.getMessage());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking).exceptionally(e -> text(503, "cannot answer " + path + ": " + e.getMessage()));
+        return CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                Object answer;
+                                if (path.startsWith(ReplicaProtocol.LOG)) {
+                                    answer = log(rsid(path, ReplicaProtocol.LOG), q);
+                                } else if (path.startsWith(ReplicaProtocol.INVENTORY)) {
+                                    int rsid = rsid(path, ReplicaProtocol.INVENTORY);
+                                    Position tail =
+                                            Position.of(store.updateLog(rsid).tail());
+                                    answer = new InventoryPage(
+                                            new Inventory(store, rsid).list(q.get("after"), max(q)), tail);
+                                } else if (path.startsWith(ReplicaProtocol.DIGEST)) {
+                                    answer = new Digests(
+                                            new Inventory(store, rsid(path, ReplicaProtocol.DIGEST)).digests());
+                                } else {
+                                    String[] parts = path.substring(ReplicaProtocol.BUCKET.length())
+                                            .split("/", -1);
+                                    if (parts.length != 2 || !parts[1].matches("[0-9a-f]{2}")) {
+                                        throw new IllegalArgumentException(
+                                                "expected /_spread/v1/bucket/<rsid>/<two hex digits>");
+                                    }
+                                    int rsid = parseRsid(parts[0]);
+                                    answer = new InventoryPage(
+                                            new Inventory(store, rsid).bucket(parts[1]),
+                                            Position.of(store.updateLog(rsid).tail()));
+                                }
+                                return HttpResponse.create()
+                                        .withEntity(
+                                                ContentTypes.APPLICATION_JSON,
+                                                ReplicaProtocol.JSON.writeValueAsBytes(answer));
+                            } catch (IllegalArgumentException e) {
+                                return text(400, e.getMessage());
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        },
+                        blocking)
+                .exceptionally(e -> text(503, "cannot answer " + path + ": " + e.getMessage()));
     }
 
     private LogBatch log(int rsid, Map<String, String> q) throws IOException {
@@ -107,6 +122,8 @@ public final class ReplicaApi {
     }
 
     private static HttpResponse text(int status, String message) {
-        return HttpResponse.create().withStatus(StatusCodes.get(status)).withEntity(ContentTypes.TEXT_PLAIN_UTF8, message);
+        return HttpResponse.create()
+                .withStatus(StatusCodes.get(status))
+                .withEntity(ContentTypes.TEXT_PLAIN_UTF8, message);
     }
 }

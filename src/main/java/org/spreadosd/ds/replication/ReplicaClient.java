@@ -27,7 +27,12 @@ public final class ReplicaClient {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** What a copy from a peer did. */
-    public enum Copied { COPIED, ALREADY_HERE, DELETED_HERE, NOT_ON_PEER }
+    public enum Copied {
+        COPIED,
+        ALREADY_HERE,
+        DELETED_HERE,
+        NOT_ON_PEER
+    }
 
     private final Http http;
     private final Materializer mat;
@@ -44,13 +49,13 @@ public final class ReplicaClient {
     }
 
     public CompletionStage<LogBatch> log(String dataUrl, int rsid, ReplicaProtocol.Position from, int max) {
-        String query = from == null ? "?max=" + max
-                : "?log=" + from.logId() + "&from=" + from.offset() + "&max=" + max;
+        String query = from == null ? "?max=" + max : "?log=" + from.logId() + "&from=" + from.offset() + "&max=" + max;
         return get(dataUrl + ReplicaProtocol.LOG + rsid + query, LogBatch.class);
     }
 
     public CompletionStage<InventoryPage> inventory(String dataUrl, int rsid, String after, int max) {
-        String query = "?max=" + max + (after == null ? "" : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8));
+        String query =
+                "?max=" + max + (after == null ? "" : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8));
         return get(dataUrl + ReplicaProtocol.INVENTORY + rsid + query, InventoryPage.class);
     }
 
@@ -67,52 +72,76 @@ public final class ReplicaClient {
      * the one the peer's header states, or it is dropped.
      */
     public CompletionStage<Copied> copy(String dataUrl, int rsid, byte[] key, long vtime) {
-        return CompletableFuture.supplyAsync(() -> {
-            if (store.isDeleted(rsid, key, vtime)) {
-                return Copied.DELETED_HERE;
-            }
-            try {
-                return store.find(rsid, key, vtime).isPresent() ? Copied.ALREADY_HERE : null;
-            } catch (IOException e) {
-                return null; // a damaged copy here is replaced below, once quarantined by whoever found it
-            }
-        }, blocking).thenCompose(known -> known != null ? CompletableFuture.completedFuture(known)
-                : blobs.get(dataUrl, rsid, vtime, key, 0, Long.MAX_VALUE).thenCompose(found -> {
-                    if (found.isEmpty()) {
-                        return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
-                    }
-                    var download = found.get();
-                    InputStream in = download.body().inputStream(TIMEOUT, mat);
-                    return CompletableFuture.supplyAsync(() -> {
-                        try (in) {
-                            StoredBlob blob = store.write(rsid, key, vtime, download.facts().contentType(), in, download.length());
-                            if (blob.header().crc32c() != download.facts().crc32c()) {
-                                store.quarantine(rsid, key, vtime);
-                                throw new DataServerException(503, "copy of vtime " + vtime + " from " + dataUrl
-                                        + " does not match its checksum");
+        return CompletableFuture.supplyAsync(
+                        () -> {
+                            if (store.isDeleted(rsid, key, vtime)) {
+                                return Copied.DELETED_HERE;
                             }
-                            return Copied.COPIED;
-                        } catch (BlobExistsException raced) {
-                            return store.isDeleted(rsid, key, vtime) ? Copied.DELETED_HERE : Copied.ALREADY_HERE;
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                    }, blocking);
-                }));
+                            try {
+                                return store.find(rsid, key, vtime).isPresent() ? Copied.ALREADY_HERE : null;
+                            } catch (IOException e) {
+                                return null; // a damaged copy here is replaced below, once quarantined by whoever found
+                                // it
+                            }
+                        },
+                        blocking)
+                .thenCompose(known -> known != null
+                        ? CompletableFuture.completedFuture(known)
+                        : blobs.get(dataUrl, rsid, vtime, key, 0, Long.MAX_VALUE)
+                                .thenCompose(found -> {
+                                    if (found.isEmpty()) {
+                                        return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
+                                    }
+                                    var download = found.get();
+                                    InputStream in = download.body().inputStream(TIMEOUT, mat);
+                                    return CompletableFuture.supplyAsync(
+                                            () -> {
+                                                try (in) {
+                                                    StoredBlob blob = store.write(
+                                                            rsid,
+                                                            key,
+                                                            vtime,
+                                                            download.facts().contentType(),
+                                                            in,
+                                                            download.length());
+                                                    if (blob.header().crc32c()
+                                                            != download.facts().crc32c()) {
+                                                        store.quarantine(rsid, key, vtime);
+                                                        throw new DataServerException(
+                                                                503,
+                                                                "copy of vtime " + vtime + " from " + dataUrl
+                                                                        + " does not match its checksum");
+                                                    }
+                                                    return Copied.COPIED;
+                                                } catch (BlobExistsException raced) {
+                                                    return store.isDeleted(rsid, key, vtime)
+                                                            ? Copied.DELETED_HERE
+                                                            : Copied.ALREADY_HERE;
+                                                } catch (IOException e) {
+                                                    throw new UncheckedIOException(e);
+                                                }
+                                            },
+                                            blocking);
+                                }));
     }
 
     private <T> CompletionStage<T> get(String url, Class<T> type) {
-        return http.singleRequest(HttpRequest.GET(url)).thenCompose(response ->
-                response.entity().toStrict(TIMEOUT.toMillis(), mat).thenApply(strict -> {
-                    if (response.status().intValue() != 200) {
-                        throw new DataServerException(503, url + " answered " + response.status().intValue() + ": "
-                                + strict.getData().utf8String());
-                    }
-                    try {
-                        return ReplicaProtocol.JSON.readValue(strict.getData().toArray(), type);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }));
+        return http.singleRequest(HttpRequest.GET(url))
+                .thenCompose(response -> response.entity()
+                        .toStrict(TIMEOUT.toMillis(), mat)
+                        .thenApply(strict -> {
+                            if (response.status().intValue() != 200) {
+                                throw new DataServerException(
+                                        503,
+                                        url + " answered " + response.status().intValue() + ": "
+                                                + strict.getData().utf8String());
+                            }
+                            try {
+                                return ReplicaProtocol.JSON.readValue(
+                                        strict.getData().toArray(), type);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }));
     }
 }

@@ -35,9 +35,11 @@ public final class ReplicaProtocol {
         }
     }
 
-    public record LogRecord(String op, long seq, long vtime, byte[] key, long size, int crc32c, long cumulativeBytes, long next) {
+    public record LogRecord(
+            String op, long seq, long vtime, byte[] key, long size, int crc32c, long cumulativeBytes, long next) {
         static LogRecord of(UpdateLog.Entry e) {
-            return new LogRecord(e.op().name(), e.seq(), e.vtime(), e.key(), e.size(), e.blobCrc(), e.cumulativeBytes(), e.next());
+            return new LogRecord(
+                    e.op().name(), e.seq(), e.vtime(), e.key(), e.size(), e.blobCrc(), e.cumulativeBytes(), e.next());
         }
 
         boolean isDelete() {

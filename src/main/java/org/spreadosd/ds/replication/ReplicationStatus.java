@@ -15,8 +15,14 @@ public final class ReplicationStatus implements ReplicationMXBean {
     public static final String MBEAN_NAME = "org.spreadosd:type=Replication";
 
     /** How this member stands against one peer's log. */
-    public record PeerSync(String state, long versionsBehind, long bytesBehind, long copiedVersions, long copiedBytes,
-            int percent, String lastError) {
+    public record PeerSync(
+            String state,
+            long versionsBehind,
+            long bytesBehind,
+            long copiedVersions,
+            long copiedBytes,
+            int percent,
+            String lastError) {
         public static final String BOOTSTRAPPING = "bootstrapping";
         public static final String CATCHING_UP = "catching-up";
         public static final String IN_SYNC = "in-sync";
@@ -63,11 +69,21 @@ public final class ReplicationStatus implements ReplicationMXBean {
 
     /** Versions this member still has to copy, over all sets and peers (the largest lag per set counts). */
     public long versionsBehind() {
-        return peers.values().stream().mapToLong(m -> m.values().stream().mapToLong(PeerSync::versionsBehind).max().orElse(0)).sum();
+        return peers.values().stream()
+                .mapToLong(m -> m.values().stream()
+                        .mapToLong(PeerSync::versionsBehind)
+                        .max()
+                        .orElse(0))
+                .sum();
     }
 
     public long bytesBehind() {
-        return peers.values().stream().mapToLong(m -> m.values().stream().mapToLong(PeerSync::bytesBehind).max().orElse(0)).sum();
+        return peers.values().stream()
+                .mapToLong(m -> m.values().stream()
+                        .mapToLong(PeerSync::bytesBehind)
+                        .max()
+                        .orElse(0))
+                .sum();
     }
 
     /** One word for the whole node: bootstrapping (with percent), catching-up, or in-sync. */

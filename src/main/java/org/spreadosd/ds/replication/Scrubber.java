@@ -7,18 +7,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.BiPredicate;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiPredicate;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.ds.BlobHeader;
 import org.spreadosd.ds.CorruptBlobException;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.model.Keys;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The checksum scrub: reads every version this DS holds, at a bounded rate so it never competes with
@@ -45,8 +45,13 @@ public final class Scrubber implements AutoCloseable {
      * @param garbageGrace how old unreferenced bytes must be before they count as garbage; younger ones may
      *     belong to an add still under way
      */
-    public Scrubber(DataStore store, Repairer repairer, ReplicationStatus status, long bytesPerSecond,
-            BiPredicate<byte[], Long> referenced, Duration garbageGrace) {
+    public Scrubber(
+            DataStore store,
+            Repairer repairer,
+            ReplicationStatus status,
+            long bytesPerSecond,
+            BiPredicate<byte[], Long> referenced,
+            Duration garbageGrace) {
         this.referenced = referenced;
         this.garbageGrace = garbageGrace;
         this.store = store;
@@ -56,7 +61,8 @@ public final class Scrubber implements AutoCloseable {
     }
 
     public void start(Duration interval) {
-        thread.scheduleWithFixedDelay(this::passSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        thread.scheduleWithFixedDelay(
+                this::passSafely, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void passSafely() {
@@ -90,11 +96,14 @@ public final class Scrubber implements AutoCloseable {
                     bytes += intact.size();
                     if (askMetadata && intact.header().storedAtMillis() < oldEnough) {
                         try {
-                            if (!referenced.test(intact.header().key(), intact.header().vtime())) {
+                            if (!referenced.test(
+                                    intact.header().key(), intact.header().vtime())) {
                                 unreferenced.add(intact);
                             }
                         } catch (RuntimeException metadataDown) {
-                            log.warn("scrub: no garbage check this pass, the metadata store does not answer: {}", metadataDown.getMessage());
+                            log.warn(
+                                    "scrub: no garbage check this pass, the metadata store does not answer: {}",
+                                    metadataDown.getMessage());
                             askMetadata = false;
                         }
                     }
@@ -105,8 +114,13 @@ public final class Scrubber implements AutoCloseable {
         int removed = removeGarbage(unreferenced, checked);
         long damaged = status.scrubDamaged.get() - damagedBefore;
         status.scrubPasses.incrementAndGet();
-        log.info("scrub pass: {} versions ({} bytes) checked, {} damaged, {} unreferenced removed, in {} ms", checked, bytes, damaged,
-                removed, (System.nanoTime() - started) / 1_000_000);
+        log.info(
+                "scrub pass: {} versions ({} bytes) checked, {} damaged, {} unreferenced removed, in {} ms",
+                checked,
+                bytes,
+                damaged,
+                removed,
+                (System.nanoTime() - started) / 1_000_000);
         return damaged;
     }
 
@@ -120,16 +134,23 @@ public final class Scrubber implements AutoCloseable {
             return 0;
         }
         if (unreferenced.size() * 10L > checked) {
-            log.error("scrub: {} of {} versions here are unknown to the metadata store; not deleting any: is the metadata store"
-                    + " the right one?", unreferenced.size(), checked);
+            log.error(
+                    "scrub: {} of {} versions here are unknown to the metadata store; not deleting any: is the metadata store"
+                            + " the right one?",
+                    unreferenced.size(),
+                    checked);
             return 0;
         }
         for (StoredBlob b : unreferenced) {
             BlobHeader h = b.header();
             store.delete(h.rsid(), h.key(), h.vtime());
             status.garbageRemoved.incrementAndGet();
-            log.info("garbage: removed rsid={} key={} vtime={} size={}: no metadata names it (an add that failed half-way)",
-                    h.rsid(), Keys.printable(h.key()), h.vtime(), h.size());
+            log.info(
+                    "garbage: removed rsid={} key={} vtime={} size={}: no metadata names it (an add that failed half-way)",
+                    h.rsid(),
+                    Keys.printable(h.key()),
+                    h.vtime(),
+                    h.size());
         }
         return unreferenced.size();
     }
@@ -143,7 +164,10 @@ public final class Scrubber implements AutoCloseable {
             return null;
         } catch (CorruptBlobException e) {
             status.scrubDamaged.incrementAndGet();
-            log.error("scrub: {} in rsid={} is damaged ({}); moved aside, anti-entropy copies the version back", file.getFileName(), rsid,
+            log.error(
+                    "scrub: {} in rsid={} is damaged ({}); moved aside, anti-entropy copies the version back",
+                    file.getFileName(),
+                    rsid,
                     e.getMessage());
             store.quarantine(file);
             return null;
@@ -157,7 +181,11 @@ public final class Scrubber implements AutoCloseable {
             status.scrubDamaged.incrementAndGet();
             byte[] key = blob.header().key();
             long vtime = blob.header().vtime();
-            log.error("scrub: damaged version rsid={} key={} vtime={}: {}; repairing from a peer", rsid, Keys.printable(key), vtime,
+            log.error(
+                    "scrub: damaged version rsid={} key={} vtime={}: {}; repairing from a peer",
+                    rsid,
+                    Keys.printable(key),
+                    vtime,
                     e.getMessage());
             repairer.repair(rsid, key, vtime).toCompletableFuture().join();
             return null;

@@ -17,10 +17,11 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
@@ -31,8 +32,6 @@ import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.ds.replication.ReplicationStatus.PeerSync;
 import org.spreadosd.gw.Failures;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this DS's copy of one replication-set complete. For every other member of the set it pulls that
@@ -49,7 +48,9 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
 
     public sealed interface Command {}
 
-    private enum Tick implements Command { INSTANCE }
+    private enum Tick implements Command {
+        INSTANCE
+    }
 
     private record Pull(int peerNid) implements Command {}
 
@@ -61,7 +62,14 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     public record Settings(Duration pollInterval, Duration antiEntropyInterval, int batch, int parallelism) {}
 
     /** Where a pull round left this member against one peer. */
-    private record Progress(Position position, Cursor cursor, long behind, long bytesBehind, long copied, long copiedBytes, boolean more) {}
+    private record Progress(
+            Position position,
+            Cursor cursor,
+            long behind,
+            long bytesBehind,
+            long copied,
+            long copiedBytes,
+            boolean more) {}
 
     /** A bootstrap under way: the inventory read up to {@code after}, the peer's log tail when it began. */
     private record Cursor(String after, Position start, long listed, long listedBytes) {}
@@ -92,16 +100,33 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     private final Map<Integer, Long> roundStarted = new HashMap<>();
     private final Map<Integer, long[]> copiedSoFar = new HashMap<>();
 
-    public static Behavior<Command> create(int rsid, int selfNid, ClusterView view, DataStore store, ReplicaClient client,
-            ReplicationStatus status, Settings settings, Materializer mat, Executor blocking) {
+    public static Behavior<Command> create(
+            int rsid,
+            int selfNid,
+            ClusterView view,
+            DataStore store,
+            ReplicaClient client,
+            ReplicationStatus status,
+            Settings settings,
+            Materializer mat,
+            Executor blocking) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
             timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.pollInterval());
             return new SetReplicator(ctx, rsid, selfNid, view, store, client, status, settings, mat, blocking);
         }));
     }
 
-    private SetReplicator(ActorContext<Command> ctx, int rsid, int selfNid, ClusterView view, DataStore store, ReplicaClient client,
-            ReplicationStatus status, Settings settings, Materializer mat, Executor blocking) {
+    private SetReplicator(
+            ActorContext<Command> ctx,
+            int rsid,
+            int selfNid,
+            ClusterView view,
+            DataStore store,
+            ReplicaClient client,
+            ReplicationStatus status,
+            Settings settings,
+            Materializer mat,
+            Executor blocking) {
         super(ctx);
         this.rsid = rsid;
         this.selfNid = selfNid;
@@ -139,8 +164,17 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             }
             if (config.isFault(peer.nid()) || !view.isReachable(peer)) {
                 PeerSync last = status.get(rsid, peer.nid());
-                status.set(rsid, peer.nid(), new PeerSync(PeerSync.UNREACHABLE, last == null ? 0 : last.versionsBehind(),
-                        last == null ? 0 : last.bytesBehind(), copied(peer.nid())[0], copied(peer.nid())[1], 0, null));
+                status.set(
+                        rsid,
+                        peer.nid(),
+                        new PeerSync(
+                                PeerSync.UNREACHABLE,
+                                last == null ? 0 : last.versionsBehind(),
+                                last == null ? 0 : last.bytesBehind(),
+                                copied(peer.nid())[0],
+                                copied(peer.nid())[1],
+                                0,
+                                null));
                 continue;
             }
             if (antiEntropyDue(peer.nid())) {
@@ -169,7 +203,8 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             lastCompared.put(peerNid, now);
             return false;
         }
-        return known.containsKey(peerNid) && now - last >= settings.antiEntropyInterval().toMillis();
+        return known.containsKey(peerNid)
+                && now - last >= settings.antiEntropyInterval().toMillis();
     }
 
     private Behavior<Command> onPull(int peerNid) {
@@ -181,7 +216,9 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         roundStarted.put(peerNid, System.nanoTime());
         CompletionStage<Progress> round;
         try {
-            Position position = known.containsKey(peerNid) ? known.get(peerNid) : positions.load(rsid, peerNid).orElse(null);
+            Position position = known.containsKey(peerNid)
+                    ? known.get(peerNid)
+                    : positions.load(rsid, peerNid).orElse(null);
             if (position != null) {
                 known.put(peerNid, position);
                 round = followLog(peer.get(), position);
@@ -207,10 +244,19 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             if (last == null || !why.equals(last.lastError())) {
                 log.warn("replication rsid={} from nid={}: {} (retrying)", rsid, m.peerNid(), why);
             }
-            status.set(rsid, m.peerNid(), last == null
-                    ? new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, why)
-                    : new PeerSync(last.state(), last.versionsBehind(), last.bytesBehind(), last.copiedVersions(), last.copiedBytes(),
-                            last.percent(), why));
+            status.set(
+                    rsid,
+                    m.peerNid(),
+                    last == null
+                            ? new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, why)
+                            : new PeerSync(
+                                    last.state(),
+                                    last.versionsBehind(),
+                                    last.bytesBehind(),
+                                    last.copiedVersions(),
+                                    last.copiedBytes(),
+                                    last.percent(),
+                                    why));
             return this;
         }
         Progress p = m.progress();
@@ -221,9 +267,15 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         int percent = 0;
         if (p.position() != null) {
             if (!known.containsKey(m.peerNid())) {
-                double seconds = (System.nanoTime() - bootstrapStarted.getOrDefault(m.peerNid(), System.nanoTime())) / 1e9;
-                log.info("bootstrap of rsid={} from the inventory of nid={} done: {} versions, {} bytes copied in {} s", rsid,
-                        m.peerNid(), total[0], total[1], String.format("%.1f", seconds));
+                double seconds =
+                        (System.nanoTime() - bootstrapStarted.getOrDefault(m.peerNid(), System.nanoTime())) / 1e9;
+                log.info(
+                        "bootstrap of rsid={} from the inventory of nid={} done: {} versions, {} bytes copied in {} s",
+                        rsid,
+                        m.peerNid(),
+                        total[0],
+                        total[1],
+                        String.format("%.1f", seconds));
             }
             known.put(m.peerNid(), p.position());
             cursors.remove(m.peerNid());
@@ -231,10 +283,13 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         } else {
             cursors.put(m.peerNid(), p.cursor());
             state = PeerSync.BOOTSTRAPPING;
-            percent = p.cursor().after() == null ? 0 : Integer.parseInt(p.cursor().after().substring(0, 2), 16) * 100 / 256;
+            percent = p.cursor().after() == null
+                    ? 0
+                    : Integer.parseInt(p.cursor().after().substring(0, 2), 16) * 100 / 256;
         }
         noteRound(m.peerNid(), p);
-        status.set(rsid, m.peerNid(), new PeerSync(state, p.behind(), p.bytesBehind(), total[0], total[1], percent, null));
+        status.set(
+                rsid, m.peerNid(), new PeerSync(state, p.behind(), p.bytesBehind(), total[0], total[1], percent, null));
         if (p.more()) {
             getContext().getSelf().tell(new Pull(m.peerNid()));
         }
@@ -246,9 +301,15 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         Long started = roundStarted.remove(peerNid);
         if (p.position() != null && p.copied() > 0 && started != null) {
             double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
-            log.info("caught up rsid={} from the log of nid={}: {} versions ({} bytes) copied in {} s ({} MB/s), {} versions behind",
-                    rsid, peerNid, p.copied(), p.copiedBytes(), String.format("%.2f", seconds),
-                    String.format("%.1f", p.copiedBytes() / seconds / 1e6), p.behind());
+            log.info(
+                    "caught up rsid={} from the log of nid={}: {} versions ({} bytes) copied in {} s ({} MB/s), {} versions behind",
+                    rsid,
+                    peerNid,
+                    p.copied(),
+                    p.copiedBytes(),
+                    String.format("%.2f", seconds),
+                    String.format("%.1f", p.copiedBytes() / seconds / 1e6),
+                    p.behind());
         }
     }
 
@@ -260,17 +321,27 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
 
     private CompletionStage<Progress> followLog(NodeInfo peer, Position from) {
         return client.log(peer.dataUrl(), rsid, from, settings.batch()).thenCompose(batch -> {
-            Position start = batch.tail().logId().equals(from.logId()) ? from
+            Position start = batch.tail().logId().equals(from.logId())
+                    ? from
                     : new Position(batch.tail().logId(), batch.from(), 0, 0);
-            return applyAll(peer, batch.entries()).thenApplyAsync(applied -> {
-                Position next = advance(start, batch);
-                if (!next.equals(from)) {
-                    save(peer.nid(), next);
-                }
-                long behind = Math.max(0, batch.tail().seq() - next.seq());
-                return new Progress(next, null, behind, Math.max(0, batch.tail().bytes() - next.bytes()), applied.copied(),
-                        applied.bytes(), !batch.entries().isEmpty() && behind > 0);
-            }, blocking);
+            return applyAll(peer, batch.entries())
+                    .thenApplyAsync(
+                            applied -> {
+                                Position next = advance(start, batch);
+                                if (!next.equals(from)) {
+                                    save(peer.nid(), next);
+                                }
+                                long behind = Math.max(0, batch.tail().seq() - next.seq());
+                                return new Progress(
+                                        next,
+                                        null,
+                                        behind,
+                                        Math.max(0, batch.tail().bytes() - next.bytes()),
+                                        applied.copied(),
+                                        applied.bytes(),
+                                        !batch.entries().isEmpty() && behind > 0);
+                            },
+                            blocking);
         });
     }
 
@@ -283,11 +354,13 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     }
 
     private CompletionStage<Applied> applyAll(NodeInfo peer, List<LogRecord> entries) {
-        return inParallel(entries, e -> e.isDelete() ? delete(e.key(), e.vtime()) : copy(peer, e.key(), e.vtime(), e.size()));
+        return inParallel(
+                entries, e -> e.isDelete() ? delete(e.key(), e.vtime()) : copy(peer, e.key(), e.vtime(), e.size()));
     }
 
     /** Runs {@code each} over the items, as many at once as the settings allow, and adds up what they copied. */
-    private <T> CompletionStage<Applied> inParallel(List<T> items, java.util.function.Function<T, CompletionStage<Applied>> each) {
+    private <T> CompletionStage<Applied> inParallel(
+            List<T> items, java.util.function.Function<T, CompletionStage<Applied>> each) {
         return Source.from(items)
                 .mapAsync(settings.parallelism(), each::apply)
                 .runWith(Sink.fold(new Applied(0, 0), Applied::plus), mat);
@@ -304,14 +377,16 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     }
 
     private CompletionStage<Applied> delete(byte[] key, long vtime) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                store.delete(rsid, key, vtime);
-                return new Applied(0, 0);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        store.delete(rsid, key, vtime);
+                        return new Applied(0, 0);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                },
+                blocking);
     }
 
     private void save(int peerNid, Position p) {
@@ -329,21 +404,36 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         return client.inventory(peer.dataUrl(), rsid, after, settings.batch()).thenCompose(page -> {
             Position start = cursor == null ? page.tail() : cursor.start();
             return inParallel(page.items(), item -> apply(peer, item))
-                    .thenApplyAsync(applied -> {
-                        long listed = (cursor == null ? 0 : cursor.listed()) + page.items().size();
-                        long listedBytes = (cursor == null ? 0 : cursor.listedBytes())
-                                + page.items().stream().mapToLong(Inventory.Item::size).sum();
-                        long behind = Math.max(0, start.seq() - listed);
-                        long bytesBehind = Math.max(0, start.bytes() - listedBytes);
-                        if (page.items().size() < settings.batch()) {
-                            // The whole inventory is here; whatever happened since it was listed is in the log after start.
-                            save(peer.nid(), start);
-                            return new Progress(start, null, behind, bytesBehind, applied.copied(), applied.bytes(), true);
-                        }
-                        String last = page.items().get(page.items().size() - 1).name();
-                        return new Progress(null, new Cursor(last, start, listed, listedBytes), behind, bytesBehind,
-                                applied.copied(), applied.bytes(), true);
-                    }, blocking);
+                    .thenApplyAsync(
+                            applied -> {
+                                long listed = (cursor == null ? 0 : cursor.listed())
+                                        + page.items().size();
+                                long listedBytes = (cursor == null ? 0 : cursor.listedBytes())
+                                        + page.items().stream()
+                                                .mapToLong(Inventory.Item::size)
+                                                .sum();
+                                long behind = Math.max(0, start.seq() - listed);
+                                long bytesBehind = Math.max(0, start.bytes() - listedBytes);
+                                if (page.items().size() < settings.batch()) {
+                                    // The whole inventory is here; whatever happened since it was listed is in the log
+                                    // after start.
+                                    save(peer.nid(), start);
+                                    return new Progress(
+                                            start, null, behind, bytesBehind, applied.copied(), applied.bytes(), true);
+                                }
+                                String last = page.items()
+                                        .get(page.items().size() - 1)
+                                        .name();
+                                return new Progress(
+                                        null,
+                                        new Cursor(last, start, listed, listedBytes),
+                                        behind,
+                                        bytesBehind,
+                                        applied.copied(),
+                                        applied.bytes(),
+                                        true);
+                            },
+                            blocking);
         });
     }
 
@@ -353,62 +443,92 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         busy.add(peer.nid());
         lastCompared.put(peer.nid(), System.currentTimeMillis());
         // Listing the store is disk work: it runs on the blocking-I/O dispatcher, not on the HTTP client's threads.
-        CompletionStage<Repairs> round = client.digests(peer.dataUrl(), rsid).thenComposeAsync(theirs -> {
-            Map<String, String> ours;
-            try {
-                ours = new Inventory(store, rsid).digests();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            Set<String> differing = new java.util.TreeSet<>();
-            theirs.buckets().forEach((bucket, digest) -> {
-                if (!digest.equals(ours.get(bucket))) {
-                    differing.add(bucket);
-                }
-            });
-            return Source.from(List.copyOf(differing))
-                    .mapAsync(1, bucket -> repairBucket(peer, bucket))
-                    .runWith(Sink.fold(new Repairs(0, 0, 0), (a, b) -> new Repairs(a.buckets() + b.buckets(),
-                            a.copied() + b.copied(), a.deleted() + b.deleted())), mat);
-        }, blocking);
+        CompletionStage<Repairs> round = client.digests(peer.dataUrl(), rsid)
+                .thenComposeAsync(
+                        theirs -> {
+                            Map<String, String> ours;
+                            try {
+                                ours = new Inventory(store, rsid).digests();
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                            Set<String> differing = new java.util.TreeSet<>();
+                            theirs.buckets().forEach((bucket, digest) -> {
+                                if (!digest.equals(ours.get(bucket))) {
+                                    differing.add(bucket);
+                                }
+                            });
+                            return Source.from(List.copyOf(differing))
+                                    .mapAsync(1, bucket -> repairBucket(peer, bucket))
+                                    .runWith(
+                                            Sink.fold(
+                                                    new Repairs(0, 0, 0),
+                                                    (a, b) -> new Repairs(
+                                                            a.buckets() + b.buckets(),
+                                                            a.copied() + b.copied(),
+                                                            a.deleted() + b.deleted())),
+                                            mat);
+                        },
+                        blocking);
         getContext().pipeToSelf(round, (repairs, e) -> new Compared(peer.nid(), repairs, e));
     }
 
     private CompletionStage<Repairs> repairBucket(NodeInfo peer, String bucket) {
-        return client.bucket(peer.dataUrl(), rsid, bucket).thenComposeAsync(page -> {
-            Map<String, Inventory.Item> ours = new HashMap<>();
-            try {
-                new Inventory(store, rsid).bucket(bucket).forEach(i -> ours.put(i.name(), i));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            List<Inventory.Item> toDelete = page.items().stream()
-                    .filter(i -> i.deleted() && ours.containsKey(i.name()) && !ours.get(i.name()).deleted()).toList();
-            List<Inventory.Item> toCopy = page.items().stream().filter(i -> !i.deleted() && !ours.containsKey(i.name())).toList();
-            if (toDelete.isEmpty() && toCopy.isEmpty()) {
-                return CompletableFuture.completedFuture(new Repairs(1, 0, 0));
-            }
-            return inParallel(toDelete, i -> apply(peer, i)).thenCompose(ignored -> inParallel(toCopy, i -> apply(peer, i))
-                    .thenApply(copied -> new Repairs(1, copied.copied(), toDelete.size())));
-        }, blocking);
+        return client.bucket(peer.dataUrl(), rsid, bucket)
+                .thenComposeAsync(
+                        page -> {
+                            Map<String, Inventory.Item> ours = new HashMap<>();
+                            try {
+                                new Inventory(store, rsid).bucket(bucket).forEach(i -> ours.put(i.name(), i));
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                            List<Inventory.Item> toDelete = page.items().stream()
+                                    .filter(i -> i.deleted()
+                                            && ours.containsKey(i.name())
+                                            && !ours.get(i.name()).deleted())
+                                    .toList();
+                            List<Inventory.Item> toCopy = page.items().stream()
+                                    .filter(i -> !i.deleted() && !ours.containsKey(i.name()))
+                                    .toList();
+                            if (toDelete.isEmpty() && toCopy.isEmpty()) {
+                                return CompletableFuture.completedFuture(new Repairs(1, 0, 0));
+                            }
+                            return inParallel(toDelete, i -> apply(peer, i))
+                                    .thenCompose(ignored -> inParallel(toCopy, i -> apply(peer, i))
+                                            .thenApply(copied -> new Repairs(1, copied.copied(), toDelete.size())));
+                        },
+                        blocking);
     }
 
     private Behavior<Command> onCompared(Compared m) {
         busy.remove(m.peerNid());
         status.antiEntropyRounds.incrementAndGet();
         if (m.error() != null) {
-            log.warn("anti-entropy rsid={} with nid={} failed: {}", rsid, m.peerNid(), Failures.cause(m.error()).getMessage());
+            log.warn(
+                    "anti-entropy rsid={} with nid={} failed: {}",
+                    rsid,
+                    m.peerNid(),
+                    Failures.cause(m.error()).getMessage());
             return this;
         }
         Repairs r = m.repairs();
         status.antiEntropyCopied.addAndGet(r.copied());
         status.antiEntropyDeleted.addAndGet(r.deleted());
         if (r.copied() > 0 || r.deleted() > 0) {
-            log.info("anti-entropy rsid={} with nid={}: {} buckets differed, copied {} versions, applied {} deletes",
-                    rsid, m.peerNid(), r.buckets(), r.copied(), r.deleted());
+            log.info(
+                    "anti-entropy rsid={} with nid={}: {} buckets differed, copied {} versions, applied {} deletes",
+                    rsid,
+                    m.peerNid(),
+                    r.buckets(),
+                    r.copied(),
+                    r.deleted());
         } else {
-            log.debug("anti-entropy rsid={} with nid={}: {} buckets differed, nothing to repair here", rsid,
-                    m.peerNid(), r.buckets());
+            log.debug(
+                    "anti-entropy rsid={} with nid={}: {} buckets differed, nothing to repair here",
+                    rsid,
+                    m.peerNid(),
+                    r.buckets());
         }
         return this;
     }

@@ -3,20 +3,20 @@ package org.spreadosd.ds.replication;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cluster.WritePolicy;
-import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobService;
+import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.gw.Failures;
 import org.spreadosd.model.Keys;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The coordinator's half of a replicated add: once this member has stored a version durably, it streams
@@ -46,29 +46,45 @@ public final class WriteCoordinator {
         List<NodeInfo> peers = members.stream()
                 .filter(n -> n.nid() != selfNid && !config.isFault(n.nid()) && view.isReachable(n))
                 .toList();
-        List<CompletableFuture<Integer>> copies = peers.stream().map(peer -> forward(peer, rsid, key, vtime, blob)).toList();
+        List<CompletableFuture<Integer>> copies = peers.stream()
+                .map(peer -> forward(peer, rsid, key, vtime, blob))
+                .toList();
         return CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
             int made = 1 + copies.stream().mapToInt(CompletableFuture::join).sum();
             WritePolicy policy = config.writePolicy(rsid);
             int required = policy.required(members.size());
             if (made < required) {
-                throw new DataServerException(503, "write policy '" + policy + "' of replication-set " + rsid + " needs " + required
-                        + " copies, only " + made + " of " + members.size() + " members stored version " + vtime);
+                throw new DataServerException(
+                        503,
+                        "write policy '" + policy + "' of replication-set " + rsid + " needs " + required
+                                + " copies, only " + made + " of " + members.size() + " members stored version "
+                                + vtime);
             }
             return made;
         });
     }
 
     private CompletableFuture<Integer> forward(NodeInfo peer, int rsid, byte[] key, long vtime, StoredBlob blob) {
-        return blobs.put(peer.dataUrl(), rsid, vtime, key, blob.header().contentType(),
-                        BlobBody.streaming(BlobService.source(store, blob, 0, blob.size()), blob.size()), false)
+        return blobs.put(
+                        peer.dataUrl(),
+                        rsid,
+                        vtime,
+                        key,
+                        blob.header().contentType(),
+                        BlobBody.streaming(BlobService.source(store, blob, 0, blob.size()), blob.size()),
+                        false)
                 .thenApply(facts -> 1)
                 .exceptionally(e -> {
                     if (Failures.cause(e) instanceof DataServerException d && d.status() == 409) {
                         return 1; // it already pulled the version from this member's log
                     }
-                    log.warn("replica not written key={} vtime={} rsid={} to nid={}: {} (it catches up from the update log)",
-                            Keys.printable(key), vtime, rsid, peer.nid(), Failures.cause(e).getMessage());
+                    log.warn(
+                            "replica not written key={} vtime={} rsid={} to nid={}: {} (it catches up from the update log)",
+                            Keys.printable(key),
+                            vtime,
+                            rsid,
+                            peer.nid(),
+                            Failures.cause(e).getMessage());
                     return 0;
                 })
                 .toCompletableFuture();

@@ -19,8 +19,8 @@ public enum AttrFormat {
     MSGPACK("application/x-msgpack"),
     TSV("text/tab-separated-values");
 
-    private static final ObjectMapper JSON_MAPPER = new ObjectMapper()
-            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON_MAPPER =
+            new ObjectMapper().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final String contentType;
 
@@ -74,7 +74,11 @@ public enum AttrFormat {
             case MSGPACK -> attrs.toMsgpack();
             case TSV -> {
                 StringBuilder sb = new StringBuilder();
-                attrs.map().forEach((k, v) -> sb.append(escapeTsv(k)).append('\t').append(escapeTsv(v)).append('\n'));
+                attrs.map()
+                        .forEach((k, v) -> sb.append(escapeTsv(k))
+                                .append('\t')
+                                .append(escapeTsv(v))
+                                .append('\n'));
                 yield sb.toString().getBytes(StandardCharsets.UTF_8);
             }
         };
@@ -94,7 +98,7 @@ public enum AttrFormat {
                     + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
         }
         Map<String, String> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext();) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isTextual()) {
                 throw GatewayException.badRequest("bad attrs: value of '" + e.getKey() + "' must be a string, got "
@@ -108,7 +112,10 @@ public enum AttrFormat {
     private static Attributes parseTsv(byte[] bytes) {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw GatewayException.badRequest("bad attrs: TSV is not valid UTF-8");
         }
@@ -121,7 +128,8 @@ public enum AttrFormat {
             }
             int tab = line.indexOf('\t');
             if (tab < 0) {
-                throw GatewayException.badRequest("bad attrs: TSV line " + lineNo + " has no TAB between name and value");
+                throw GatewayException.badRequest(
+                        "bad attrs: TSV line " + lineNo + " has no TAB between name and value");
             }
             out.put(unescapeTsv(line.substring(0, tab)), unescapeTsv(line.substring(tab + 1)));
         }
@@ -142,12 +150,13 @@ public enum AttrFormat {
             char c = s.charAt(i);
             if (c == '\\' && i + 1 < s.length()) {
                 char n = s.charAt(++i);
-                sb.append(switch (n) {
-                    case 't' -> '\t';
-                    case 'n' -> '\n';
-                    case 'r' -> '\r';
-                    default -> n;
-                });
+                sb.append(
+                        switch (n) {
+                            case 't' -> '\t';
+                            case 'n' -> '\n';
+                            case 'r' -> '\r';
+                            default -> n;
+                        });
             } else {
                 sb.append(c);
             }

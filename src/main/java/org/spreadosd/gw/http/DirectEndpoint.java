@@ -55,24 +55,39 @@ public final class DirectEndpoint {
         if (store == null) {
             throw new GatewayException(404, "this node stores no data; ask a data server");
         }
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return store.find(rsid, key, vtime);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, blocking).thenCompose((Optional<StoredBlob> found) -> {
-            if (found.isEmpty()) {
-                throw new GatewayException(404, "rsid=" + rsid + " vtime=" + vtime + " key=" + Keys.printable(key) + " not stored here");
-            }
-            StoredBlob blob = found.get();
-            var facts = new VersionResponses.VersionFacts(blob.size(),
-                    VersionRecord.etag(vtime, blob.header().crc32c()), vtime,
-                    blob.header().contentType(), rsid);
-            return VersionResponses.serve(request, facts,
-                    (offset, length) -> CompletableFuture.completedFuture(new BlobDownload(
-                            new BlobFacts(blob.size(), blob.header().crc32c(), blob.header().contentType(), 1),
-                            BlobBody.streaming(BlobService.source(store, blob, offset, length), length))));
-        });
+        return CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return store.find(rsid, key, vtime);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        },
+                        blocking)
+                .thenCompose((Optional<StoredBlob> found) -> {
+                    if (found.isEmpty()) {
+                        throw new GatewayException(
+                                404,
+                                "rsid=" + rsid + " vtime=" + vtime + " key=" + Keys.printable(key)
+                                        + " not stored here");
+                    }
+                    StoredBlob blob = found.get();
+                    var facts = new VersionResponses.VersionFacts(
+                            blob.size(),
+                            VersionRecord.etag(vtime, blob.header().crc32c()),
+                            vtime,
+                            blob.header().contentType(),
+                            rsid);
+                    return VersionResponses.serve(
+                            request,
+                            facts,
+                            (offset, length) -> CompletableFuture.completedFuture(new BlobDownload(
+                                    new BlobFacts(
+                                            blob.size(),
+                                            blob.header().crc32c(),
+                                            blob.header().contentType(),
+                                            1),
+                                    BlobBody.streaming(BlobService.source(store, blob, offset, length), length))));
+                });
     }
 }

@@ -39,7 +39,8 @@ public final class ErrorPages {
     }
 
     public static ErrorPages load(Path templateFile) throws IOException {
-        return new ErrorPages(templateFile == null ? DEFAULT_TEMPLATE : Files.readString(templateFile, StandardCharsets.UTF_8));
+        return new ErrorPages(
+                templateFile == null ? DEFAULT_TEMPLATE : Files.readString(templateFile, StandardCharsets.UTF_8));
     }
 
     public HttpResponse page(HttpRequest request, int status, String message) {
@@ -57,7 +58,9 @@ public final class ErrorPages {
     }
 
     static boolean acceptsJson(HttpRequest request) {
-        return request.getHeader("Accept").map(h -> h.value().contains("application/json")).orElse(false);
+        return request.getHeader("Accept")
+                .map(h -> h.value().contains("application/json"))
+                .orElse(false);
     }
 
     private static String escape(String s) {

@@ -56,7 +56,8 @@ final class FormReader {
             });
         }
         if (mediaType.equals("multipart/form-data")) {
-            return Unmarshaller.entityToMultipartFormData().unmarshal(entity, mat)
+            return Unmarshaller.entityToMultipartFormData()
+                    .unmarshal(entity, mat)
                     .thenCompose(form -> readParts(form, params, dataSink));
         }
         entity.discardBytes(mat);
@@ -64,17 +65,27 @@ final class FormReader {
     }
 
     private CompletionStage<AddForm> readParts(Multipart.FormData form, RequestParams params, DataSink dataSink) {
-        return form.getParts().runFoldAsync(new AddForm(params, null), (acc, part) -> {
-            if (dataSink != null && part.getName().equals("data") && acc.staged() == null && !acc.params().has("data")) {
-                String ct = part.getFilename().isPresent() ? part.getEntity().getContentType().toString() : null;
-                return dataSink.stage(acc.params(), part.getEntity().getDataBytes(), ct)
-                        .thenApply(staged -> new AddForm(acc.params(), staged));
-            }
-            return strict(part.getEntity(), maxFieldBytes).thenApply(bytes -> {
-                acc.params().put(part.getName(), bytes.toArray());
-                return acc;
-            });
-        }, mat);
+        return form.getParts()
+                .runFoldAsync(
+                        new AddForm(params, null),
+                        (acc, part) -> {
+                            if (dataSink != null
+                                    && part.getName().equals("data")
+                                    && acc.staged() == null
+                                    && !acc.params().has("data")) {
+                                String ct = part.getFilename().isPresent()
+                                        ? part.getEntity().getContentType().toString()
+                                        : null;
+                                return dataSink.stage(
+                                                acc.params(), part.getEntity().getDataBytes(), ct)
+                                        .thenApply(staged -> new AddForm(acc.params(), staged));
+                            }
+                            return strict(part.getEntity(), maxFieldBytes).thenApply(bytes -> {
+                                acc.params().put(part.getName(), bytes.toArray());
+                                return acc;
+                            });
+                        },
+                        mat);
     }
 
     private CompletionStage<ByteString> strict(HttpEntity entity, long limit) {
@@ -84,8 +95,10 @@ final class FormReader {
                 .exceptionally(e -> {
                     Throwable cause = e.getCause() != null ? e.getCause() : e;
                     if (cause instanceof org.apache.pekko.stream.StreamLimitReachedException) {
-                        throw new GatewayException(413, "form field or body larger than " + limit
-                                + " bytes; send large data with PUT /data/<key> or as a multipart file");
+                        throw new GatewayException(
+                                413,
+                                "form field or body larger than " + limit
+                                        + " bytes; send large data with PUT /data/<key> or as a multipart file");
                     }
                     throw cause instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(cause);
                 });

@@ -8,11 +8,11 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.gw.PathCodec;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API of http-api.md: routes each request by its raw path to the object, command or direct
@@ -27,7 +27,8 @@ public final class HttpApi {
     private final Materializer mat;
     private final int maxKeyBytes;
 
-    public HttpApi(ObjectEndpoints objects, DirectEndpoint direct, ErrorPages pages, Materializer mat, int maxKeyBytes) {
+    public HttpApi(
+            ObjectEndpoints objects, DirectEndpoint direct, ErrorPages pages, Materializer mat, int maxKeyBytes) {
         this.objects = objects;
         this.direct = direct;
         this.pages = pages;
@@ -95,8 +96,10 @@ public final class HttpApi {
             }
             return objects.command(request, path.substring(5), query);
         }
-        throw new GatewayException(404, "no such endpoint " + path
-                + ": use /data/<key>, /attrs/<key>, /redirect/<key>, /direct/<rsid>/<vtime>/<key> or /api/<cmd>");
+        throw new GatewayException(
+                404,
+                "no such endpoint " + path
+                        + ": use /data/<key>, /attrs/<key>, /redirect/<key>, /direct/<rsid>/<vtime>/<key> or /api/<cmd>");
     }
 
     private byte[] key(String encoded) {
@@ -121,19 +124,29 @@ public final class HttpApi {
 
     private CompletionStage<HttpResponse> notAllowed(HttpRequest request, String allow) {
         request.discardEntityBytes(mat);
-        return CompletableFuture.completedFuture(pages.page(request, 405, request.method().value()
-                + " is not allowed here; use " + allow).addHeader(RawHeader.create("Allow", allow)));
+        return CompletableFuture.completedFuture(
+                pages.page(request, 405, request.method().value() + " is not allowed here; use " + allow)
+                        .addHeader(RawHeader.create("Allow", allow)));
     }
 
     private HttpResponse failure(HttpRequest request, Throwable e) {
         e = Failures.cause(e);
         int status = Failures.status(e);
         if (status < 0) {
-            log.error("unexpected failure of {} {}", request.method().value(), RawTarget.of(request).path(), e);
+            log.error(
+                    "unexpected failure of {} {}",
+                    request.method().value(),
+                    RawTarget.of(request).path(),
+                    e);
             return pages.page(request, 500, "internal error: " + e);
         }
         if (status >= 500) {
-            log.warn("{} {} failed with {}: {}", request.method().value(), RawTarget.of(request).path(), status, e.getMessage());
+            log.warn(
+                    "{} {} failed with {}: {}",
+                    request.method().value(),
+                    RawTarget.of(request).path(),
+                    status,
+                    e.getMessage());
         }
         return pages.page(request, status, e.getMessage());
     }

@@ -74,31 +74,37 @@ public final class ObjectEndpoints {
             AddOptions.of(paramsSoFar);
             return gateway.stage(key, BlobBody.streaming(data, -1), contentTypeToStore(contentType));
         };
-        return forms.readForAdd(request, query, sink).thenCompose(form -> {
-            RequestParams params = form.params();
-            StagedVersion staged = form.staged();
-            AddOptions options;
-            try {
-                options = AddOptions.of(params);
-            } catch (GatewayException invalid) {
-                if (staged != null) {
-                    return gateway.discard(staged).thenApply(ignored -> { throw invalid; });
-                }
-                throw invalid;
-            }
-            if (staged != null) {
-                return gateway.commit(staged, options.vname(), options.attrs());
-            }
-            byte[] key = pathKey != null ? pathKey : HttpApi.checkKey(params.require("key"), maxKeyBytes);
-            byte[] data = params.require("data");
-            return gateway.add(key, BlobBody.of(ByteString.fromArray(data)), null, options.vname(), options.attrs());
-        }).thenApply(v -> added(request, status, v.objectKey()));
+        return forms.readForAdd(request, query, sink)
+                .thenCompose(form -> {
+                    RequestParams params = form.params();
+                    StagedVersion staged = form.staged();
+                    AddOptions options;
+                    try {
+                        options = AddOptions.of(params);
+                    } catch (GatewayException invalid) {
+                        if (staged != null) {
+                            return gateway.discard(staged).thenApply(ignored -> {
+                                throw invalid;
+                            });
+                        }
+                        throw invalid;
+                    }
+                    if (staged != null) {
+                        return gateway.commit(staged, options.vname(), options.attrs());
+                    }
+                    byte[] key = pathKey != null ? pathKey : HttpApi.checkKey(params.require("key"), maxKeyBytes);
+                    byte[] data = params.require("data");
+                    return gateway.add(
+                            key, BlobBody.of(ByteString.fromArray(data)), null, options.vname(), options.attrs());
+                })
+                .thenApply(v -> added(request, status, v.objectKey()));
     }
 
     private byte[] requireKeyBeforeData(RequestParams paramsSoFar) {
         byte[] key = paramsSoFar.optional("key");
         if (key == null) {
-            throw GatewayException.badRequest("missing required parameter 'key' (in a multipart form it must come before 'data')");
+            throw GatewayException.badRequest(
+                    "missing required parameter 'key' (in a multipart form it must come before 'data')");
         }
         return HttpApi.checkKey(key, maxKeyBytes);
     }
@@ -116,14 +122,20 @@ public final class ObjectEndpoints {
     private CompletionStage<HttpResponse> attrsOf(HttpRequest request, byte[] key, RequestParams params) {
         Selector selector = params.selector();
         AttrFormat format = params.format();
-        return gateway.find(key, selector).thenCompose(found -> found.isEmpty()
-                ? notFound(request, key, selector)
-                : done(HttpResponse.create()
-                        .addHeader(RawHeader.create("X-Spread-Vtime", Long.toString(found.get().vtime())))
-                        .withEntity(HttpEntities.create(ContentTypes.parse(format.contentType()), format.render(found.get().attrs())))));
+        return gateway.find(key, selector)
+                .thenCompose(found -> found.isEmpty()
+                        ? notFound(request, key, selector)
+                        : done(HttpResponse.create()
+                                .addHeader(RawHeader.create(
+                                        "X-Spread-Vtime",
+                                        Long.toString(found.get().vtime())))
+                                .withEntity(HttpEntities.create(
+                                        ContentTypes.parse(format.contentType()),
+                                        format.render(found.get().attrs())))));
     }
 
-    CompletionStage<HttpResponse> updateAttrsFromForm(HttpRequest request, byte[] key, RequestParams query, int status) {
+    CompletionStage<HttpResponse> updateAttrsFromForm(
+            HttpRequest request, byte[] key, RequestParams query, int status) {
         return forms.read(request, query).thenCompose(params -> {
             Attributes attrs = params.format().parse(params.require("attrs"));
             return updateAttrs(request, key, attrs, status);
@@ -133,7 +145,8 @@ public final class ObjectEndpoints {
     /** PUT /attrs/key: the body is the encoded attributes; format= in the query string. */
     CompletionStage<HttpResponse> updateAttrsFromBody(HttpRequest request, byte[] key, RequestParams query) {
         AttrFormat format = query.format();
-        return request.entity().getDataBytes()
+        return request.entity()
+                .getDataBytes()
                 .limitWeighted(AddOptions.MAX_ATTRS_BYTES, b -> (long) b.size())
                 .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
                 .exceptionally(e -> {
@@ -143,9 +156,10 @@ public final class ObjectEndpoints {
     }
 
     private CompletionStage<HttpResponse> updateAttrs(HttpRequest request, byte[] key, Attributes attrs, int status) {
-        return gateway.updateAttrs(key, attrs).thenCompose(okey -> okey.isPresent()
-                ? done(added(request, status, okey.get()))
-                : notFound(request, key, Selector.HEAD));
+        return gateway.updateAttrs(key, attrs)
+                .thenCompose(okey -> okey.isPresent()
+                        ? done(added(request, status, okey.get()))
+                        : notFound(request, key, Selector.HEAD));
     }
 
     // ---- redirect and url ----
@@ -153,11 +167,13 @@ public final class ObjectEndpoints {
     CompletionStage<HttpResponse> redirect(HttpRequest request, byte[] key, RequestParams query) {
         return forms.read(request, query).thenCompose(params -> {
             Selector selector = params.selector();
-            return gateway.url(key, selector).thenCompose(url -> url.isEmpty()
-                    ? notFound(request, key, selector)
-                    : done(HttpResponse.create().withStatus(StatusCodes.FOUND)
-                            .addHeader(RawHeader.create("Location", url.get()))
-                            .withEntity(ContentTypes.TEXT_PLAIN_UTF8, url.get())));
+            return gateway.url(key, selector)
+                    .thenCompose(url -> url.isEmpty()
+                            ? notFound(request, key, selector)
+                            : done(HttpResponse.create()
+                                    .withStatus(StatusCodes.FOUND)
+                                    .addHeader(RawHeader.create("Location", url.get()))
+                                    .withEntity(ContentTypes.TEXT_PLAIN_UTF8, url.get())));
         });
     }
 
@@ -169,8 +185,10 @@ public final class ObjectEndpoints {
         }
         if (!ApiCommand.known(cmd)) {
             request.discardEntityBytes(mat);
-            throw new GatewayException(406, "unknown command '" + cmd + "': use get_data, get_attrs, add, add_data,"
-                    + " update_attrs, delete, remove or url");
+            throw new GatewayException(
+                    406,
+                    "unknown command '" + cmd + "': use get_data, get_attrs, add, add_data,"
+                            + " update_attrs, delete, remove or url");
         }
         return forms.read(request, query).thenCompose(params -> {
             byte[] key = HttpApi.checkKey(params.require("key"), maxKeyBytes);
@@ -179,14 +197,17 @@ public final class ObjectEndpoints {
                 case "get_attrs" -> attrsOf(request, key, params);
                 case "update_attrs" -> updateAttrs(request, key, params.format().parse(params.require("attrs")), 200);
                 case "delete" -> deleteSelected(request, key, params);
-                case "remove" -> gateway.remove(key).thenCompose(mark -> mark.isPresent()
-                        ? done(added(request, 200, mark.get()))
-                        : notFound(request, key, Selector.HEAD));
+                case "remove" ->
+                    gateway.remove(key)
+                            .thenCompose(mark -> mark.isPresent()
+                                    ? done(added(request, 200, mark.get()))
+                                    : notFound(request, key, Selector.HEAD));
                 case "url" -> {
                     Selector selector = params.selector();
-                    yield gateway.url(key, selector).thenCompose(url -> url.isEmpty()
-                            ? notFound(request, key, selector)
-                            : done(HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, url.get())));
+                    yield gateway.url(key, selector)
+                            .thenCompose(url -> url.isEmpty()
+                                    ? notFound(request, key, selector)
+                                    : done(HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, url.get())));
                 }
                 default -> throw new IllegalStateException(cmd);
             };
@@ -195,9 +216,10 @@ public final class ObjectEndpoints {
 
     private CompletionStage<HttpResponse> deleteSelected(HttpRequest request, byte[] key, RequestParams params) {
         Selector selector = params.selector();
-        return gateway.delete(key, selector).thenCompose(deleted -> deleted.isPresent()
-                ? ok(request, 200, "deleted version " + deleted.get().vtime())
-                : notFound(request, key, selector));
+        return gateway.delete(key, selector)
+                .thenCompose(deleted -> deleted.isPresent()
+                        ? ok(request, 200, "deleted version " + deleted.get().vtime())
+                        : notFound(request, key, selector));
     }
 
     // ---- responses ----
@@ -213,7 +235,8 @@ public final class ObjectEndpoints {
     }
 
     private CompletionStage<HttpResponse> notFound(HttpRequest request, byte[] key, Selector selector) {
-        String which = selector instanceof Selector.AtTime t ? " vtime=" + t.vtime()
+        String which = selector instanceof Selector.AtTime t
+                ? " vtime=" + t.vtime()
                 : selector instanceof Selector.Named n ? " vname=" + Keys.printable(n.vname()) : "";
         return done(pages.page(request, 404, "key=" + Keys.printable(key) + which + " not found"));
     }
@@ -236,7 +259,8 @@ public final class ObjectEndpoints {
         static AddOptions of(RequestParams params) {
             byte[] vname = params.optional("vname");
             if (vname != null && vname.length > MAX_VNAME_BYTES) {
-                throw GatewayException.badRequest("vname is " + vname.length + " bytes long; the maximum is " + MAX_VNAME_BYTES);
+                throw GatewayException.badRequest(
+                        "vname is " + vname.length + " bytes long; the maximum is " + MAX_VNAME_BYTES);
             }
             if (params.has("vtime")) {
                 throw GatewayException.badRequest("vtime cannot be given to an add: the server assigns it");
@@ -252,8 +276,8 @@ public final class ObjectEndpoints {
 
     /** The commands of {@code /api/<cmd>} other than add. */
     private static final class ApiCommand {
-        private static final java.util.Set<String> NAMES = java.util.Set.of(
-                "get_data", "get_attrs", "update_attrs", "delete", "remove", "url");
+        private static final java.util.Set<String> NAMES =
+                java.util.Set.of("get_data", "get_attrs", "update_attrs", "delete", "remove", "url");
 
         static boolean known(String cmd) {
             return NAMES.contains(cmd);

@@ -10,7 +10,8 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 record RawTarget(String path, String query) {
 
     static RawTarget of(HttpRequest request) {
-        String raw = request.getHeader("Raw-Request-URI").map(HttpHeader::value)
+        String raw = request.getHeader("Raw-Request-URI")
+                .map(HttpHeader::value)
                 .orElseGet(() -> request.getUri().toRelative().toString());
         if (raw.startsWith("http://") || raw.startsWith("https://")) {
             int slash = raw.indexOf('/', raw.indexOf("//") + 2);

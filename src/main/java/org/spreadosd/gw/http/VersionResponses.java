@@ -18,7 +18,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 
 /**
@@ -56,12 +55,16 @@ final class VersionResponses {
         } catch (ByteRange.Unsatisfiable e) {
             return done(base.withStatus(StatusCodes.RANGE_NOT_SATISFIABLE)
                     .addHeader(RawHeader.create("Content-Range", "bytes */" + v.size()))
-                    .withEntity(ContentTypes.TEXT_PLAIN_UTF8, "range not satisfiable: the object is " + v.size() + " bytes"));
+                    .withEntity(
+                            ContentTypes.TEXT_PLAIN_UTF8,
+                            "range not satisfiable: the object is " + v.size() + " bytes"));
         }
         long offset = range == null ? 0 : range.offset();
         long length = range == null ? v.size() : range.length();
-        HttpResponse response = range == null ? base : base.withStatus(StatusCodes.PARTIAL_CONTENT)
-                .addHeader(RawHeader.create("Content-Range", range.contentRange(v.size())));
+        HttpResponse response = range == null
+                ? base
+                : base.withStatus(StatusCodes.PARTIAL_CONTENT)
+                        .addHeader(RawHeader.create("Content-Range", range.contentRange(v.size())));
         ContentType contentType = contentType(v.contentType());
         if (length == 0) {
             return done(response.withEntity(HttpEntities.create(contentType, new byte[0])));
@@ -71,9 +74,11 @@ final class VersionResponses {
         }
         HttpResponse headers = response;
         // A slice that came whole goes out as one strict entity: no stream to run for a small object.
-        return open.apply(offset, length).thenApply(d -> headers.withEntity(d.body().isWhole()
-                ? HttpEntities.create(contentType, d.body().bytes())
-                : HttpEntities.create(contentType, length, d.data())));
+        return open.apply(offset, length)
+                .thenApply(d -> headers.withEntity(
+                        d.body().isWhole()
+                                ? HttpEntities.create(contentType, d.body().bytes())
+                                : HttpEntities.create(contentType, length, d.data())));
     }
 
     static ContentType contentType(String stored) {
@@ -98,10 +103,13 @@ final class VersionResponses {
             }
             return false;
         }
-        String ims = request.getHeader("If-Modified-Since").map(HttpHeader::value).orElse(null);
+        String ims =
+                request.getHeader("If-Modified-Since").map(HttpHeader::value).orElse(null);
         if (ims != null) {
             try {
-                return ZonedDateTime.parse(ims.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond() >= vtime;
+                return ZonedDateTime.parse(ims.trim(), DateTimeFormatter.RFC_1123_DATE_TIME)
+                                .toEpochSecond()
+                        >= vtime;
             } catch (DateTimeParseException e) {
                 return false;
             }
