@@ -150,11 +150,13 @@ public final class Gateway {
     /** Undoes {@link #stage}: drops the bytes and the reservation. */
     public CompletionStage<Void> discard(StagedVersion staged) {
         ObjectKey okey = staged.okey();
-        return deleteBytes(okey)
-                .thenCompose(ignored -> onBlocking(() -> {
+        // The reservation goes first, durably: then no crash can leave a tombstone under a vtime the key could be
+        // given again. Bytes whose delete fails after it are garbage the scrub finds (no row names them).
+        return onBlocking(() -> {
                     mds.abandon(okey);
                     return null;
-                }));
+                })
+                .thenCompose(ignored -> deleteBytes(okey));
     }
 
     public CompletionStage<VersionRecord> add(

@@ -63,20 +63,9 @@ public final class JdbcMetadataStore implements MetadataStore {
     public ObjectKey reserve(byte[] key, IntSupplier placement) {
         for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
             ObjectKey claimed = inTx(c -> {
-                Long newest = null;
-                Integer rsid = null;
-                try (PreparedStatement ps = c.prepareStatement(
-                        "SELECT vtime, rsid FROM spread_version WHERE okey = ? ORDER BY vtime DESC LIMIT 1")) {
-                    ps.setBytes(1, key);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (rs.next()) {
-                            newest = rs.getLong(1);
-                            rsid = rs.getInt(2);
-                        }
-                    }
-                }
-                ObjectKey candidate =
-                        new ObjectKey(key, clock.next(newest), rsid != null ? rsid : placement.getAsInt());
+                long vtime = claimVtime(c, key);
+                Integer rsid = newestRsid(c, key);
+                ObjectKey candidate = new ObjectKey(key, vtime, rsid != null ? rsid : placement.getAsInt());
                 try {
                     executeUpdate(
                             c,
@@ -90,7 +79,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                             });
                     return candidate;
                 } catch (DuplicateVersion raced) {
-                    // another gateway claimed this vtime between our read and insert: read again
+                    // a row from before the high-water mark existed holds this vtime: claim the next one
                     return null;
                 }
             });
@@ -99,6 +88,66 @@ public final class JdbcMetadataStore implements MetadataStore {
             }
         }
         throw new MetadataStoreException("could not claim a vtime after " + MAX_RESERVE_ATTEMPTS + " attempts", null);
+    }
+
+    /**
+     * Raises the key's high-water mark to {@code max(now, mark + 1)} and answers the new mark. A compare-and-set on
+     * the mark row, not a lock, keeps claims unique across gateways on both databases: of two claims that read the
+     * same mark only one update matches, and the other reads again. A key from a database older than the mark
+     * starts from its newest remaining row.
+     */
+    private long claimVtime(Connection c, byte[] key) throws SQLException {
+        for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
+            Long mark = selectLong(c, "SELECT last_vtime FROM spread_key WHERE okey = ?", key);
+            if (mark == null) {
+                long first = clock.next(selectLong(c, "SELECT MAX(vtime) FROM spread_version WHERE okey = ?", key));
+                try {
+                    executeUpdate(c, "INSERT INTO spread_key (okey, last_vtime) VALUES (?, ?)", ps -> {
+                        ps.setBytes(1, key);
+                        ps.setLong(2, first);
+                    });
+                    return first;
+                } catch (DuplicateVersion raced) {
+                    continue;
+                }
+            }
+            long next = clock.next(mark);
+            int updated =
+                    executeUpdate(c, "UPDATE spread_key SET last_vtime = ? WHERE okey = ? AND last_vtime = ?", ps -> {
+                        ps.setLong(1, next);
+                        ps.setBytes(2, key);
+                        ps.setLong(3, mark);
+                    });
+            if (updated == 1) {
+                return next;
+            }
+        }
+        throw new MetadataStoreException(
+                "could not raise the vtime mark after " + MAX_RESERVE_ATTEMPTS + " attempts", null);
+    }
+
+    /** The rsid of the key's newest row: every version of a key lives on the set its first version was placed on. */
+    private static Integer newestRsid(Connection c, byte[] key) throws SQLException {
+        try (PreparedStatement ps =
+                c.prepareStatement("SELECT rsid FROM spread_version WHERE okey = ? ORDER BY vtime DESC LIMIT 1")) {
+            ps.setBytes(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : null;
+            }
+        }
+    }
+
+    private static Long selectLong(Connection c, String sql, byte[] key) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setBytes(1, key);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return null;
+                }
+                long v = rs.getLong(1);
+                return rs.wasNull() ? null : v;
+            }
+        }
     }
 
     @Override
@@ -130,6 +179,8 @@ public final class JdbcMetadataStore implements MetadataStore {
             ps.setBytes(1, reserved.key());
             ps.setLong(2, reserved.vtime());
         });
+        // The abandoned vtime's bytes become a tombstone next; the mark above it must not be lost with the power.
+        makeDurable();
     }
 
     @Override
@@ -189,8 +240,8 @@ public final class JdbcMetadataStore implements MetadataStore {
             if (head.isEmpty()) {
                 return Optional.empty();
             }
-            Long newest = queryLong("SELECT MAX(vtime) FROM spread_version WHERE okey = ?", ps -> ps.setBytes(1, key));
-            ObjectKey mark = new ObjectKey(key, clock.next(newest), head.get().rsid());
+            long vtime = inTx(c -> claimVtime(c, key));
+            ObjectKey mark = new ObjectKey(key, vtime, head.get().rsid());
             try {
                 execute(
                         "INSERT INTO spread_version (okey, vtime, rsid, removed, pending, size, crc32c, created_ms)"

@@ -9,7 +9,8 @@ import javax.sql.DataSource;
  * The one metadata schema, created on first start.
  *
  * <p>The primary key (okey, vtime) makes the head and by-time look-ups one backward probe of one
- * index; (okey, vname, vtime) does the same for look-ups by name.
+ * index; (okey, vname, vtime) does the same for look-ups by name. {@code spread_key} holds each key's
+ * highest vtime ever claimed, which outlives the rows that deletes and abandoned adds remove.
  */
 final class MdsSchema {
     static final int MAX_KEY_BYTES = 2048;
@@ -33,6 +34,12 @@ final class MdsSchema {
                     + " attrs " + dialect.binary(MAX_ATTRS_BYTES) + ","
                     + " created_ms BIGINT NOT NULL,"
                     + " PRIMARY KEY (okey, vtime))",
+            // A key's vtime high-water mark: every vtime the key ever had, deleted and abandoned ones included, lies
+            // at or below it, so a new version never takes the name of one whose tombstone a data server keeps.
+            "CREATE TABLE IF NOT EXISTS spread_key ("
+                    + " okey " + dialect.binary(MAX_KEY_BYTES) + " NOT NULL,"
+                    + " last_vtime BIGINT NOT NULL,"
+                    + " PRIMARY KEY (okey))",
             "CREATE INDEX IF NOT EXISTS spread_version_by_vname ON spread_version (okey, vname, vtime)",
             "CREATE INDEX IF NOT EXISTS spread_version_pending ON spread_version (pending, created_ms)",
         };

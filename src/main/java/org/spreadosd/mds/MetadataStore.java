@@ -21,15 +21,17 @@ import org.spreadosd.model.VersionRecord;
 public interface MetadataStore extends AutoCloseable {
 
     /**
-     * Claims {@code max(now, newest + 1)} for a new version of the key. The rsid is inherited from the
-     * key's newest version; only a new key asks {@code placement}.
+     * Claims {@code max(now, mark + 1)} for a new version of the key, where the mark is the highest vtime the key
+     * ever had: deleted versions, removal marks and abandoned adds included, so a new version never takes the name
+     * of one a data server keeps a tombstone of. The rsid is inherited from the key's newest version; only a key
+     * without versions asks {@code placement}.
      */
     ObjectKey reserve(byte[] key, IntSupplier placement);
 
     /** Makes a reserved version visible. */
     VersionRecord commit(ObjectKey reserved, byte[] vname, long size, int crc32c, String contentType, Attributes attrs);
 
-    /** Drops a reservation whose data could not be stored. */
+    /** Drops a reservation whose data could not be stored; its vtime stays claimed (durably) for good. */
     void abandon(ObjectKey reserved);
 
     Optional<VersionRecord> find(byte[] key, Selector selector);

@@ -54,6 +54,30 @@ class HttpApiTest {
         return b;
     }
 
+    // ---- vtimes ----
+
+    @Test
+    void addDeleteAddOfOneKeyFiftyTimesEveryAddAnsweredAndReadable() {
+        String k = key("again");
+        long previous = 0;
+        for (int round = 0; round < 50; round++) {
+            byte[] body = ("round " + round).getBytes(StandardCharsets.UTF_8);
+            HttpResponse<byte[]> added = http.put(uri("/data/" + k), body);
+            assertEquals(202, added.statusCode(), "round " + round + ": " + text(added));
+            assertTrue(vtimeOf(added) > previous, "round " + round + ": a vtime was reused");
+            previous = vtimeOf(added);
+            HttpResponse<byte[]> read = http.get(uri("/data/" + k));
+            assertEquals(200, read.statusCode(), "round " + round);
+            assertArrayEquals(body, read.body(), "round " + round);
+            assertEquals(
+                    200,
+                    http.method("DELETE", uri("/data/" + k), BodyPublishers.noBody())
+                            .statusCode(),
+                    "round " + round);
+            assertEquals(404, http.get(uri("/data/" + k)).statusCode(), "round " + round);
+        }
+    }
+
     // ---- the original quick-start ----
 
     @Test

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -95,6 +98,43 @@ abstract class MetadataStoreContract {
         assertEquals(now + 2, add(k, null, Map.of()).vtime());
         nowSeconds.addAndGet(100);
         assertEquals(now + 100, add(k, null, Map.of()).vtime(), "clock moved past newest: now");
+    }
+
+    @Test
+    void aKeysVtimesAreNeverReusedAfterDeleteOrAbandon() {
+        byte[] k = key("reuse");
+        long seen = Long.MIN_VALUE;
+        for (int round = 0; round < 5; round++) {
+            VersionRecord added = add(k, null, Map.of());
+            assertTrue(added.vtime() > seen, "round " + round + ": vtime " + added.vtime() + " reuses " + seen);
+            seen = added.vtime();
+            assertEquals(seen, mds.delete(k, Selector.HEAD).orElseThrow().vtime());
+            ObjectKey abandoned = mds.reserve(k, () -> 3);
+            assertTrue(abandoned.vtime() > seen, "a reservation after a delete reuses its vtime");
+            seen = abandoned.vtime();
+            mds.abandon(abandoned);
+        }
+        VersionRecord head = add(k, null, Map.of());
+        assertTrue(head.vtime() > seen);
+        ObjectKey mark = mds.remove(k).orElseThrow();
+        assertTrue(mark.vtime() > head.vtime());
+        assertEquals(
+                head.vtime(),
+                mds.delete(k, Selector.atTime(head.vtime())).orElseThrow().vtime());
+        assertTrue(add(k, null, Map.of()).vtime() > mark.vtime(), "an add after a removal mark sits above it");
+    }
+
+    @Test
+    void aKeyWithoutAHighWaterMarkContinuesAboveItsNewestRow() throws Exception {
+        byte[] k = key("legacy");
+        VersionRecord a = add(k, null, Map.of());
+        // a database written before the mark existed has rows but no mark
+        try (Connection c = DriverManager.getConnection(jdbcUrl());
+                PreparedStatement ps = c.prepareStatement("DELETE FROM spread_key WHERE okey = ?")) {
+            ps.setBytes(1, k);
+            assertEquals(1, ps.executeUpdate());
+        }
+        assertEquals(a.vtime() + 1, add(k, null, Map.of()).vtime(), "a database from before the mark continues");
     }
 
     @Test

@@ -73,6 +73,28 @@ class RpcApiTest {
     }
 
     @Test
+    void addDeleteAddOfOneKeyFiftyTimesEveryAddAnsweredAndReadable() throws IOException {
+        try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
+            long previous = 0;
+            for (int round = 0; round < 50; round++) {
+                String data = "round " + round;
+                List<Value> okey = result(call(c, "add_data", true, p -> raws(p, "again", data)))
+                        .asArrayValue()
+                        .list();
+                long vtime = okey.get(1).asIntegerValue().toLong();
+                assertTrue(vtime > previous, "round " + round + ": a vtime was reused");
+                previous = vtime;
+                assertEquals(data, utf8(bytes(result(call(c, "get_data", true, p -> raws(p, "again"))))));
+                assertTrue(result(call(c, "delete", true, p -> raws(p, "again")))
+                        .asBooleanValue()
+                        .getBoolean());
+                assertTrue(
+                        result(call(c, "get_data", true, p -> raws(p, "again"))).isNilValue());
+            }
+        }
+    }
+
+    @Test
     void addThenReadEveryWay() throws IOException {
         try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
             Value okey = result(call(c, "add", true, p -> {
