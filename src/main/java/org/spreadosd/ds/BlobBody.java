@@ -2,6 +2,8 @@ package org.spreadosd.ds;
 
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -36,6 +38,28 @@ public record BlobBody(ByteString bytes, Source<ByteString, ?> stream, long size
             return of(strict.getData());
         }
         return streaming(entity.getDataBytes(), entity.getContentLengthOption().orElse(-1L));
+    }
+
+    /**
+     * Uploads that announce at most this many bytes are gathered whole before they are stored, though Pekko HTTP
+     * delivered them as a stream (the body came in packets after the headers'): bytes in hand can be sent again
+     * to the set's next member when the first is lost mid-add, so a dying data server fails no small add. A
+     * bound per request, independent of the object's size.
+     */
+    public static final long GATHER_WHOLE_BYTES = 1 << 20;
+
+    private static final Duration GATHER_TIMEOUT = Duration.ofSeconds(60);
+
+    /** An HTTP request's body, whole when it announced at most {@link #GATHER_WHOLE_BYTES}, else its stream. */
+    public static CompletionStage<BlobBody> gather(HttpEntity entity, Materializer mat) {
+        if (entity instanceof HttpEntity.Strict strict) {
+            return CompletableFuture.completedFuture(of(strict.getData()));
+        }
+        long announced = entity.getContentLengthOption().orElse(-1L);
+        if (announced < 0 || announced > GATHER_WHOLE_BYTES) {
+            return CompletableFuture.completedFuture(of(entity));
+        }
+        return entity.toStrict(GATHER_TIMEOUT.toMillis(), mat).thenApply(strict -> of(strict.getData()));
     }
 
     public boolean isWhole() {

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -81,8 +82,23 @@ public final class BlobService {
         if (expected > store.maxObjectBytes()) {
             return refuseTooLarge(body, expected);
         }
+        CompletionStage<StoredBlob> stored = coordinate
+                ? CompletableFuture.supplyAsync(() -> held(a), blocking)
+                        .thenCompose(held -> held.isPresent()
+                                ? sameBytes(a, body, held.get())
+                                : write(a, contentType, body, expected))
+                : write(a, contentType, body, expected);
+        return stored.thenCompose(blob -> (coordinate && coordinator != null
+                        ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
+                        : CompletableFuture.completedFuture(1))
+                .thenApply(copies -> new BlobFacts(
+                        blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
+    }
+
+    private CompletionStage<StoredBlob> write(
+            BlobStreamPaths.Address a, String contentType, BlobBody body, long expected) {
         InputStream in = body.inputStream(uploadIdleTimeout, mat);
-        CompletionStage<StoredBlob> stored = CompletableFuture.supplyAsync(
+        return CompletableFuture.supplyAsync(
                 () -> {
                     try (in) {
                         StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
@@ -98,11 +114,43 @@ public final class BlobService {
                     }
                 },
                 blocking);
-        return stored.thenCompose(blob -> (coordinate && coordinator != null
-                        ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
-                        : CompletableFuture.completedFuture(1))
-                .thenApply(copies -> new BlobFacts(
-                        blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
+    }
+
+    private Optional<StoredBlob> held(BlobStreamPaths.Address a) {
+        try {
+            return store.find(a.rsid(), a.key(), a.vtime());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A coordinated add of a version this member already holds: a gateway whose first coordinator was lost before
+     * it answered sends the same vtime here, and the lost one may have copied it over first. Identical bytes are
+     * the version this add meant to store, so coordinating goes on from the stored copy; anything else stays a
+     * conflict. The bytes are checked as they stream past, never gathered.
+     */
+    private CompletionStage<StoredBlob> sameBytes(BlobStreamPaths.Address a, BlobBody body, StoredBlob held) {
+        return body.source()
+                .runFold(
+                        new CRC32C(),
+                        (crc, chunk) -> {
+                            crc.update(chunk.asByteBuffer());
+                            return crc;
+                        },
+                        mat)
+                .thenApply(crc -> {
+                    if (held.header().crc32c() != (int) crc.getValue()) {
+                        throw new CompletionException(new BlobExistsException("version " + a.vtime() + " of "
+                                + Keys.printable(a.key()) + " is already stored with other bytes"));
+                    }
+                    log.info(
+                            "coordinating an add already held rsid={} key={} vtime={}",
+                            a.rsid(),
+                            Keys.printable(a.key()),
+                            a.vtime());
+                    return held;
+                });
     }
 
     /**

@@ -3,7 +3,9 @@ package org.spreadosd.ds;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -41,12 +43,20 @@ public final class BlobStreamClient {
         }
     }
 
+    private static final CompletionStage<Void> NOW = CompletableFuture.completedFuture(null);
+
     private final Http http;
     private final Materializer mat;
+    private final Duration answerTimeout;
 
     public BlobStreamClient(ActorSystem<?> system) {
+        this(system, system.settings().config().getDuration("spreadosd.gw.ds-answer-timeout"));
+    }
+
+    public BlobStreamClient(ActorSystem<?> system, Duration answerTimeout) {
         this.http = Http.get(system);
         this.mat = Materializer.matFromSystem(system);
+        this.answerTimeout = answerTimeout;
     }
 
     /** The data server at {@code dataUrl} as a {@link BlobLink}. */
@@ -80,15 +90,24 @@ public final class BlobStreamClient {
     public CompletionStage<BlobFacts> put(
             String dataUrl, int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
         RequestEntity entity;
+        // The answer deadline runs from the moment the last byte is handed over: before that, the upload's own pace
+        // (and the idle timeout) bounds it.
+        CompletableFuture<Void> sent = new CompletableFuture<>();
         if (body.isWhole()) {
             entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.bytes());
+            sent.complete(null);
         } else if (body.size() == 0) {
             body.stream().runWith(Sink.ignore(), mat);
             entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, new byte[0]);
-        } else if (body.size() > 0) {
-            entity = HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.size(), body.stream());
+            sent.complete(null);
         } else {
-            entity = HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, body.stream());
+            Source<ByteString, ?> data = body.stream().watchTermination((m, done) -> {
+                done.whenComplete((d, e) -> sent.complete(null));
+                return m;
+            });
+            entity = body.size() > 0
+                    ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.size(), data)
+                    : HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, data);
         }
         HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key))
                 .withEntity(entity);
@@ -98,7 +117,7 @@ public final class BlobStreamClient {
         if (coordinate) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.COORDINATE_HEADER, "1"));
         }
-        return send(request, dataUrl).thenCompose(response -> {
+        return send(request, dataUrl, sent).thenCompose(response -> {
             if (response.status().intValue() == 201) {
                 response.discardEntityBytes(mat);
                 return CompletableFuture.completedFuture(facts(response));
@@ -111,7 +130,7 @@ public final class BlobStreamClient {
     public CompletionStage<Optional<BlobDownload>> get(
             String dataUrl, int rsid, long vtime, byte[] key, long offset, long length) {
         String url = dataUrl + BlobStreamPaths.path(rsid, vtime, key) + "?offset=" + offset + "&length=" + length;
-        return send(HttpRequest.GET(url), dataUrl).thenCompose(response -> {
+        return send(HttpRequest.GET(url), dataUrl, NOW).thenCompose(response -> {
             int status = response.status().intValue();
             if (status == 200) {
                 HttpEntity entity = response.entity();
@@ -131,7 +150,7 @@ public final class BlobStreamClient {
     }
 
     public CompletionStage<Boolean> delete(String dataUrl, int rsid, long vtime, byte[] key) {
-        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key)), dataUrl)
+        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key)), dataUrl, NOW)
                 .thenCompose(response -> {
                     int status = response.status().intValue();
                     if (status == 200 || status == 404) {
@@ -142,13 +161,27 @@ public final class BlobStreamClient {
                 });
     }
 
-    /** A data server that cannot be reached, or drops the connection, is a 503 for the client, not an internal error. */
-    private CompletionStage<HttpResponse> send(HttpRequest request, String dataUrl) {
-        return http.singleRequest(request).exceptionally(e -> {
-            Throwable cause =
-                    e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-            throw new DataServerException(503, "data server " + dataUrl + " unreachable: " + cause.getMessage());
+    /**
+     * A data server that cannot be reached, drops the connection or does not start to answer within the answer
+     * timeout after {@code deadlineFrom} is a 503 for the client (and the gateway may try another member), not an
+     * internal error. An answer that arrives after the deadline is drained, so its connection goes back to the pool.
+     */
+    private CompletionStage<HttpResponse> send(HttpRequest request, String dataUrl, CompletionStage<?> deadlineFrom) {
+        CompletableFuture<HttpResponse> answer = http.singleRequest(request).toCompletableFuture();
+        CompletableFuture<HttpResponse> result = new CompletableFuture<>();
+        answer.whenComplete((response, e) -> {
+            if (e != null) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                result.completeExceptionally(DataServerException.unreachable(
+                        "data server " + dataUrl + " unreachable: " + cause.getMessage()));
+            } else if (!result.complete(response)) {
+                response.discardEntityBytes(mat);
+            }
         });
+        deadlineFrom.thenRun(() -> CompletableFuture.delayedExecutor(answerTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .execute(() -> result.completeExceptionally(DataServerException.unreachable(
+                        "data server " + dataUrl + " did not answer within " + answerTimeout.toMillis() + " ms"))));
+        return result;
     }
 
     private static BlobFacts facts(HttpResponse response) {

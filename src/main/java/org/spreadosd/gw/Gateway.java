@@ -105,24 +105,51 @@ public final class Gateway {
                                             + config.writePolicy(okey.rsid()) + "'");
                         });
                     }
-                    // The first member in the key's order coordinates: it stores the version and copies it to the
-                    // others.
-                    NodeInfo writer = order.get(0);
-                    return links.to(writer)
-                            .put(okey.rsid(), okey.vtime(), key, contentType, body, true)
-                            .thenApply(facts -> new StagedVersion(okey, facts, contentType))
-                            .exceptionallyCompose(e -> onBlocking(() -> {
-                                noteFailure(writer, e);
-                                mds.abandon(okey);
-                                log.warn(
-                                        "add failed key={} vtime={} rsid={} nid={}: {}",
-                                        Keys.printable(key),
-                                        okey.vtime(),
-                                        okey.rsid(),
-                                        writer.nid(),
-                                        unwrap(e).getMessage());
-                                throw unwrap(e);
-                            }));
+                    return putVia(order, 0, okey, contentType, body);
+                });
+    }
+
+    /**
+     * Streams the add to {@code order[index]}, which coordinates it: it stores the version and copies it to the
+     * others. When that member is lost before it answers (a dead or frozen DS, a reset connection) and the bytes are
+     * still in hand (an upload that arrived whole), the next member coordinates the same vtime: a member that
+     * already got the version from the lost one takes the identical bytes as stored, so the retry cannot make two
+     * different versions. A streamed upload cannot be replayed and fails with 503.
+     */
+    private CompletionStage<StagedVersion> putVia(
+            List<NodeInfo> order, int index, ObjectKey okey, String contentType, BlobBody body) {
+        NodeInfo writer = order.get(index);
+        return links.to(writer)
+                .put(okey.rsid(), okey.vtime(), okey.key(), contentType, body, true)
+                .thenApply(facts -> new StagedVersion(okey, facts, contentType))
+                .exceptionallyCompose(e -> {
+                    noteFailure(writer, e);
+                    boolean retry = unwrap(e) instanceof DataServerException d
+                            && d.peerLost()
+                            && body.isWhole()
+                            && index + 1 < order.size();
+                    if (retry) {
+                        log.warn(
+                                "add coordinator lost key={} vtime={} rsid={} nid={}: {}; nid={} coordinates it",
+                                Keys.printable(okey.key()),
+                                okey.vtime(),
+                                okey.rsid(),
+                                writer.nid(),
+                                unwrap(e).getMessage(),
+                                order.get(index + 1).nid());
+                        return putVia(order, index + 1, okey, contentType, body);
+                    }
+                    return onBlocking(() -> {
+                        mds.abandon(okey);
+                        log.warn(
+                                "add failed key={} vtime={} rsid={} nid={}: {}",
+                                Keys.printable(okey.key()),
+                                okey.vtime(),
+                                okey.rsid(),
+                                writer.nid(),
+                                unwrap(e).getMessage());
+                        throw unwrap(e);
+                    });
                 });
     }
 

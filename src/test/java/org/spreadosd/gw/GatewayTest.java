@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,6 +28,7 @@ import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
@@ -138,6 +143,72 @@ class GatewayTest {
         assertEquals(503, ((DataServerException) e).status());
         assertTrue(mds.find(Keys.utf8("k"), Selector.HEAD).isEmpty());
         assertTrue(mds.stalePending(Long.MAX_VALUE, 10).isEmpty(), "the reservation was dropped");
+    }
+
+    @Test
+    void anAddWhoseCoordinatorIsLostIsCoordinatedByTheNextMember() throws Exception {
+        Gateway gw = gateway(GatewayMode.READ_WRITE, dead, live);
+        for (int i = 0; i < 20; i++) {
+            VersionRecord v = add(gw, "lost" + i, "value" + i);
+            assertEquals("value" + i, read(gw, v));
+            assertTrue(store.find(0, Keys.utf8("lost" + i), v.vtime()).isPresent());
+        }
+    }
+
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void aFrozenDataServerIsPassedOverWithinTheAnswerTimeout() throws Exception {
+        try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = new Thread(() -> {
+                try {
+                    while (true) {
+                        held.add(frozen.accept()); // accepted, never answered: a stopped process's kernel does this
+                    }
+                } catch (IOException closed) {
+                    // the test is over
+                }
+            });
+            acceptor.start();
+            NodeInfo stopped = new NodeInfo(
+                    3, "stopped", "127.0.0.1:3", List.of(0), "here", "http://127.0.0.1:" + frozen.getLocalPort(), null);
+            view.update(new ClusterConfig(view.config().revision() + 1, List.of(stopped, live), Map.of(), Set.of()));
+            Gateway gw = new Gateway(
+                    mds,
+                    view,
+                    DataLinks.remote(new BlobStreamClient(kit.system(), Duration.ofMillis(500))),
+                    blocking,
+                    GatewayMode.READ_WRITE,
+                    "here",
+                    Materializer.matFromSystem(kit.system()));
+            for (int i = 0; i < 10; i++) {
+                long started = System.nanoTime();
+                VersionRecord v = add(gw, "frozen" + i, "value" + i);
+                assertEquals("value" + i, read(gw, v));
+                long tookMillis = (System.nanoTime() - started) / 1_000_000;
+                assertTrue(tookMillis < 20_000, "add and read took " + tookMillis + " ms");
+            }
+            assertTrue(!held.isEmpty(), "the frozen member was tried");
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aCoordinatedAddOfAVersionAlreadyHeldSucceedsOnlyWithTheSameBytes() {
+        BlobStreamClient client = new BlobStreamClient(kit.system());
+        byte[] key = Keys.utf8("held");
+        Source<ByteString, ?> same =
+                Source.from(List.of(ByteString.fromString("same "), ByteString.fromString("bytes")));
+        await(client.put(live.dataUrl(), 0, 42, key, null, BlobBody.of(ByteString.fromString("same bytes")), false));
+        assertEquals(
+                10,
+                await(client.put(live.dataUrl(), 0, 42, key, null, BlobBody.streaming(same, 10), true))
+                        .size());
+        Throwable e = failure(
+                client.put(live.dataUrl(), 0, 42, key, null, BlobBody.of(ByteString.fromString("diff bytes")), true));
+        assertEquals(409, ((DataServerException) e).status(), e.toString());
     }
 
     @Test

@@ -163,6 +163,16 @@ public final class SpreadProcess {
         }
     }
 
+    /** Sends a signal by name (STOP, CONT, ...) to the process, as {@code kill -<name>} would. */
+    public void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid()))
+                .inheritIO()
+                .start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed");
+        }
+    }
+
     public String log() {
         try {
             return new String(Files.readAllBytes(log), StandardCharsets.UTF_8);

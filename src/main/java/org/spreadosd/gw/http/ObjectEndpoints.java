@@ -62,7 +62,8 @@ public final class ObjectEndpoints {
         AddOptions options = AddOptions.of(query);
         HttpEntity entity = request.entity();
         String contentType = contentTypeToStore(entity.getContentType().toString());
-        return gateway.stage(key, BlobBody.of(entity), contentType)
+        return BlobBody.gather(entity, mat)
+                .thenCompose(body -> gateway.stage(key, body, contentType))
                 .thenCompose(staged -> gateway.commit(staged, options.vname(), options.attrs()))
                 .thenApply(v -> added(request, 202, v.objectKey()));
     }
