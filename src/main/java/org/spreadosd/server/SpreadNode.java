@@ -23,6 +23,7 @@ import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -80,6 +81,7 @@ import org.spreadosd.model.VersionClock;
 import org.spreadosd.rpc.RpcHandler;
 import org.spreadosd.rpc.RpcServer;
 import org.spreadosd.rpc.RpcService;
+import org.spreadosd.util.Supervised;
 
 /**
  * One SpreadOSD server process: a Pekko Cluster member carrying some of the roles cs, ds and gw.
@@ -134,16 +136,16 @@ public final class SpreadNode implements AutoCloseable {
     private void startRoles() {
         ConfigCopy copy = new ConfigCopy(settings.store());
         copy.load(log).ifPresent(view::update);
-        system.systemActorOf(MembershipTracker.create(view), "membership", Props.empty());
+        system.systemActorOf(supervised(MembershipTracker.create(view)), "membership", Props.empty());
         join();
         if (settings.hasRole("cs")) {
             createJournalSchema();
         }
         ClusterSingleton singleton = ClusterSingleton.get(system);
-        ActorRef<ConfigServer.Command> configServer =
-                singleton.init(SingletonActor.of(ConfigServer.create(view::isReachableMember), "config-server")
+        ActorRef<ConfigServer.Command> configServer = singleton.init(
+                SingletonActor.of(supervised(ConfigServer.create(view::isReachableMember)), "config-server")
                         .withSettings(ClusterSingletonSettings.create(system).withRole("cs")));
-        system.systemActorOf(view.subscriber(configServer, copy), "cluster-view", Props.empty());
+        system.systemActorOf(supervised(view.subscriber(configServer, copy)), "cluster-view", Props.empty());
         awaitMembership();
 
         Executor blocking =
@@ -178,7 +180,7 @@ public final class SpreadNode implements AutoCloseable {
                             ? replicaApi.handle(request)
                             : blobServer.handle(request));
             system.systemActorOf(
-                    DataServer.create(settings.nodeInfo(), configServer, view, registration),
+                    supervised(DataServer.create(settings.nodeInfo(), configServer, view, registration)),
                     "data-server",
                     Props.empty());
             awaitRegistration(registration);
@@ -318,7 +320,9 @@ public final class SpreadNode implements AutoCloseable {
     private ConfigRpc startConfigServerSide(
             ActorRef<ConfigServer.Command> configServer, BlobStreamClient blobs, Executor blocking, Materializer mat) {
         system.systemActorOf(
-                FaultMarker.create(view, configServer, settings.faultGrace()), "fault-marker", Props.empty());
+                supervised(FaultMarker.create(view, configServer, settings.faultGrace())),
+                "fault-marker",
+                Props.empty());
         ClusterConfig current = askConfig(configServer);
         String announce = metadataStoreToAnnounce(current);
         if ((announce != null && !announce.equals(current.mdsUri()))
@@ -433,7 +437,7 @@ public final class SpreadNode implements AutoCloseable {
     private void startReplication(ReplicaClient replicas, Repairer repairer, Executor blocking, Materializer mat) {
         for (int rsid : settings.rsids()) {
             system.systemActorOf(
-                    SetReplicator.create(
+                    supervised(SetReplicator.create(
                             rsid,
                             settings.nid(),
                             view,
@@ -442,7 +446,7 @@ public final class SpreadNode implements AutoCloseable {
                             replication,
                             settings.replication().forReplicator(),
                             mat,
-                            blocking),
+                            blocking)),
                     "replicator-" + rsid,
                     Props.empty());
         }
@@ -654,6 +658,10 @@ public final class SpreadNode implements AutoCloseable {
                                 ConfigValueFactory.fromAnyRef(s.store().toString())));
     }
 
+    private <T> Behavior<T> supervised(Behavior<T> behavior) {
+        return Supervised.restarting(behavior, settings.restartBackoff());
+    }
+
     static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
@@ -669,6 +677,11 @@ public final class SpreadNode implements AutoCloseable {
     /** The metadata store this node's gateway uses, or null on a node without the gw role. */
     public MetadataStore metadataStore() {
         return mds;
+    }
+
+    /** This node's view of the cluster configuration and membership. */
+    public ClusterView view() {
+        return view;
     }
 
     public ActorSystem<Void> system() {
