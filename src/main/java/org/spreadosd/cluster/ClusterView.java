@@ -9,6 +9,8 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.spreadosd.cs.ConfigServer;
 
@@ -29,6 +31,20 @@ public final class ClusterView {
     private volatile Set<String> configServers = Set.of();
 
     private record Waiter(Predicate<ClusterConfig> condition, CompletableFuture<ClusterConfig> done) {}
+
+    /**
+     * A registered listener. An actor that registers one cancels it when it stops or restarts, so a restarted
+     * actor is not told twice.
+     */
+    @FunctionalInterface
+    public interface Subscription {
+        void cancel();
+    }
+
+    private static <L> Subscription add(List<L> listeners, L listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
 
     public ClusterConfig config() {
         return current.get();
@@ -99,18 +115,18 @@ public final class ClusterView {
     }
 
     /** Runs {@code action} whenever a config server member comes up (to subscribe or register again). */
-    public void onConfigServerUp(Runnable action) {
-        configServerListeners.add(action);
+    public Subscription onConfigServerUp(Runnable action) {
+        return add(configServerListeners, action);
     }
 
     /** Runs {@code action} with every new configuration (on the thread that delivered it). */
-    public void onChange(Consumer<ClusterConfig> action) {
-        changeListeners.add(action);
+    public Subscription onChange(Consumer<ClusterConfig> action) {
+        return add(changeListeners, action);
     }
 
     /** Runs {@code action} whenever the set of reachable members changes. */
-    public void onMembershipChange(Runnable action) {
-        membershipListeners.add(action);
+    public Subscription onMembershipChange(Runnable action) {
+        return add(membershipListeners, action);
     }
 
     /**
@@ -120,15 +136,29 @@ public final class ClusterView {
     public Behavior<ClusterConfig> subscriber(ActorRef<ConfigServer.Command> configServer, ConfigCopy copy) {
         return Behaviors.setup(ctx -> {
             configServer.tell(new ConfigServer.Subscribe(ctx.getSelf()));
-            onConfigServerUp(() -> configServer.tell(new ConfigServer.Subscribe(ctx.getSelf())));
-            return Behaviors.receiveMessage(config -> {
-                long before = config().revision();
-                update(config);
-                if (config().revision() != before || !copy.exists()) {
-                    copy.save(config(), ctx.getLog());
-                }
-                return Behaviors.same();
-            });
+            Subscription resubscribe =
+                    onConfigServerUp(() -> configServer.tell(new ConfigServer.Subscribe(ctx.getSelf())));
+            // What this incarnation saved: a restart may have cut off a save, so the first configuration after
+            // (re)start is saved even if the view already had it.
+            long[] saved = {-1};
+            return Behaviors.receive(ClusterConfig.class)
+                    .onMessage(ClusterConfig.class, config -> {
+                        update(config);
+                        ClusterConfig now = config();
+                        if (now.revision() != saved[0]) {
+                            copy.save(now, ctx.getLog());
+                            saved[0] = now.revision();
+                        }
+                        return Behaviors.same();
+                    })
+                    .onSignal(PreRestart.class, s -> cancel(resubscribe))
+                    .onSignal(PostStop.class, s -> cancel(resubscribe))
+                    .build();
         });
+    }
+
+    private static <T> Behavior<T> cancel(Subscription subscription) {
+        subscription.cancel();
+        return Behaviors.same();
     }
 }

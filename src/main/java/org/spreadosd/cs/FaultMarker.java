@@ -3,6 +3,8 @@ package org.spreadosd.cs;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
@@ -25,17 +27,29 @@ public final class FaultMarker {
 
     public static Behavior<Check> create(
             ClusterView view, ActorRef<ConfigServer.Command> configServer, Duration grace) {
+        // Taken once: a restarted marker does not wait the grace again.
+        long startMillis = System.currentTimeMillis();
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-            long startMillis = System.currentTimeMillis();
-            timers.startTimerWithFixedDelay(Check.TICK, grace, RECHECK);
-            view.onMembershipChange(() -> ctx.getSelf().tell(Check.TICK));
-            return Behaviors.receiveMessage(tick -> {
-                if (System.currentTimeMillis() - startMillis >= grace.toMillis() && view.knowsMembership()) {
-                    mark(view, configServer);
-                }
-                return Behaviors.same();
-            });
+            long left = Math.max(0, grace.toMillis() - (System.currentTimeMillis() - startMillis));
+            timers.startTimerWithFixedDelay(Check.TICK, Duration.ofMillis(left), RECHECK);
+            ClusterView.Subscription changes =
+                    view.onMembershipChange(() -> ctx.getSelf().tell(Check.TICK));
+            return Behaviors.receive(Check.class)
+                    .onMessage(Check.class, tick -> {
+                        if (System.currentTimeMillis() - startMillis >= grace.toMillis() && view.knowsMembership()) {
+                            mark(view, configServer);
+                        }
+                        return Behaviors.same();
+                    })
+                    .onSignal(PreRestart.class, s -> cancel(changes))
+                    .onSignal(PostStop.class, s -> cancel(changes))
+                    .build();
         }));
+    }
+
+    private static Behavior<Check> cancel(ClusterView.Subscription listener) {
+        listener.cancel();
+        return Behaviors.same();
     }
 
     private static void mark(ClusterView view, ActorRef<ConfigServer.Command> configServer) {

@@ -4,8 +4,11 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.slf4j.Logger;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigServer;
@@ -46,7 +49,8 @@ public final class DataServer {
                 timers.startTimerWithFixedDelay(Signal.RETRY, RETRY);
             };
             register.run();
-            view.onConfigServerUp(() -> ctx.getSelf().tell(Signal.CONFIG_SERVER_UP));
+            ClusterView.Subscription upListener =
+                    view.onConfigServerUp(() -> ctx.getSelf().tell(Signal.CONFIG_SERVER_UP));
             return Behaviors.receive(Command.class)
                     .onMessageEquals(Signal.RETRY, () -> {
                         configServer.tell(new ConfigServer.RegisterNode(self, replies));
@@ -57,8 +61,15 @@ public final class DataServer {
                         return Behaviors.same();
                     })
                     .onMessage(Answered.class, a -> onAnswer(a.registered(), self, timers, firstAnswer, ctx.getLog()))
+                    .onSignal(PreRestart.class, s -> cancel(upListener))
+                    .onSignal(PostStop.class, s -> cancel(upListener))
                     .build();
         }));
+    }
+
+    private static Behavior<Command> cancel(ClusterView.Subscription listener) {
+        listener.cancel();
+        return Behaviors.same();
     }
 
     private static Behavior<Command> onAnswer(
@@ -66,7 +77,7 @@ public final class DataServer {
             NodeInfo self,
             TimerScheduler<Command> timers,
             CompletableFuture<ConfigServer.Registered> firstAnswer,
-            org.slf4j.Logger log) {
+            Logger log) {
         timers.cancel(Signal.RETRY);
         if (answer.refusal() != null) {
             log.error(

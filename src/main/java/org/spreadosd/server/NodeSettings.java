@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.gw.GatewayMode;
+import org.spreadosd.util.Supervised;
 
 /** The {@code spreadosd} section of the configuration, checked and with derived values filled in. */
 public record NodeSettings(
@@ -42,7 +43,8 @@ public record NodeSettings(
         String mdsCache,
         Duration faultGrace,
         String csJournal,
-        ReplicationSettings replication) {
+        ReplicationSettings replication,
+        Supervised.Backoff restartBackoff) {
     /** The config server's MessagePack-RPC port when {@code --cs} names none. */
     public static final int DEFAULT_CS_PORT = 18700;
     /** The cluster port of a node is its base port + this (see reference.conf). */
@@ -96,7 +98,8 @@ public record NodeSettings(
                 c.getString("mds-cache"),
                 c.getDuration("cs.fault-grace"),
                 c.getString("cs.journal"),
-                ReplicationSettings.from(c.getConfig("ds")));
+                ReplicationSettings.from(c.getConfig("ds")),
+                Supervised.Backoff.from(c.getConfig("actor-restart")));
     }
 
     /** Explicit seed nodes, else the config server's cluster port (its RPC port + 2000), else none (join itself). */

@@ -23,7 +23,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 
 /** A DS's side of {@link ReplicaProtocol}: asks a peer about its log and inventory, and copies versions from it. */
-public final class ReplicaClient {
+public final class ReplicaClient implements ReplicaPeers {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     /** What a copy from a peer did. */
@@ -48,21 +48,25 @@ public final class ReplicaClient {
         this.blocking = blocking;
     }
 
+    @Override
     public CompletionStage<LogBatch> log(String dataUrl, int rsid, ReplicaProtocol.Position from, int max) {
         String query = from == null ? "?max=" + max : "?log=" + from.logId() + "&from=" + from.offset() + "&max=" + max;
         return get(dataUrl + ReplicaProtocol.LOG + rsid + query, LogBatch.class);
     }
 
+    @Override
     public CompletionStage<InventoryPage> inventory(String dataUrl, int rsid, String after, int max) {
         String query =
                 "?max=" + max + (after == null ? "" : "&after=" + URLEncoder.encode(after, StandardCharsets.UTF_8));
         return get(dataUrl + ReplicaProtocol.INVENTORY + rsid + query, InventoryPage.class);
     }
 
+    @Override
     public CompletionStage<Digests> digests(String dataUrl, int rsid) {
         return get(dataUrl + ReplicaProtocol.DIGEST + rsid, Digests.class);
     }
 
+    @Override
     public CompletionStage<InventoryPage> bucket(String dataUrl, int rsid, String bucket) {
         return get(dataUrl + ReplicaProtocol.BUCKET + rsid + "/" + bucket, InventoryPage.class);
     }
@@ -71,6 +75,7 @@ public final class ReplicaClient {
      * Copies one version from a peer unless this DS holds it or deleted it. The copy's checksum must match
      * the one the peer's header states, or it is dropped.
      */
+    @Override
     public CompletionStage<Copied> copy(String dataUrl, int rsid, byte[] key, long vtime) {
         return CompletableFuture.supplyAsync(
                         () -> {

@@ -86,7 +86,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     private final int selfNid;
     private final ClusterView view;
     private final DataStore store;
-    private final ReplicaClient client;
+    private final ReplicaPeers client;
     private final LogPositions positions;
     private final ReplicationStatus status;
     private final Settings settings;
@@ -105,7 +105,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             int selfNid,
             ClusterView view,
             DataStore store,
-            ReplicaClient client,
+            ReplicaPeers client,
             ReplicationStatus status,
             Settings settings,
             Materializer mat,
@@ -122,7 +122,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             int selfNid,
             ClusterView view,
             DataStore store,
-            ReplicaClient client,
+            ReplicaPeers client,
             ReplicationStatus status,
             Settings settings,
             Materializer mat,
@@ -240,7 +240,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         busy.remove(m.peerNid());
         if (m.error() != null) {
             PeerSync last = status.get(rsid, m.peerNid());
-            String why = Failures.cause(m.error()).getMessage();
+            String why = describe(m.error());
             if (last == null || !why.equals(last.lastError())) {
                 log.warn("replication rsid={} from nid={}: {} (retrying)", rsid, m.peerNid(), why);
             }
@@ -294,6 +294,12 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             getContext().getSelf().tell(new Pull(m.peerNid()));
         }
         return this;
+    }
+
+    /** A failure in words; many exceptions (EOFException, ClosedChannelException, ...) carry no message. */
+    private static String describe(Throwable error) {
+        Throwable cause = Failures.cause(error);
+        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 
     /** One line per round that copied from a peer's log (in steady state the forwards arrive first and nothing is copied). */
@@ -505,11 +511,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         busy.remove(m.peerNid());
         status.antiEntropyRounds.incrementAndGet();
         if (m.error() != null) {
-            log.warn(
-                    "anti-entropy rsid={} with nid={} failed: {}",
-                    rsid,
-                    m.peerNid(),
-                    Failures.cause(m.error()).getMessage());
+            log.warn("anti-entropy rsid={} with nid={} failed: {}", rsid, m.peerNid(), describe(m.error()));
             return this;
         }
         Repairs r = m.repairs();

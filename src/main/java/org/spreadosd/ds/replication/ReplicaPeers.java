@@ -1,0 +1,24 @@
+package org.spreadosd.ds.replication;
+
+import java.util.concurrent.CompletionStage;
+import org.spreadosd.ds.replication.ReplicaProtocol.Digests;
+import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
+import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
+import org.spreadosd.ds.replication.ReplicaProtocol.Position;
+
+/**
+ * What a member asks of the other members of its set (their logs, inventories, digests) and copies from them;
+ * {@link ReplicaClient} over HTTP is the one in production. Each peer is named by its data URL.
+ */
+public interface ReplicaPeers {
+    CompletionStage<LogBatch> log(String dataUrl, int rsid, Position from, int max);
+
+    CompletionStage<InventoryPage> inventory(String dataUrl, int rsid, String after, int max);
+
+    CompletionStage<Digests> digests(String dataUrl, int rsid);
+
+    CompletionStage<InventoryPage> bucket(String dataUrl, int rsid, String bucket);
+
+    /** Copies one version from a peer unless this member holds it or deleted it. */
+    CompletionStage<ReplicaClient.Copied> copy(String dataUrl, int rsid, byte[] key, long vtime);
+}

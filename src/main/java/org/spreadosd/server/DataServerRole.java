@@ -1,0 +1,224 @@
+package org.spreadosd.server;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.BiPredicate;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spreadosd.cluster.ClusterView;
+import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.cs.ConfigServer;
+import org.spreadosd.ds.BlobService;
+import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.BlobStreamServer;
+import org.spreadosd.ds.DataServer;
+import org.spreadosd.ds.DataStore;
+import org.spreadosd.ds.replication.Repairer;
+import org.spreadosd.ds.replication.ReplicaApi;
+import org.spreadosd.ds.replication.ReplicaClient;
+import org.spreadosd.ds.replication.ReplicationStatus;
+import org.spreadosd.ds.replication.Scrubber;
+import org.spreadosd.ds.replication.SetReplicator;
+import org.spreadosd.ds.replication.WriteCoordinator;
+import org.spreadosd.util.Supervised;
+
+/**
+ * The data server role: opens the store, serves the node-to-node byte stream and replica API on the data
+ * port, registers with the config server and, once confirmed, replicates each of its sets and scrubs the
+ * store. Its actors (registration, one replicator per set) are its supervised children.
+ */
+final class DataServerRole {
+    private static final Logger log = LoggerFactory.getLogger(DataServerRole.class);
+
+    sealed interface Command {}
+
+    private record Bound(Throwable error) implements Command {}
+
+    private record Registered(ConfigServer.Registered answer, Throwable error) implements Command {}
+
+    private DataServerRole() {}
+
+    /**
+     * @param referenced whether the metadata store names a version, for the scrub's garbage check (null when
+     *     this node has no gateway)
+     */
+    static Behavior<Command> create(
+            NodeSettings settings,
+            ClusterView view,
+            ActorRef<ConfigServer.Command> configServer,
+            BlobStreamClient blobs,
+            Executor blocking,
+            BiPredicate<byte[], Long> referenced,
+            ActorRef<NodeGuardian.Command> guardian) {
+        return Behaviors.setup(ctx -> {
+            DataStore store;
+            try {
+                store = new DataStore(settings.store(), settings.maxObjectBytes(), settings.ulog());
+            } catch (IOException e) {
+                guardian.tell(new NodeGuardian.RoleFailed(new StartupException(
+                        "cannot use store directory " + settings.store() + ": " + e.getMessage(), e)));
+                return Behaviors.empty();
+            }
+            return new Starting(ctx, settings, view, configServer, blobs, blocking, referenced, guardian, store)
+                    .bindDataPort();
+        });
+    }
+
+    /** The start-up steps, in order; the role stays in the last behavior while the node runs. */
+    private static final class Starting {
+        private final ActorContext<Command> ctx;
+        private final NodeSettings settings;
+        private final ClusterView view;
+        private final ActorRef<ConfigServer.Command> configServer;
+        private final Executor blocking;
+        private final BiPredicate<byte[], Long> referenced;
+        private final ActorRef<NodeGuardian.Command> guardian;
+        private final DataStore store;
+        private final ReplicationStatus replication = new ReplicationStatus();
+        private final Materializer mat;
+        private final ReplicaClient replicas;
+        private final Repairer repairer;
+        private final BlobService blobService;
+
+        Starting(
+                ActorContext<Command> ctx,
+                NodeSettings settings,
+                ClusterView view,
+                ActorRef<ConfigServer.Command> configServer,
+                BlobStreamClient blobs,
+                Executor blocking,
+                BiPredicate<byte[], Long> referenced,
+                ActorRef<NodeGuardian.Command> guardian,
+                DataStore store) {
+            this.ctx = ctx;
+            this.settings = settings;
+            this.view = view;
+            this.configServer = configServer;
+            this.blocking = blocking;
+            this.referenced = referenced;
+            this.guardian = guardian;
+            this.store = store;
+            this.mat = Materializer.matFromSystem(ctx.getSystem());
+            replication.registerMBean();
+            replicas = new ReplicaClient(ctx.getSystem(), blobs, store, blocking);
+            repairer = new Repairer(settings.nid(), view, store, replicas, blocking, replication);
+            blobService = new BlobService(
+                    store,
+                    blocking,
+                    mat,
+                    settings.uploadIdleTimeout(),
+                    new WriteCoordinator(settings.nid(), view, blobs, store),
+                    a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
+                    settings.replication().verifyBeforeSendBytes());
+        }
+
+        Behavior<Command> bindDataPort() {
+            BlobStreamServer blobServer = new BlobStreamServer(blobService, mat);
+            ReplicaApi replicaApi = new ReplicaApi(store, blocking, mat);
+            ctx.pipeToSelf(
+                    Endpoints.http(
+                            ctx.getSystem(),
+                            settings,
+                            "data stream",
+                            settings.dataPort(),
+                            request -> ReplicaApi.handles(request.getUri().path())
+                                    ? replicaApi.handle(request)
+                                    : blobServer.handle(request)),
+                    (b, e) -> new Bound(e));
+            return Behaviors.receive(Command.class)
+                    .onMessage(Bound.class, b -> b.error() == null ? register() : fail(b.error()))
+                    .build();
+        }
+
+        /**
+         * A data server serves once the config server has confirmed it. If it already is in its saved copy of
+         * the configuration exactly as it is now, it serves at once and the registration goes on in the
+         * background, so a data server restarted while no config server is up still serves. A refusal stops it.
+         */
+        private Behavior<Command> register() {
+            CompletableFuture<ConfigServer.Registered> answer = new CompletableFuture<>();
+            NodeInfo self = settings.nodeInfo();
+            ctx.spawn(
+                    Supervised.restarting(
+                            DataServer.create(self, configServer, view, answer), settings.restartBackoff()),
+                    "registration");
+            if (view.config().node(self.nid()).map(self::equals).orElse(false)) {
+                ActorSystem<Void> system = ctx.getSystem();
+                answer.thenAccept(r -> {
+                    if (r.refusal() != null) {
+                        log.error("stopping: {}", r.refusal());
+                        system.terminate();
+                    }
+                });
+                return replicate();
+            }
+            ctx.pipeToSelf(
+                    Startup.within(
+                            answer,
+                            settings.startupTimeout(),
+                            () -> "the config server did not confirm this node's registration within "
+                                    + settings.startupTimeout()),
+                    Registered::new);
+            return Behaviors.receive(Command.class)
+                    .onMessage(Registered.class, r -> {
+                        if (r.error() != null) {
+                            return fail(r.error());
+                        }
+                        if (r.answer().refusal() != null) {
+                            return fail(new StartupException(r.answer().refusal()));
+                        }
+                        return replicate();
+                    })
+                    .build();
+        }
+
+        /** One replicator per replication-set this DS belongs to, and the checksum scrub of its whole store. */
+        private Behavior<Command> replicate() {
+            for (int rsid : settings.rsids()) {
+                ctx.spawn(
+                        Supervised.restarting(
+                                SetReplicator.create(
+                                        rsid,
+                                        settings.nid(),
+                                        view,
+                                        store,
+                                        replicas,
+                                        replication,
+                                        settings.replication().forReplicator(),
+                                        mat,
+                                        blocking),
+                                settings.restartBackoff()),
+                        "replicator-" + rsid);
+            }
+            Scrubber scrubber = new Scrubber(
+                    store,
+                    repairer,
+                    replication,
+                    settings.replication().scrubBytesPerSecond(),
+                    referenced,
+                    settings.gcPendingGrace());
+            scrubber.start(settings.replication().scrubInterval());
+            CoordinatedShutdown.get(ctx.getSystem())
+                    .addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-scrub", () -> {
+                        scrubber.close();
+                        return CompletableFuture.completedFuture(Done.getInstance());
+                    });
+            guardian.tell(new NodeGuardian.DataServerStarted(store, blobService, replication));
+            return Behaviors.empty();
+        }
+
+        private Behavior<Command> fail(Throwable error) {
+            guardian.tell(new NodeGuardian.RoleFailed(Startup.failure(error, "cannot start the data server")));
+            return Behaviors.empty();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package org.spreadosd.server;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.spreadosd.rpc.RpcHandler;
+import org.spreadosd.rpc.RpcServer;
+
+/** The ports a node listens on, each unbound by CoordinatedShutdown; a port that cannot be bound fails the start. */
+final class Endpoints {
+    private static final Logger log = LoggerFactory.getLogger(Endpoints.class);
+    static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+
+    private Endpoints() {}
+
+    static CompletionStage<ServerBinding> http(
+            ActorSystem<?> system,
+            NodeSettings settings,
+            String what,
+            int port,
+            Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+        CompletionStage<ServerBinding> binding =
+                Http.get(system).newServerAt(settings.listenHost(), port).bind(handler::apply);
+        return Startup.within(binding, BIND_TIMEOUT, () -> "binding " + what + " timed out")
+                .handle((b, e) -> {
+                    if (e != null) {
+                        throw new StartupException(
+                                "cannot listen for " + what + " on " + settings.listenHost() + ":" + port + ": "
+                                        + Startup.rootMessage(e),
+                                e);
+                    }
+                    b.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+                    log.info("{} listening on {}", what, b.localAddress());
+                    return b;
+                });
+    }
+
+    static CompletionStage<Done> rpc(ActorSystem<?> system, NodeSettings settings, RpcHandler handler) {
+        RpcServer rpc = new RpcServer(handler, settings.maxRpcMessageBytes());
+        return Startup.within(
+                        rpc.bind(system, settings.listenHost(), settings.rpcPort()),
+                        BIND_TIMEOUT,
+                        () -> "binding timed out")
+                .handle((binding, e) -> {
+                    if (e != null) {
+                        throw new StartupException(
+                                "cannot listen for MessagePack-RPC on " + settings.listenHost() + ":"
+                                        + settings.rpcPort() + ": " + Startup.rootMessage(e),
+                                e);
+                    }
+                    CoordinatedShutdown.get(system)
+                            .addTask(
+                                    CoordinatedShutdown.PhaseServiceUnbind(),
+                                    "unbind-rpc",
+                                    () -> binding.unbind().thenApply(ignored -> Done.getInstance()));
+                    log.info("MessagePack-RPC listening on {}", binding.localAddress());
+                    return Done.getInstance();
+                });
+    }
+
+    static CompletionStage<Done> management(ActorSystem<?> system, NodeSettings settings) {
+        return Startup.within(
+                        PekkoManagement.get(system.classicSystem()).start(), BIND_TIMEOUT, () -> "starting timed out")
+                .handle((uri, e) -> {
+                    if (e != null) {
+                        throw new StartupException(
+                                "cannot start Pekko Management on port " + settings.managementPort() + ": "
+                                        + Startup.rootMessage(e),
+                                e);
+                    }
+                    return Done.getInstance();
+                });
+    }
+}
