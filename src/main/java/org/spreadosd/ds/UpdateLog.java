@@ -3,7 +3,6 @@ package org.spreadosd.ds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -45,6 +44,7 @@ public final class UpdateLog implements AutoCloseable {
 
     private final Path file;
     private final FileChannel ch;
+    private final DurableFiles files;
     private final UUID logId;
     /** Where the written records end; {@link #durable} is how far of that an fsync has covered. */
     private volatile Tail tail;
@@ -52,16 +52,22 @@ public final class UpdateLog implements AutoCloseable {
     private volatile Tail durable;
     private final Object syncLock = new Object();
 
-    private UpdateLog(Path file, FileChannel ch, UUID logId, Tail tail) {
+    private UpdateLog(Path file, FileChannel ch, DurableFiles files, UUID logId, Tail tail) {
         this.file = file;
         this.ch = ch;
+        this.files = files;
         this.logId = logId;
         this.tail = tail;
         this.durable = tail;
     }
 
     public static UpdateLog open(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
+        return open(file, DurableFiles.DISK);
+    }
+
+    public static UpdateLog open(Path file, DurableFiles files) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        files.createDirectories(dir);
         FileChannel ch =
                 FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
@@ -74,9 +80,9 @@ public final class UpdateLog implements AutoCloseable {
                         .flip();
                 ch.truncate(0);
                 DurableFiles.writeFully(ch, h, 0);
-                ch.force(true);
-                DurableFiles.fsyncDirectory(file.getParent());
-                return new UpdateLog(file, ch, id, new Tail(id, FILE_HEADER, 0, 0));
+                files.force(ch);
+                files.forceDirectory(dir);
+                return new UpdateLog(file, ch, files, id, new Tail(id, FILE_HEADER, 0, 0));
             }
             ByteBuffer h = ByteBuffer.allocate(FILE_HEADER);
             read(ch, h, 0);
@@ -85,7 +91,7 @@ public final class UpdateLog implements AutoCloseable {
                 throw new IOException(file + " is not an update log");
             }
             UUID id = new UUID(h.getLong(), h.getLong());
-            UpdateLog opened = new UpdateLog(file, ch, id, new Tail(id, FILE_HEADER, 0, 0));
+            UpdateLog opened = new UpdateLog(file, ch, files, id, new Tail(id, FILE_HEADER, 0, 0));
             opened.recoverTail();
             return opened;
         } catch (IOException | RuntimeException e) {
@@ -114,7 +120,7 @@ public final class UpdateLog implements AutoCloseable {
                     file,
                     size - offset);
             ch.truncate(offset);
-            ch.force(true);
+            files.force(ch);
         }
         tail = new Tail(logId, offset, seq, bytes);
         durable = tail;
@@ -152,7 +158,7 @@ public final class UpdateLog implements AutoCloseable {
                 return;
             }
             Tail written = tail;
-            ch.force(false);
+            files.forceData(ch);
             durable = written;
         }
     }
