@@ -174,6 +174,25 @@ public final class DataStore {
      */
     public StoredBlob write(int rsid, byte[] key, long vtime, String contentType, InputStream in, long expectedSize)
             throws IOException {
+        return write(rsid, key, vtime, contentType, in, expectedSize, null);
+    }
+
+    /**
+     * Stores one version whose checksum its sender announced (a copy from a peer): bytes that do not match it
+     * are refused before the rename, so a damaged copy never enters the store or the update log.
+     *
+     * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
+     * @throws CorruptBlobException when the bytes received do not match {@code expectedCrc}
+     */
+    public StoredBlob write(
+            int rsid,
+            byte[] key,
+            long vtime,
+            String contentType,
+            InputStream in,
+            long expectedSize,
+            Integer expectedCrc)
+            throws IOException {
         if (expectedSize > maxObjectBytes) {
             throw new ObjectTooLargeException(expectedSize, maxObjectBytes);
         }
@@ -195,6 +214,10 @@ public final class DataStore {
                 long size = copy(in, ch, placeholder.length(), crc);
                 if (expectedSize >= 0 && size != expectedSize) {
                     throw new IOException("upload ended after " + size + " of " + expectedSize + " bytes");
+                }
+                if (expectedCrc != null && (int) crc.getValue() != expectedCrc) {
+                    throw new CorruptBlobException("version " + vtime + " of " + Keys.printable(key)
+                            + " received does not match the checksum its sender announced");
                 }
                 header = new BlobHeader(
                         key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
