@@ -20,9 +20,15 @@ public final class ConfigCopy {
             new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     private final Path file;
+    private final DurableFiles files;
 
     public ConfigCopy(Path store) {
+        this(store, DurableFiles.DISK);
+    }
+
+    public ConfigCopy(Path store, DurableFiles files) {
         this.file = store.resolve(FILE_NAME);
+        this.files = files;
     }
 
     public boolean exists() {
@@ -42,10 +48,10 @@ public final class ConfigCopy {
         }
     }
 
-    /** Replaces the saved copy atomically (temp file, fsync, rename); a failure is logged, serving goes on. */
+    /** Replaces the saved copy atomically (temp file, fsync, rename, directory fsync); a failure is logged, serving goes on. */
     public void save(ClusterConfig config, Logger log) {
         try {
-            DurableFiles.replace(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+            files.replace(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
         } catch (IOException e) {
             log.warn("cannot save the cluster configuration to {}: {}", file, e.getMessage());
         }

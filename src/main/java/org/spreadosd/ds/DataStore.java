@@ -1,6 +1,5 @@
 package org.spreadosd.ds;
 
-import static org.spreadosd.util.DurableFiles.fsyncDirectory;
 import static org.spreadosd.util.DurableFiles.writeFully;
 
 import java.io.IOException;
@@ -23,13 +22,16 @@ import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.model.Keys;
+import org.spreadosd.util.DurableFiles;
 
 /**
  * The bytes of the versions a DS holds: one file per version under {@code <store>/data}.
  *
  * <p>A file's path is derived from SHA-256 of (vtime, key), never from the key's text, because keys
  * are arbitrary bytes. A version is written to {@code <store>/tmp}, fsynced, renamed into place and
- * its directory fsynced, so a crash leaves the whole version or none of it.
+ * its directory fsynced, so a crash leaves the whole version or none of it. Every directory on the way is
+ * created durably too ({@link DurableFiles#createDirectories}): a version's rename into a directory whose
+ * own entry a crash could take back would be lost with it.
  */
 public final class DataStore {
     private static final Logger log = LoggerFactory.getLogger(DataStore.class);
@@ -44,6 +46,7 @@ public final class DataStore {
     private final java.util.concurrent.atomic.AtomicLong items = new java.util.concurrent.atomic.AtomicLong();
 
     private final Path logDir;
+    private final DurableFiles files;
     /** A version's rename into place and its deletion take the same lock, so a copy can never land after its tombstone. */
     private final java.util.concurrent.locks.ReentrantLock[] versionLocks =
             new java.util.concurrent.locks.ReentrantLock[64];
@@ -57,6 +60,12 @@ public final class DataStore {
 
     /** @param logDir where the update logs live; null means {@code <root>/ulog} */
     public DataStore(Path root, long maxObjectBytes, Path logDir) throws IOException {
+        this(root, maxObjectBytes, logDir, DurableFiles.DISK);
+    }
+
+    /** @param files how this store makes its files and directories durable */
+    public DataStore(Path root, long maxObjectBytes, Path logDir, DurableFiles files) throws IOException {
+        this.files = files;
         this.dataDir = root.resolve("data");
         this.tmpDir = root.resolve("tmp");
         this.logDir = logDir != null ? logDir : root.resolve("ulog");
@@ -64,12 +73,12 @@ public final class DataStore {
             versionLocks[i] = new java.util.concurrent.locks.ReentrantLock();
         }
         this.maxObjectBytes = maxObjectBytes;
-        Files.createDirectories(dataDir);
-        Files.createDirectories(tmpDir);
+        files.createDirectories(dataDir);
+        files.createDirectories(tmpDir);
         if (!Files.isWritable(dataDir) || !Files.isWritable(tmpDir)) {
             throw new AccessDeniedException(root.toString(), null, "store directory is not writable");
         }
-        Files.createDirectories(this.logDir);
+        files.createDirectories(this.logDir);
         clearTemporaryFiles();
         items.set(countStoredFiles());
     }
@@ -82,12 +91,17 @@ public final class DataStore {
         return logDir;
     }
 
+    /** How this store makes files durable; what else keeps files beside it (log positions) uses the same. */
+    public DurableFiles files() {
+        return files;
+    }
+
     /** The update log of a replication-set on this DS, opened (or created empty) on first use. */
     public UpdateLog updateLog(int rsid) throws IOException {
         try {
             return logs.computeIfAbsent(rsid, r -> {
                 try {
-                    return UpdateLog.open(logDir.resolve(r + ".log"));
+                    return UpdateLog.open(logDir.resolve(r + ".log"), files);
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
@@ -160,6 +174,25 @@ public final class DataStore {
      */
     public StoredBlob write(int rsid, byte[] key, long vtime, String contentType, InputStream in, long expectedSize)
             throws IOException {
+        return write(rsid, key, vtime, contentType, in, expectedSize, null);
+    }
+
+    /**
+     * Stores one version whose checksum its sender announced (a copy from a peer): bytes that do not match it
+     * are refused before the rename, so a damaged copy never enters the store or the update log.
+     *
+     * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
+     * @throws CorruptBlobException when the bytes received do not match {@code expectedCrc}
+     */
+    public StoredBlob write(
+            int rsid,
+            byte[] key,
+            long vtime,
+            String contentType,
+            InputStream in,
+            long expectedSize,
+            Integer expectedCrc)
+            throws IOException {
         if (expectedSize > maxObjectBytes) {
             throw new ObjectTooLargeException(expectedSize, maxObjectBytes);
         }
@@ -182,12 +215,16 @@ public final class DataStore {
                 if (expectedSize >= 0 && size != expectedSize) {
                     throw new IOException("upload ended after " + size + " of " + expectedSize + " bytes");
                 }
+                if (expectedCrc != null && (int) crc.getValue() != expectedCrc) {
+                    throw new CorruptBlobException("version " + vtime + " of " + Keys.printable(key)
+                            + " received does not match the checksum its sender announced");
+                }
                 header = new BlobHeader(
                         key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
                 writeFully(ch, header.encode(), 0);
-                ch.force(true);
+                files.force(ch);
             }
-            Files.createDirectories(target.getParent());
+            files.createDirectories(target.getParent());
             var lock = lockOf(target);
             lock.lock();
             try {
@@ -201,8 +238,7 @@ public final class DataStore {
                     throw new BlobExistsException(
                             "version " + vtime + " of " + Keys.printable(key) + " is already stored");
                 }
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-                fsyncDirectory(target.getParent());
+                files.moveIntoPlace(tmp, target);
                 items.incrementAndGet();
                 updateLog(rsid).append(UpdateLog.Op.PUT, vtime, key, header.size(), header.crc32c());
             } finally {
@@ -288,13 +324,14 @@ public final class DataStore {
         if (Files.exists(tombstone)) {
             return dropBytes(path);
         }
-        Files.createDirectories(path.getParent());
+        files.createDirectories(path.getParent());
         Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writeFully(ch, new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), null).encode(), 0);
-                ch.force(true);
+                files.force(ch);
             }
+            // the directory is forced once, by dropBytes, for the tombstone and the bytes' removal together
             Files.move(tmp, tombstone, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
@@ -306,7 +343,7 @@ public final class DataStore {
 
     private boolean dropBytes(Path path) throws IOException {
         boolean deleted = Files.deleteIfExists(path);
-        fsyncDirectory(path.getParent());
+        files.forceDirectory(path.getParent());
         if (deleted) {
             items.decrementAndGet();
         }
@@ -328,10 +365,11 @@ public final class DataStore {
     /** Moves a damaged file aside, also one whose header is too damaged to name its version. */
     public void quarantine(Path file) throws IOException {
         Path aside = root().resolve("quarantine").resolve(file.getFileName() + "." + System.currentTimeMillis());
-        Files.createDirectories(aside.getParent());
+        files.createDirectories(aside.getParent());
         try {
-            Files.move(file, aside, StandardCopyOption.ATOMIC_MOVE);
-            fsyncDirectory(file.getParent());
+            // forced where it arrives first: a crash must not leave the damaged bytes in neither directory
+            files.moveIntoPlace(file, aside);
+            files.forceDirectory(file.getParent());
             items.decrementAndGet();
             log.warn("quarantined damaged file {} as {}", file.getFileName(), aside);
         } catch (NoSuchFileException gone) {

@@ -21,8 +21,8 @@ import org.spreadosd.util.DurableFiles;
  *
  * <p>A record is {@code length, crc32c, op, seq, vtime, size, blobCrc, cumulativeBytes, keyLength, key}.
  * A crash can leave a torn last record; it was never acknowledged, so opening the log cuts it off. The
- * log's id, written in its first bytes, changes when a log is created anew (a lost disk), so a peer
- * holding a position in an older log starts over instead of skipping.
+ * log's id, written in its first bytes, changes when a log is created anew (a lost disk) or rewritten
+ * around a damaged record, so a peer holding a position in an older log starts over instead of skipping.
  */
 public final class UpdateLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UpdateLog.class);
@@ -30,6 +30,7 @@ public final class UpdateLog implements AutoCloseable {
     private static final int FILE_HEADER = 8 + 16;
     private static final int RECORD_FIXED = 4 + 4 + 1 + 8 + 8 + 8 + 4 + 8 + 2;
     private static final int MAX_KEY = 65535;
+    private static final int MAX_RECORD = RECORD_FIXED + MAX_KEY;
 
     public enum Op {
         PUT,
@@ -45,6 +46,7 @@ public final class UpdateLog implements AutoCloseable {
 
     private final Path file;
     private final FileChannel ch;
+    private final DurableFiles files;
     private final UUID logId;
     /** Where the written records end; {@link #durable} is how far of that an fsync has covered. */
     private volatile Tail tail;
@@ -52,31 +54,38 @@ public final class UpdateLog implements AutoCloseable {
     private volatile Tail durable;
     private final Object syncLock = new Object();
 
-    private UpdateLog(Path file, FileChannel ch, UUID logId, Tail tail) {
+    private UpdateLog(Path file, FileChannel ch, DurableFiles files, UUID logId, Tail tail) {
         this.file = file;
         this.ch = ch;
+        this.files = files;
         this.logId = logId;
         this.tail = tail;
         this.durable = tail;
     }
 
     public static UpdateLog open(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
+        return open(file, DurableFiles.DISK);
+    }
+
+    /**
+     * Opens the log at {@code file}, creating it empty when there is none. A torn last record (cut short by a
+     * crash, never made durable) is cut off under the same id. Any other damage (a record with intact ones
+     * after it, or a whole last record failing its checksum: bit rot) makes a new log of the intact records
+     * under a new id, so that peers read it again from its start (see {@link #rewrite}).
+     */
+    public static UpdateLog open(Path file, DurableFiles files) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        files.createDirectories(dir);
         FileChannel ch =
                 FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             if (ch.size() < FILE_HEADER) {
                 UUID id = UUID.randomUUID();
-                ByteBuffer h = ByteBuffer.allocate(FILE_HEADER)
-                        .putLong(MAGIC)
-                        .putLong(id.getMostSignificantBits())
-                        .putLong(id.getLeastSignificantBits())
-                        .flip();
                 ch.truncate(0);
-                DurableFiles.writeFully(ch, h, 0);
-                ch.force(true);
-                DurableFiles.fsyncDirectory(file.getParent());
-                return new UpdateLog(file, ch, id, new Tail(id, FILE_HEADER, 0, 0));
+                DurableFiles.writeFully(ch, fileHeader(id), 0);
+                files.force(ch);
+                files.forceDirectory(dir);
+                return new UpdateLog(file, ch, files, id, new Tail(id, FILE_HEADER, 0, 0));
             }
             ByteBuffer h = ByteBuffer.allocate(FILE_HEADER);
             read(ch, h, 0);
@@ -85,39 +94,154 @@ public final class UpdateLog implements AutoCloseable {
                 throw new IOException(file + " is not an update log");
             }
             UUID id = new UUID(h.getLong(), h.getLong());
-            UpdateLog opened = new UpdateLog(file, ch, id, new Tail(id, FILE_HEADER, 0, 0));
-            opened.recoverTail();
-            return opened;
+            Tail intact = scan(ch, id);
+            if (intact.offset() == ch.size()) {
+                return new UpdateLog(file, ch, files, id, intact);
+            }
+            String damage = nextIntact(ch, intact.offset() + 1, ch.size()) >= 0
+                    ? "intact records follow it"
+                    : wholeRecordAt(ch, intact.offset()) ? "it is whole but fails its checksum" : null;
+            if (damage == null) {
+                log.warn(
+                        "update log {}: cut off {} bytes of a record torn by a crash (never acknowledged)",
+                        file,
+                        ch.size() - intact.offset());
+                ch.truncate(intact.offset());
+                files.force(ch);
+                return new UpdateLog(file, ch, files, id, intact);
+            }
+            ch.close();
+            return rewrite(file, files, id, intact.offset(), damage);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
         }
     }
 
-    private void recoverTail() throws IOException {
+    private static ByteBuffer fileHeader(UUID id) {
+        return ByteBuffer.allocate(FILE_HEADER)
+                .putLong(MAGIC)
+                .putLong(id.getMostSignificantBits())
+                .putLong(id.getLeastSignificantBits())
+                .flip();
+    }
+
+    /** Where the run of intact records from the start of the log ends. */
+    private static Tail scan(FileChannel ch, UUID id) throws IOException {
         long offset = FILE_HEADER;
         long seq = 0;
         long bytes = 0;
         long size = ch.size();
-        while (true) {
-            Entry e = readEntry(offset, size);
-            if (e == null) {
-                break;
-            }
+        for (Entry e = readEntry(ch, offset, size); e != null; e = readEntry(ch, offset, size)) {
             offset = e.next();
             seq = e.seq();
             bytes = e.cumulativeBytes();
         }
-        if (offset < size) {
-            log.warn(
-                    "update log {}: cut off {} bytes of a record torn by a crash (never acknowledged)",
-                    file,
-                    size - offset);
-            ch.truncate(offset);
-            ch.force(true);
+        return new Tail(id, offset, seq, bytes);
+    }
+
+    /** What {@link #rewrite} kept of a damaged log. */
+    private static final class Rewritten {
+        long records;
+        long skippedBytes;
+        long cumulativeBytes;
+        long end;
+    }
+
+    /**
+     * Damage that is not a torn tail: the log is written anew from every record that still reads,
+     * under a new id, and replaces the damaged one, which is kept beside it for the operator. Positions peers
+     * hold in the old log may now point anywhere, so the new id sends every peer back to the start; the
+     * versions the damaged records named are still on the members, and anti-entropy copies what a peer lacks.
+     */
+    private static UpdateLog rewrite(Path file, DurableFiles files, UUID oldId, long damagedAt, String damage)
+            throws IOException {
+        UUID newId = UUID.randomUUID();
+        Path kept = file.resolveSibling(file.getFileName() + ".damaged-" + System.currentTimeMillis());
+        try {
+            Files.createLink(kept, file);
+        } catch (UnsupportedOperationException | IOException noHardLinks) {
+            Files.copy(file, kept);
         }
-        tail = new Tail(logId, offset, seq, bytes);
-        durable = tail;
+        files.forceDirectory(file.toAbsolutePath().getParent());
+        Rewritten done = new Rewritten();
+        try (FileChannel old = FileChannel.open(kept, StandardOpenOption.READ)) {
+            files.replace(file, out -> {
+                DurableFiles.writeFully(out, fileHeader(newId), 0);
+                long size = old.size();
+                long in = FILE_HEADER;
+                long at = FILE_HEADER;
+                while (in < size) {
+                    Entry e = readEntry(old, in, size);
+                    if (e == null) {
+                        long resume = nextIntact(old, in + 1, size);
+                        long next = resume < 0 ? size : resume;
+                        done.skippedBytes += next - in;
+                        in = next;
+                        continue;
+                    }
+                    done.records++;
+                    done.cumulativeBytes += e.op() == Op.PUT ? e.size() : 0;
+                    ByteBuffer record = encode(
+                            e.op(), done.records, e.vtime(), e.key(), e.size(), e.blobCrc(), done.cumulativeBytes);
+                    int length = record.remaining();
+                    DurableFiles.writeFully(out, record, at);
+                    at += length;
+                    in = e.next();
+                }
+                done.end = at;
+            });
+        }
+        log.error(
+                "update log {}: damaged record at offset {} ({}, so not a torn tail); log id {} replaced by {}"
+                        + " holding the {} intact records ({} damaged bytes skipped, the damaged file kept as {});"
+                        + " peers read the log again from its start",
+                file,
+                damagedAt,
+                damage,
+                oldId,
+                newId,
+                done.records,
+                done.skippedBytes,
+                kept.getFileName());
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return new UpdateLog(file, ch, files, newId, new Tail(newId, done.end, done.records, done.cumulativeBytes));
+    }
+
+    /**
+     * Whether the bytes at {@code offset} state a plausible record length and the file holds all of it. A
+     * crash tears the last record short (or leaves zeros); a whole record failing its checksum was written
+     * out in full, may have been made durable and read by peers, so it is damage and not a tear.
+     */
+    private static boolean wholeRecordAt(FileChannel ch, long offset) throws IOException {
+        if (ch.size() - offset < 8) {
+            return false;
+        }
+        ByteBuffer lead = ByteBuffer.allocate(4);
+        read(ch, lead, offset);
+        int length = lead.getInt(0);
+        return plausibleLength(length) && ch.size() - offset - 8 >= length;
+    }
+
+    /** The first offset in {@code [from, size)} where an intact record starts, or -1 when there is none. */
+    private static long nextIntact(FileChannel ch, long from, long size) throws IOException {
+        int window = 1 << 20;
+        ByteBuffer buf = ByteBuffer.allocate(window + MAX_RECORD);
+        for (long base = from; base < size; base += window) {
+            buf.clear();
+            if (size - base < buf.capacity()) {
+                buf.limit((int) (size - base));
+            }
+            read(ch, buf, base);
+            buf.flip();
+            int candidates = Math.min(window, buf.limit());
+            for (int i = 0; i < candidates; i++) {
+                if (decode(buf, i, base + i) != null) {
+                    return base + i;
+                }
+            }
+        }
+        return -1;
     }
 
     public UUID id() {
@@ -152,7 +276,7 @@ public final class UpdateLog implements AutoCloseable {
                 return;
             }
             Tail written = tail;
-            ch.force(false);
+            files.forceData(ch);
             durable = written;
         }
     }
@@ -161,6 +285,15 @@ public final class UpdateLog implements AutoCloseable {
         Tail t = tail;
         long seq = t.seq() + 1;
         long cumulative = t.cumulativeBytes() + (op == Op.PUT ? size : 0);
+        ByteBuffer record = encode(op, seq, vtime, key, size, blobCrc, cumulative);
+        long next = t.offset() + record.remaining();
+        DurableFiles.writeFully(ch, record, t.offset());
+        tail = new Tail(logId, next, seq, cumulative);
+        return new Entry(op, seq, vtime, key, size, blobCrc, cumulative, next);
+    }
+
+    /** One record: {@code length, crc32c} of the body, then the body. */
+    private static ByteBuffer encode(Op op, long seq, long vtime, byte[] key, long size, int blobCrc, long cumulative) {
         ByteBuffer body = ByteBuffer.allocate(RECORD_FIXED - 8 + key.length);
         body.put((byte) op.ordinal())
                 .putLong(seq)
@@ -174,11 +307,22 @@ public final class UpdateLog implements AutoCloseable {
         CRC32C crc = new CRC32C();
         crc.update(body.duplicate());
         ByteBuffer record = ByteBuffer.allocate(8 + body.remaining());
-        record.putInt(body.remaining()).putInt((int) crc.getValue()).put(body).flip();
-        long next = t.offset() + record.remaining();
-        DurableFiles.writeFully(ch, record, t.offset());
-        tail = new Tail(logId, next, seq, cumulative);
-        return new Entry(op, seq, vtime, key, size, blobCrc, cumulative, next);
+        return record.putInt(body.remaining())
+                .putInt((int) crc.getValue())
+                .put(body)
+                .flip();
+    }
+
+    /**
+     * Whether {@code offset} is a position a read of this log may start at: its start, its durable end, or
+     * where an intact record begins. A position past a cut-off last record that the log has grown over since
+     * is none of these.
+     */
+    public boolean startsRecord(long offset) throws IOException {
+        Tail t = durable;
+        return offset == FILE_HEADER
+                || offset == t.offset()
+                || (offset > FILE_HEADER && offset < t.offset() && readEntry(ch, offset, t.offset()) != null);
     }
 
     /** Up to {@code max} entries from {@code offset} (a position a previous read or the tail gave). */
@@ -190,7 +334,7 @@ public final class UpdateLog implements AutoCloseable {
         }
         List<Entry> out = new ArrayList<>();
         while (out.size() < max && offset < t.offset()) {
-            Entry e = readEntry(offset, t.offset());
+            Entry e = readEntry(ch, offset, t.offset());
             if (e == null) {
                 throw new IOException("update log " + file + " is damaged at " + offset);
             }
@@ -201,35 +345,59 @@ public final class UpdateLog implements AutoCloseable {
     }
 
     /** The entry at {@code offset}, or null when the bytes up to {@code limit} do not hold a whole, intact one. */
-    private Entry readEntry(long offset, long limit) throws IOException {
+    private static Entry readEntry(FileChannel ch, long offset, long limit) throws IOException {
         if (limit - offset < 8) {
             return null;
         }
         ByteBuffer lead = ByteBuffer.allocate(8);
         read(ch, lead, offset);
-        lead.flip();
-        int length = lead.getInt();
-        int expectedCrc = lead.getInt();
-        if (length < RECORD_FIXED - 8 || length > RECORD_FIXED - 8 + MAX_KEY || limit - offset - 8 < length) {
+        int length = lead.getInt(0);
+        if (!plausibleLength(length) || limit - offset - 8 < length) {
             return null;
         }
-        ByteBuffer body = ByteBuffer.allocate(length);
-        read(ch, body, offset + 8);
-        body.flip();
+        ByteBuffer record = ByteBuffer.allocate(8 + length).put(lead.flip());
+        read(ch, record, offset + 8);
+        return decode(record.flip(), 0, offset);
+    }
+
+    private static boolean plausibleLength(int length) {
+        return length >= RECORD_FIXED - 8 && length <= RECORD_FIXED - 8 + MAX_KEY;
+    }
+
+    /**
+     * The entry whose record starts at {@code at} in {@code buf} (at {@code offset} in the file), or null when
+     * the buffer's bytes from there are not a whole record matching its checksum.
+     */
+    private static Entry decode(ByteBuffer buf, int at, long offset) {
+        if (buf.limit() - at < 8) {
+            return null;
+        }
+        int length = buf.getInt(at);
+        if (!plausibleLength(length) || buf.limit() - at - 8 < length) {
+            return null;
+        }
+        ByteBuffer body = buf.slice(at + 8, length);
         CRC32C crc = new CRC32C();
         crc.update(body.duplicate());
-        if ((int) crc.getValue() != expectedCrc) {
+        if ((int) crc.getValue() != buf.getInt(at + 4)) {
             return null;
         }
-        Op op = Op.values()[body.get()];
+        int op = body.get();
+        if (op < 0 || op >= Op.values().length) {
+            return null;
+        }
         long seq = body.getLong();
         long vtime = body.getLong();
         long size = body.getLong();
         int blobCrc = body.getInt();
         long cumulative = body.getLong();
-        byte[] key = new byte[Short.toUnsignedInt(body.getShort())];
+        int keyLength = Short.toUnsignedInt(body.getShort());
+        if (body.remaining() != keyLength) {
+            return null;
+        }
+        byte[] key = new byte[keyLength];
         body.get(key);
-        return new Entry(op, seq, vtime, key, size, blobCrc, cumulative, offset + 8 + length);
+        return new Entry(Op.values()[op], seq, vtime, key, size, blobCrc, cumulative, offset + 8 + length);
     }
 
     public static long start() {

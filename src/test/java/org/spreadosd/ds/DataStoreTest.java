@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.model.Keys;
+import org.spreadosd.util.RecordingSync;
 
 class DataStoreTest {
     @TempDir
@@ -160,5 +161,29 @@ class DataStoreTest {
         assertFalse(Files.exists(blob.path()));
         assertFalse(store.delete(2, Keys.utf8("d"), 4));
         assertTrue(store.find(2, Keys.utf8("d"), 4).isEmpty());
+    }
+
+    @Test
+    void everyDirectoryAStoreCreatesIsForcedWithItsParent() throws IOException {
+        RecordingSync sync = new RecordingSync();
+        Path fresh = root.resolve("fresh-store");
+        DataStore store = new DataStore(fresh, 1 << 20, null, sync.files());
+        byte[] data = bytes(100, 1);
+        store.write(0, Keys.utf8("k"), 10, null, new ByteArrayInputStream(data), data.length);
+        store.delete(0, Keys.utf8("never stored"), 11);
+        store.quarantine(0, Keys.utf8("k"), 10);
+
+        List<Path> forced = sync.forcedDirectories();
+        List<Path> created;
+        try (Stream<Path> walk = Files.walk(fresh)) {
+            created = walk.filter(Files::isDirectory)
+                    .map(p -> p.toAbsolutePath().normalize())
+                    .toList();
+        }
+        assertTrue(created.size() >= 9, "store, data, tmp, ulog, quarantine, the set and two levels each: " + created);
+        for (Path dir : created) {
+            assertTrue(forced.contains(dir), "forced " + dir + ": " + forced);
+            assertTrue(forced.contains(dir.getParent()), "forced the parent of " + dir + ": " + forced);
+        }
     }
 }

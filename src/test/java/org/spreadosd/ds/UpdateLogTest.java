@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,8 +20,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.model.Keys;
 
 /** The update log, tombstones and inventories that replication between members is built on. */
@@ -86,8 +93,10 @@ class UpdateLogTest {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             ch.write(ByteBuffer.wrap(new byte[] {0, 0, 0, 40, 1, 2, 3})); // a record that a crash cut short
         }
+        UUID id = store.updateLog(0).id();
         DataStore reopened = new DataStore(root, 1 << 20);
         assertEquals(intact, reopened.updateLog(0).tail().offset());
+        assertEquals(id, reopened.updateLog(0).id(), "a torn tail keeps the log's id");
         put(reopened, "b", 11, "y");
         assertEquals(2, reopened.updateLog(0).read(UpdateLog.start(), 10).size());
     }
@@ -143,5 +152,122 @@ class UpdateLogTest {
         long differing =
                 db.keySet().stream().filter(k -> !db.get(k).equals(da.get(k))).count();
         assertTrue(differing >= 1 && differing <= 2, "only the buckets of the two changes differ: " + differing);
+    }
+
+    /** Flips one byte of the log file at {@code offset}, the way bit rot would. */
+    private static void flipByteAt(Path file, long offset) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, offset);
+            b.put(0, (byte) (b.get(0) ^ 0x04));
+            ch.write(b.rewind(), offset);
+        }
+    }
+
+    private static ListAppender<ILoggingEvent> captureLog() {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        ((Logger) LoggerFactory.getLogger(UpdateLog.class)).addAppender(appender);
+        return appender;
+    }
+
+    private static List<String> errors(ListAppender<ILoggingEvent> appender) {
+        return appender.list.stream()
+                .filter(e -> e.getLevel() == Level.ERROR)
+                .map(ILoggingEvent::getFormattedMessage)
+                .toList();
+    }
+
+    @Test
+    void aDamagedRecordInTheMiddleGivesTheLogANewIdAndKeepsTheRecordsAfterIt() throws IOException {
+        DataStore store = new DataStore(root, 1 << 20);
+        put(store, "a", 10, "one");
+        put(store, "b", 11, "two!");
+        put(store, "c", 12, "three");
+        assertTrue(store.delete(0, Keys.utf8("a"), 10));
+        UUID before = store.updateLog(0).id();
+        List<UpdateLog.Entry> written = store.updateLog(0).read(UpdateLog.start(), 10);
+        Path file = root.resolve("ulog").resolve("0.log");
+        long damagedAt = written.get(0).next(); // the record of "b"
+        flipByteAt(file, damagedAt + 20);
+
+        ListAppender<ILoggingEvent> appender = captureLog();
+        try {
+            UpdateLog reopened = new DataStore(root, 1 << 20).updateLog(0);
+            assertNotEquals(before, reopened.id(), "peers holding a position in the damaged log must start over");
+            List<String> errors = errors(appender);
+            assertEquals(1, errors.size(), "one ERROR line: " + errors);
+            assertTrue(errors.get(0).contains(file.toString()), errors.get(0));
+            assertTrue(errors.get(0).contains("offset " + damagedAt), errors.get(0));
+            assertTrue(errors.get(0).contains(reopened.id().toString()), errors.get(0));
+
+            List<UpdateLog.Entry> kept = reopened.read(UpdateLog.start(), 10);
+            assertEquals(
+                    List.of("a PUT", "c PUT", "a DELETE"),
+                    kept.stream()
+                            .map(e -> Keys.printable(e.key()) + " " + e.op())
+                            .toList(),
+                    "every intact record is kept, those after the damage too");
+            assertEquals(
+                    List.of(1L, 2L, 3L), kept.stream().map(UpdateLog.Entry::seq).toList());
+            assertEquals(8, reopened.tail().cumulativeBytes(), "bytes of the kept puts");
+            assertEquals(kept.get(2).next(), reopened.tail().offset());
+
+            put(store = new DataStore(root, 1 << 20), "d", 13, "four");
+            UpdateLog again = store.updateLog(0);
+            assertEquals(reopened.id(), again.id(), "the rewritten log is intact: reopening keeps its id");
+            assertEquals(4, again.read(UpdateLog.start(), 10).size());
+            assertEquals(1, errors(appender).size(), "no new ERROR for an intact log");
+        } finally {
+            ((Logger) LoggerFactory.getLogger(UpdateLog.class)).detachAppender(appender);
+        }
+        try (Stream<Path> files = Files.list(root.resolve("ulog"))) {
+            List<Path> damaged = files.filter(p -> p.getFileName().toString().startsWith("0.log.damaged-"))
+                    .toList();
+            assertEquals(1, damaged.size(), "the damaged log is kept for the operator");
+            assertEquals(written.get(3).next(), Files.size(damaged.get(0)));
+        }
+    }
+
+    @Test
+    void aWholeLastRecordFailingItsChecksumIsDamageNotATear() throws IOException {
+        DataStore store = new DataStore(root, 1 << 20);
+        put(store, "a", 10, "one");
+        put(store, "b", 11, "two");
+        UUID before = store.updateLog(0).id();
+        List<UpdateLog.Entry> written = store.updateLog(0).read(UpdateLog.start(), 10);
+        flipByteAt(root.resolve("ulog").resolve("0.log"), written.get(0).next() + 12);
+
+        ListAppender<ILoggingEvent> appender = captureLog();
+        try {
+            UpdateLog reopened = new DataStore(root, 1 << 20).updateLog(0);
+            assertNotEquals(before, reopened.id(), "a peer may have read the record: it must start over");
+            assertEquals(1, errors(appender).size(), errors(appender).toString());
+            assertEquals(written.get(0).next(), reopened.tail().offset(), "the damaged record is gone");
+            assertEquals(1, reopened.read(UpdateLog.start(), 10).size());
+        } finally {
+            ((Logger) LoggerFactory.getLogger(UpdateLog.class)).detachAppender(appender);
+        }
+    }
+
+    @Test
+    void aZeroFilledTailIsCutUnderTheSameIdWithoutAnError() throws IOException {
+        DataStore store = new DataStore(root, 1 << 20);
+        put(store, "a", 10, "one");
+        UpdateLog.Tail intact = store.updateLog(0).tail();
+        Path file = root.resolve("ulog").resolve("0.log");
+        // a crash after the file system made the log longer but before the appended page reached the disk
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            ch.write(ByteBuffer.allocate(4096));
+        }
+        ListAppender<ILoggingEvent> appender = captureLog();
+        try {
+            UpdateLog reopened = new DataStore(root, 1 << 20).updateLog(0);
+            assertEquals(intact, reopened.tail());
+            assertEquals(intact.offset(), Files.size(file));
+            assertEquals(List.of(), errors(appender));
+        } finally {
+            ((Logger) LoggerFactory.getLogger(UpdateLog.class)).detachAppender(appender);
+        }
     }
 }

@@ -14,9 +14,15 @@ import org.spreadosd.util.DurableFiles;
  */
 public final class LogPositions {
     private final Path dir;
+    private final DurableFiles files;
 
     public LogPositions(Path logDir) {
+        this(logDir, DurableFiles.DISK);
+    }
+
+    public LogPositions(Path logDir, DurableFiles files) {
         this.dir = logDir;
+        this.files = files;
     }
 
     public Optional<Position> load(int rsid, int peerNid) throws IOException {
@@ -28,7 +34,7 @@ public final class LogPositions {
     }
 
     public void save(int rsid, int peerNid, Position position) throws IOException {
-        DurableFiles.replace(file(rsid, peerNid), ReplicaProtocol.JSON.writeValueAsBytes(position));
+        files.replace(file(rsid, peerNid), ReplicaProtocol.JSON.writeValueAsBytes(position));
     }
 
     private Path file(int rsid, int peerNid) {

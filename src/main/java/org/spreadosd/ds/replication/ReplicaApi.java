@@ -94,7 +94,8 @@ public final class ReplicaApi {
         UpdateLog ulog = store.updateLog(rsid);
         UpdateLog.Tail tail = ulog.tail();
         long from = q.containsKey("from") ? Long.parseLong(q.get("from")) : UpdateLog.start();
-        if (!ulog.id().toString().equals(q.get("log")) || from > tail.offset()) {
+        // A position past a bad last record that was cut off may now fall inside a later record: start over.
+        if (!ulog.id().toString().equals(q.get("log")) || from > tail.offset() || !ulog.startsRecord(from)) {
             from = UpdateLog.start();
         }
         var entries = ulog.read(from, max(q)).stream().map(LogRecord::of).toList();

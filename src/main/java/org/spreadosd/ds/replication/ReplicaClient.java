@@ -15,9 +15,9 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.stream.Materializer;
 import org.spreadosd.ds.BlobExistsException;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.CorruptBlobException;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
-import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.ds.replication.ReplicaProtocol.Digests;
 import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
@@ -73,7 +73,8 @@ public final class ReplicaClient implements ReplicaPeers {
 
     /**
      * Copies one version from a peer unless this DS holds it or deleted it. The copy's checksum must match
-     * the one the peer's header states, or it is dropped.
+     * the one the peer announced before the copy is renamed into place, so a copy damaged on the way never
+     * becomes visible here or enters the update log.
      */
     @Override
     public CompletionStage<Copied> copy(String dataUrl, int rsid, byte[] key, long vtime) {
@@ -102,22 +103,20 @@ public final class ReplicaClient implements ReplicaPeers {
                                     return CompletableFuture.supplyAsync(
                                             () -> {
                                                 try (in) {
-                                                    StoredBlob blob = store.write(
+                                                    store.write(
                                                             rsid,
                                                             key,
                                                             vtime,
                                                             download.facts().contentType(),
                                                             in,
-                                                            download.length());
-                                                    if (blob.header().crc32c()
-                                                            != download.facts().crc32c()) {
-                                                        store.quarantine(rsid, key, vtime);
-                                                        throw new DataServerException(
-                                                                503,
-                                                                "copy of vtime " + vtime + " from " + dataUrl
-                                                                        + " does not match its checksum");
-                                                    }
+                                                            download.length(),
+                                                            download.facts().crc32c());
                                                     return Copied.COPIED;
+                                                } catch (CorruptBlobException damaged) {
+                                                    throw new DataServerException(
+                                                            503,
+                                                            "copy of vtime " + vtime + " from " + dataUrl
+                                                                    + " does not match its checksum");
                                                 } catch (BlobExistsException raced) {
                                                     return store.isDeleted(rsid, key, vtime)
                                                             ? Copied.DELETED_HERE

@@ -133,7 +133,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         this.view = view;
         this.store = store;
         this.client = client;
-        this.positions = new LogPositions(store.logDir());
+        this.positions = new LogPositions(store.logDir(), store.files());
         this.status = status;
         this.settings = settings;
         this.mat = mat;
