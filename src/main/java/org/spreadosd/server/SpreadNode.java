@@ -324,7 +324,7 @@ public final class SpreadNode implements AutoCloseable {
         if ((announce != null && !announce.equals(current.mdsUri()))
                 || (!settings.mdsCache().isEmpty() && !settings.mdsCache().equals(current.mdsCacheUri()))) {
             String cacheUri = settings.mdsCache().isEmpty() ? null : settings.mdsCache();
-            AskPattern.<ConfigServer.Command, ClusterConfig>ask(
+            AskPattern.<ConfigServer.Command, ClusterConfig>askWithStatus(
                             configServer,
                             r -> new ConfigServer.SetMds(announce, cacheUri, r),
                             BIND_TIMEOUT,
