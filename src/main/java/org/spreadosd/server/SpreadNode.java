@@ -546,11 +546,8 @@ public final class SpreadNode implements AutoCloseable {
         try {
             SwitchingMetadataStore store = new SwitchingMetadataStore(
                     uri, url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), blocking);
-            view.onChange(c -> {
-                if (!c.mdsUri().isEmpty() && !c.mdsUri().equals(store.currentUrl())) {
-                    blocking.execute(() -> store.switchTo(c.mdsUri()));
-                }
-            });
+            view.onChange(c -> store.switchTo(c.revision(), c.mdsUri()));
+            store.switchTo(view.config().revision(), view.config().mdsUri());
             CoordinatedShutdown.get(system)
                     .addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-mds", () -> {
                         store.close();
