@@ -25,6 +25,8 @@ public final class ClusterView {
     private final List<Runnable> configServerListeners = new CopyOnWriteArrayList<>();
     private final List<Runnable> membershipListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<ClusterConfig>> changeListeners = new CopyOnWriteArrayList<>();
+    /** The revision change listeners were last told of; guarded by {@code changeListeners}. */
+    private long toldRevision = ClusterConfig.EMPTY.revision();
     /** Cluster addresses ({@code host:port}) of reachable members; null until membership is known. */
     private volatile Set<String> reachableMembers;
 
@@ -50,13 +52,21 @@ public final class ClusterView {
         return current.get();
     }
 
-    /** Keeps the newest configuration seen: revisions only move forward. */
+    /**
+     * Keeps the newest configuration seen: revisions only move forward, and the first configuration of a
+     * revision is the one kept (the CS makes one per revision). Several threads feed the view (the
+     * subscriber actor, start-up waiters, the saved copy), so telling the listeners is serialized: each hears
+     * every revision at most once and never an older one after a newer.
+     */
     public void update(ClusterConfig next) {
-        ClusterConfig before = current.get();
         ClusterConfig now =
-                current.accumulateAndGet(next, (old, fresh) -> fresh.revision() >= old.revision() ? fresh : old);
-        if (!now.equals(before)) {
-            changeListeners.forEach(l -> l.accept(now));
+                current.accumulateAndGet(next, (old, fresh) -> fresh.revision() > old.revision() ? fresh : old);
+        synchronized (changeListeners) {
+            ClusterConfig newest = current.get();
+            if (newest.revision() > toldRevision) {
+                toldRevision = newest.revision();
+                changeListeners.forEach(l -> l.accept(newest));
+            }
         }
         for (Waiter w : waiters) {
             if (w.condition().test(now) && w.done().complete(now)) {
@@ -119,7 +129,10 @@ public final class ClusterView {
         return add(configServerListeners, action);
     }
 
-    /** Runs {@code action} with every new configuration (on the thread that delivered it). */
+    /**
+     * Runs {@code action} with every new configuration, once per revision and in revision order, on the
+     * thread that delivered it: it must not block (hand slow work elsewhere).
+     */
     public Subscription onChange(Consumer<ClusterConfig> action) {
         return add(changeListeners, action);
     }

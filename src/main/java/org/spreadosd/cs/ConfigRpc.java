@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.gw.VersionLocator;
@@ -92,7 +94,7 @@ public final class ConfigRpc implements RpcHandler {
             }
             case "set_write_policy" -> {
                 a.expectCount(2);
-                yield setWritePolicy(toInt(a.integer(0), "rsid"), checkedPolicy(a.text(1)));
+                yield setWritePolicy(toInt(a.integer(0), "rsid"), a.text(1));
             }
             case "reset_write_policy" -> {
                 a.expectCount(1);
@@ -108,7 +110,7 @@ public final class ConfigRpc implements RpcHandler {
             }
             case "set_mds_uri" -> {
                 a.expectCount(1);
-                yield setMds(checkedMdsUri(a.text(0)), null);
+                yield setMds(a.text(0), null);
             }
             case "set_mds_cache_uri" -> {
                 a.expectCount(1);
@@ -157,25 +159,31 @@ public final class ConfigRpc implements RpcHandler {
     }
 
     private CompletionStage<Object> setWeight(int rsid, Integer weight) {
-        return ask(replyTo -> new ConfigServer.SetWeight(rsid, weight, replyTo)).thenApply(c -> true);
+        return change(replyTo -> new ConfigServer.SetWeight(rsid, weight, replyTo));
     }
 
     private CompletionStage<Object> setWritePolicy(int rsid, String policy) {
-        return ask(replyTo -> new ConfigServer.SetWritePolicy(rsid, policy, replyTo))
-                .thenApply(c -> true);
-    }
-
-    private static String checkedPolicy(String text) {
-        try {
-            return org.spreadosd.cluster.WritePolicy.parse(text).text();
-        } catch (IllegalArgumentException e) {
-            throw new RpcArgs.CallError(e.getMessage());
-        }
+        return change(replyTo -> new ConfigServer.SetWritePolicy(rsid, policy, replyTo));
     }
 
     private CompletionStage<Object> setMds(String mdsUri, String cacheUri) {
-        return ask(replyTo -> new ConfigServer.SetMds(mdsUri, cacheUri, replyTo))
-                .thenApply(c -> true);
+        return change(replyTo -> new ConfigServer.SetMds(mdsUri, cacheUri, replyTo));
+    }
+
+    /** A change the config server checks first: its refusal is the caller's error. */
+    private CompletionStage<Object> change(
+            Function<ActorRef<StatusReply<ClusterConfig>>, ConfigServer.Command> message) {
+        return AskPattern.askWithStatus(configServer, message::apply, ASK_TIMEOUT, scheduler)
+                .handle((config, e) -> {
+                    if (e == null) {
+                        return true;
+                    }
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause instanceof StatusReply.ErrorMessage refused) {
+                        throw new RpcArgs.CallError(refused.getMessage());
+                    }
+                    throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+                });
     }
 
     private CompletionStage<Object> locate(byte[] key) {
@@ -198,15 +206,6 @@ public final class ConfigRpc implements RpcHandler {
 
     private CompletionStage<ClusterConfig> ask(Function<ActorRef<ClusterConfig>, ConfigServer.Command> message) {
         return AskPattern.ask(configServer, message::apply, ASK_TIMEOUT, scheduler);
-    }
-
-    /** A metadata store URI every node can open: a JDBC URL (a bare H2 path would mean a different file on each host). */
-    private static String checkedMdsUri(String uri) {
-        if (!uri.startsWith("jdbc:h2:tcp:") && !uri.startsWith("jdbc:postgresql:") && !uri.isEmpty()) {
-            throw new RpcArgs.CallError("unsupported metadata store URI '" + uri
-                    + "': use jdbc:postgresql://host:port/db?user=...&password=... or jdbc:h2:tcp://host:port/name");
-        }
-        return uri;
     }
 
     private static int toInt(long n, String what) {

@@ -7,6 +7,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
@@ -16,12 +17,17 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.spreadosd.cluster.CborSerializable;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.cluster.WritePolicy;
+import org.spreadosd.mds.MdsUri;
 
 /**
  * The config server: the one keeper of the cluster configuration, run as a Cluster Singleton on the
  * {@code cs} role. Its state is event sourced: every change is an event in the journal, so a
  * restarted or moved config server rebuilds the same configuration. Every change is pushed to all
  * subscribers (gateways and data servers).
+ *
+ * <p>A command is checked before its event is journaled ({@link #refusal}): recovery replays every
+ * journaled event, so one that cannot be applied would stop the config server on every start.
  */
 public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Command, ConfigServer.Event, ClusterConfig> {
     public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("spread-config");
@@ -41,10 +47,12 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     public record GetConfig(ActorRef<ClusterConfig> replyTo) implements Command {}
 
     /** Sets ({@code weight} not null) or resets to the default the weight of a replication-set. */
-    public record SetWeight(int rsid, Integer weight, ActorRef<ClusterConfig> replyTo) implements Command {}
+    public record SetWeight(int rsid, Integer weight, ActorRef<StatusReply<ClusterConfig>> replyTo)
+            implements Command {}
 
     /** Sets the write policy of a replication-set (null: back to the default, all-reachable). */
-    public record SetWritePolicy(int rsid, String policy, ActorRef<ClusterConfig> replyTo) implements Command {}
+    public record SetWritePolicy(int rsid, String policy, ActorRef<StatusReply<ClusterConfig>> replyTo)
+            implements Command {}
 
     /** Removes a node that is FAULT; a live node is refused, it would register again at once. */
     public record RemoveNode(int nid, ActorRef<Outcome> replyTo) implements Command {}
@@ -53,7 +61,8 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     public record SetFault(int nid, boolean fault) implements Command {}
 
     /** Switches every node to another metadata store or metadata cache (a null field keeps its value). */
-    public record SetMds(String mdsUri, String mdsCacheUri, ActorRef<ClusterConfig> replyTo) implements Command {}
+    public record SetMds(String mdsUri, String mdsCacheUri, ActorRef<StatusReply<ClusterConfig>> replyTo)
+            implements Command {}
 
     /** The answer to a change that may be refused: {@code error} null when done. */
     public record Outcome(String error, long revision) implements CborSerializable {}
@@ -120,12 +129,14 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
                 .onCommand(SetWeight.class, this::onSetWeight)
                 .onCommand(
                         SetWritePolicy.class,
-                        (config, m) -> persistAndPublish(new WritePolicyChanged(m.rsid(), m.policy()), m.replyTo()))
+                        (config, m) ->
+                                persistAndPublish(config, new WritePolicyChanged(m.rsid(), m.policy()), m.replyTo()))
                 .onCommand(RemoveNode.class, this::onRemoveNode)
                 .onCommand(SetFault.class, this::onSetFault)
                 .onCommand(
                         SetMds.class,
                         (config, m) -> persistAndPublish(
+                                config,
                                 new MdsChanged(
                                         m.mdsUri() != null ? m.mdsUri() : config.mdsUri(),
                                         m.mdsCacheUri() != null ? m.mdsCacheUri() : config.mdsCacheUri()),
@@ -139,19 +150,122 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     @Override
     public EventHandler<ClusterConfig, Event> eventHandler() {
-        return newEventHandlerBuilder()
-                .forAnyState()
-                .onEvent(NodeRegistered.class, (config, e) -> config.withNode(e.node()))
-                .onEvent(WeightChanged.class, (config, e) -> config.withWeight(e.rsid(), e.weight()))
-                .onEvent(WritePolicyChanged.class, (config, e) -> config.withWritePolicy(e.rsid(), e.policy()))
-                .onEvent(NodeRemoved.class, (config, e) -> config.withoutNode(e.nid()))
-                .onEvent(FaultChanged.class, (config, e) -> config.withFault(e.nid(), e.fault()))
-                .onEvent(MdsChanged.class, (config, e) -> config.withMds(e.mdsUri(), e.mdsCacheUri()))
-                .build();
+        return newEventHandlerBuilder().forAnyState().onAnyEvent(this::applyOrSkip);
+    }
+
+    private static ClusterConfig apply(ClusterConfig config, Event event) {
+        if (event instanceof NodeRegistered e) {
+            return config.withNode(e.node());
+        } else if (event instanceof WeightChanged e) {
+            return config.withWeight(e.rsid(), e.weight());
+        } else if (event instanceof WritePolicyChanged e) {
+            return config.withWritePolicy(e.rsid(), e.policy());
+        } else if (event instanceof NodeRemoved e) {
+            return config.withoutNode(e.nid());
+        } else if (event instanceof FaultChanged e) {
+            return config.withFault(e.nid(), e.fault());
+        } else if (event instanceof MdsChanged e) {
+            return config.withMds(e.mdsUri(), e.mdsCacheUri());
+        }
+        throw new IllegalStateException("unknown event " + event);
+    }
+
+    /**
+     * Applies a journaled event. Commands are checked before their events are journaled, so an event that
+     * does not apply was journaled by an older version under other rules. It is skipped, not thrown: a
+     * throw would end every recovery at the same event and keep the whole config server (and with it
+     * registration, FAULT marks and every later change) down for good; skipping loses one old change,
+     * which the ERROR line names so that an operator can make it again.
+     */
+    private ClusterConfig applyOrSkip(ClusterConfig config, Event event) {
+        try {
+            return apply(config, event);
+        } catch (RuntimeException e) {
+            context.getLog()
+                    .error(
+                            "skipping journal event seqNr={} {}: it no longer applies: {}",
+                            lastSequenceNumber(context),
+                            event,
+                            e.getMessage());
+            return config;
+        }
+    }
+
+    /**
+     * Why {@code event} must not be journaled on top of {@code config}, or null when it may: it names a
+     * value no node could use, or it does not apply.
+     */
+    static String refusal(ClusterConfig config, Event event) {
+        String invalid = invalidValue(event);
+        if (invalid != null) {
+            return invalid;
+        }
+        try {
+            apply(config, event);
+            return null;
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    private static String invalidValue(Event event) {
+        if (event instanceof NodeRegistered e) {
+            return invalidNode(e.node());
+        } else if (event instanceof WeightChanged e) {
+            if (e.rsid() < 0) {
+                return "rsid must not be negative, got " + e.rsid();
+            }
+            return e.weight() != null && e.weight() < 0 ? "weight must not be negative, got " + e.weight() : null;
+        } else if (event instanceof WritePolicyChanged e) {
+            if (e.rsid() < 0) {
+                return "rsid must not be negative, got " + e.rsid();
+            }
+            try {
+                WritePolicy.parse(e.policy());
+                return null;
+            } catch (IllegalArgumentException bad) {
+                return bad.getMessage();
+            }
+        } else if (event instanceof MdsChanged e) {
+            return invalidMdsUri(e.mdsUri());
+        }
+        return null;
+    }
+
+    private static String invalidNode(NodeInfo node) {
+        if (node == null) {
+            return "no node given";
+        } else if (node.nid() < 0) {
+            return "nid must not be negative, got " + node.nid();
+        } else if (node.rsids().isEmpty() || node.rsids().stream().anyMatch(r -> r == null || r < 0)) {
+            return "node " + node.nid() + " needs one or more rsids >= 0, got " + node.rsids();
+        } else if (isBlank(node.name()) || isBlank(node.address()) || isBlank(node.dataUrl())) {
+            return "node " + node.nid() + " needs a name, an address and a data URL";
+        }
+        return null;
+    }
+
+    /** A metadata store URI every node can open: a JDBC URL (a bare H2 path would mean a different file on each host). */
+    static String invalidMdsUri(String uri) {
+        if (uri == null || uri.isEmpty() || uri.startsWith("jdbc:h2:tcp:") || uri.startsWith("jdbc:postgresql:")) {
+            return null;
+        }
+        return "unsupported metadata store URI '" + MdsUri.redact(uri)
+                + "': use jdbc:postgresql://host:port/db?user=...&password=... or jdbc:h2:tcp://host:port/name";
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
     }
 
     private Effect<Event, ClusterConfig> onRegister(ClusterConfig config, RegisterNode m) {
         NodeInfo node = m.node();
+        String invalid = refusal(config, new NodeRegistered(node));
+        if (invalid != null) {
+            context.getLog().warn("registration refused: {}", invalid);
+            int nid = node == null ? -1 : node.nid();
+            return Effect().none().thenRun(c -> m.replyTo().tell(new Registered(nid, c.revision(), invalid)));
+        }
         NodeInfo holder = config.node(node.nid()).orElse(null);
         if (holder != null && heldByAnother(holder, node)) {
             String refusal = "nid " + node.nid() + " is held by the live node " + holder.name() + " at "
@@ -197,14 +311,19 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     }
 
     private Effect<Event, ClusterConfig> onSetWeight(ClusterConfig config, SetWeight m) {
-        return Effect().persist(new WeightChanged(m.rsid(), m.weight())).thenRun(c -> {
+        WeightChanged event = new WeightChanged(m.rsid(), m.weight());
+        String refusal = refusal(config, event);
+        if (refusal != null) {
+            return refuse(event, refusal, m.replyTo());
+        }
+        return Effect().persist(event).thenRun(c -> {
             context.getLog()
                     .info(
                             "weight of rsid={} set to {}",
                             m.rsid(),
                             m.weight() == null ? "default " + ClusterConfig.DEFAULT_WEIGHT : m.weight());
             publish(c);
-            m.replyTo().tell(c);
+            m.replyTo().tell(StatusReply.success(c));
         });
     }
 
@@ -239,12 +358,23 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
         });
     }
 
-    private Effect<Event, ClusterConfig> persistAndPublish(Event event, ActorRef<ClusterConfig> replyTo) {
+    private Effect<Event, ClusterConfig> persistAndPublish(
+            ClusterConfig config, Event event, ActorRef<StatusReply<ClusterConfig>> replyTo) {
+        String refusal = refusal(config, event);
+        if (refusal != null) {
+            return refuse(event, refusal, replyTo);
+        }
         return Effect().persist(event).thenRun(c -> {
             context.getLog().info("configuration changed: {}", event);
             publish(c);
-            replyTo.tell(c);
+            replyTo.tell(StatusReply.success(c));
         });
+    }
+
+    private Effect<Event, ClusterConfig> refuse(
+            Event event, String refusal, ActorRef<StatusReply<ClusterConfig>> replyTo) {
+        context.getLog().warn("change refused: {}: {}", event, refusal);
+        return Effect().none().thenRun(c -> replyTo.tell(StatusReply.error(refusal)));
     }
 
     private void publish(ClusterConfig config) {

@@ -2,6 +2,7 @@ package org.spreadosd.mds;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -16,6 +17,12 @@ import org.spreadosd.model.VersionRecord;
 /**
  * The metadata store a node uses, switched at run time when the cluster configuration names another one
  * ({@code spreadctl set_mds}). Calls already running finish on the old store, which closes a while later.
+ *
+ * <p>Switches are asked for with the configuration revision that names the store, from the thread that
+ * delivers configurations, which must not wait for a database. They run one at a time off that thread, in
+ * the order asked; an older revision asked for late is ignored, and a switch that a newer one has
+ * overtaken while its store was opening is dropped, so the node ends on the store the newest
+ * configuration names.
  */
 public final class SwitchingMetadataStore implements MetadataStore {
     private static final Logger log = LoggerFactory.getLogger(SwitchingMetadataStore.class);
@@ -23,24 +30,49 @@ public final class SwitchingMetadataStore implements MetadataStore {
     private static final long CLOSE_OLD_AFTER_SECONDS = 60;
 
     private final Function<String, MetadataStore> opener;
-    private final Executor closer;
+    private final Executor blocking;
     private volatile MetadataStore current;
     private volatile String currentUrl;
+    /** The newest revision a switch was asked for; guarded by this. */
+    private long wantedRevision = Long.MIN_VALUE;
+    /** The switches asked for, run one after another; guarded by this. */
+    private CompletableFuture<Void> switches = CompletableFuture.completedFuture(null);
+    /** Set once closed: a store a switch opens after that is closed at once. Guarded by this. */
+    private boolean closed;
 
     /**
      * @param opener opens a store from a JDBC URL (and fails if it cannot)
-     * @param closer where an old store is closed, after the grace period
+     * @param blocking where stores are opened, and old ones closed after the grace period
      */
-    public SwitchingMetadataStore(String jdbcUrl, Function<String, MetadataStore> opener, Executor closer) {
+    public SwitchingMetadataStore(String jdbcUrl, Function<String, MetadataStore> opener, Executor blocking) {
         this.opener = opener;
-        this.closer = closer;
+        this.blocking = blocking;
         this.current = opener.apply(jdbcUrl);
         this.currentUrl = jdbcUrl;
     }
 
-    /** Switches to {@code jdbcUrl} unless it is the current one; if the new store cannot be opened, the old one stays. */
-    public synchronized void switchTo(String jdbcUrl) {
-        if (jdbcUrl.equals(currentUrl)) {
+    /**
+     * Switches, off the calling thread, to {@code jdbcUrl}, which the configuration of {@code revision}
+     * names (empty: the node's own default, kept as it is). If the new store cannot be opened, the old one
+     * stays.
+     */
+    public synchronized void switchTo(long revision, String jdbcUrl) {
+        if (revision <= wantedRevision) {
+            return;
+        }
+        wantedRevision = revision;
+        if (jdbcUrl.isEmpty()) {
+            return;
+        }
+        switches = switches.thenRunAsync(() -> switchNow(revision, jdbcUrl), blocking);
+    }
+
+    private synchronized boolean overtaken(long revision) {
+        return revision < wantedRevision || closed;
+    }
+
+    private void switchNow(long revision, String jdbcUrl) {
+        if (overtaken(revision) || jdbcUrl.equals(currentUrl)) {
             return;
         }
         MetadataStore next;
@@ -48,20 +80,27 @@ public final class SwitchingMetadataStore implements MetadataStore {
             next = opener.apply(jdbcUrl);
         } catch (RuntimeException e) {
             log.error(
-                    "cannot switch the metadata store to {}: {}; still using {}",
+                    "cannot switch the metadata store to {} (revision {}): {}; still using {}",
                     MdsUri.redact(jdbcUrl),
+                    revision,
                     e.getMessage(),
                     describe());
+            return;
+        }
+        if (overtaken(revision)) {
+            log.info(
+                    "metadata store {} of revision {} not used: a newer configuration names another, or the node stops",
+                    next.describe(),
+                    revision);
+            next.close();
             return;
         }
         MetadataStore old = current;
         current = next;
         currentUrl = jdbcUrl;
-        log.info("metadata store switched from {} to {}", old.describe(), next.describe());
-        java.util.concurrent.CompletableFuture.runAsync(
-                old::close,
-                java.util.concurrent.CompletableFuture.delayedExecutor(
-                        CLOSE_OLD_AFTER_SECONDS, TimeUnit.SECONDS, closer));
+        log.info("metadata store switched from {} to {} (revision {})", old.describe(), next.describe(), revision);
+        CompletableFuture.runAsync(
+                old::close, CompletableFuture.delayedExecutor(CLOSE_OLD_AFTER_SECONDS, TimeUnit.SECONDS, blocking));
     }
 
     public String currentUrl() {
@@ -131,6 +170,7 @@ public final class SwitchingMetadataStore implements MetadataStore {
 
     @Override
     public synchronized void close() {
+        closed = true;
         current.close();
     }
 }

@@ -97,7 +97,7 @@ final class ConfigServerRole {
             return CompletableFuture.completedFuture(current);
         }
         String cacheUri = settings.mdsCache().isEmpty() ? null : settings.mdsCache();
-        return AskPattern.<ConfigServer.Command, ClusterConfig>ask(
+        return AskPattern.<ConfigServer.Command, ClusterConfig>askWithStatus(
                         configServer,
                         r -> new ConfigServer.SetMds(announce, cacheUri, r),
                         Endpoints.BIND_TIMEOUT,

@@ -69,11 +69,9 @@ final class MetadataStoreOpening {
         try {
             SwitchingMetadataStore store = new SwitchingMetadataStore(
                     uri, url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), blocking);
-            view.onChange(c -> {
-                if (!c.mdsUri().isEmpty() && !c.mdsUri().equals(store.currentUrl())) {
-                    blocking.execute(() -> store.switchTo(c.mdsUri()));
-                }
-            });
+            view.onChange(c -> store.switchTo(c.revision(), c.mdsUri()));
+            // a change that arrived between the open and the listener's registration
+            store.switchTo(view.config().revision(), view.config().mdsUri());
             closeWithNode("close-mds", store::close);
             return store;
         } catch (RuntimeException e) {

@@ -3,14 +3,27 @@ package org.spreadosd.cs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import org.spreadosd.cluster.CborSerializable;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
 
@@ -131,8 +144,7 @@ class ConfigServerTest {
         first.tell(new ConfigServer.RegisterNode(node(7, 3, "127.0.0.1:18907"), reply.getRef()));
         reply.receiveMessage();
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
-        first.tell(new ConfigServer.SetWeight(3, 25, probe.getRef()));
-        ClusterConfig before = probe.receiveMessage();
+        ClusterConfig before = change(first, r -> new ConfigServer.SetWeight(3, 25, r));
         kit.stop(first);
 
         ActorRef<ConfigServer.Command> second = configServer();
@@ -149,8 +161,8 @@ class ConfigServerTest {
         ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
         for (int i = 0; i < ConfigServer.SNAPSHOT_EVERY; i++) {
-            cs.tell(new ConfigServer.SetWeight(1, i, probe.getRef()));
-            probe.receiveMessage();
+            int weight = i;
+            change(cs, r -> new ConfigServer.SetWeight(1, weight, r));
         }
         kit.stop(cs);
         try (var files = java.nio.file.Files.list(snapshots)) {
@@ -206,10 +218,11 @@ class ConfigServerTest {
     void mdsUrisAreJournaled() {
         ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
-        cs.tell(new ConfigServer.SetMds("jdbc:postgresql://db/spread", null, probe.getRef()));
-        assertEquals("jdbc:postgresql://db/spread", probe.receiveMessage().mdsUri());
-        cs.tell(new ConfigServer.SetMds(null, "local:10000", probe.getRef()));
-        ClusterConfig both = probe.receiveMessage();
+        assertEquals(
+                "jdbc:postgresql://db/spread",
+                change(cs, r -> new ConfigServer.SetMds("jdbc:postgresql://db/spread", null, r))
+                        .mdsUri());
+        ClusterConfig both = change(cs, r -> new ConfigServer.SetMds(null, "local:10000", r));
         assertEquals("jdbc:postgresql://db/spread", both.mdsUri());
         assertEquals("local:10000", both.mdsCacheUri());
         kit.stop(cs);
@@ -222,9 +235,137 @@ class ConfigServerTest {
     void weightsSetAndReset() {
         ActorRef<ConfigServer.Command> cs = configServer();
         TestProbe<ClusterConfig> probe = kit.createTestProbe();
-        cs.tell(new ConfigServer.SetWeight(2, 0, probe.getRef()));
-        assertEquals(0, probe.receiveMessage().weight(2));
-        cs.tell(new ConfigServer.SetWeight(2, null, probe.getRef()));
-        assertEquals(ClusterConfig.DEFAULT_WEIGHT, probe.receiveMessage().weight(2));
+        assertEquals(0, change(cs, r -> new ConfigServer.SetWeight(2, 0, r)).weight(2));
+        assertEquals(
+                ClusterConfig.DEFAULT_WEIGHT,
+                change(cs, r -> new ConfigServer.SetWeight(2, null, r)).weight(2));
+    }
+
+    /** Sends a change, expects it to be done and answers the configuration after it. */
+    static ClusterConfig change(
+            ActorRef<ConfigServer.Command> cs,
+            Function<ActorRef<StatusReply<ClusterConfig>>, ConfigServer.Command> message) {
+        TestProbe<StatusReply<ClusterConfig>> reply = kit.createTestProbe();
+        cs.tell(message.apply(reply.getRef()));
+        StatusReply<ClusterConfig> answer = reply.receiveMessage();
+        assertTrue(answer.isSuccess(), () -> "refused: " + answer);
+        return answer.getValue();
+    }
+
+    /** Sends a change, expects it refused and answers the reason. */
+    static String refusal(
+            ActorRef<ConfigServer.Command> cs,
+            Function<ActorRef<StatusReply<ClusterConfig>>, ConfigServer.Command> message) {
+        TestProbe<StatusReply<ClusterConfig>> reply = kit.createTestProbe();
+        cs.tell(message.apply(reply.getRef()));
+        StatusReply<ClusterConfig> answer = reply.receiveMessage();
+        assertTrue(answer.isError(), () -> "accepted: " + answer);
+        return answer.getError().getMessage();
+    }
+
+    static ClusterConfig config(ActorRef<ConfigServer.Command> cs) {
+        TestProbe<ClusterConfig> probe = kit.createTestProbe();
+        cs.tell(new ConfigServer.GetConfig(probe.getRef()));
+        return probe.receiveMessage();
+    }
+
+    @Test
+    void aChangeNoNodeCouldUseIsRefusedNothingIsJournaledAndRecoveryWorks() {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        change(cs, r -> new ConfigServer.SetWeight(1, 20, r));
+        ClusterConfig before = config(cs);
+
+        assertTrue(refusal(cs, r -> new ConfigServer.SetWritePolicy(1, "garbage", r))
+                .contains("write policy must be all-reachable, majority or a number of copies >= 1, not 'garbage'"));
+        assertTrue(refusal(cs, r -> new ConfigServer.SetWritePolicy(1, "0", r)).contains("not '0'"));
+        assertTrue(
+                refusal(cs, r -> new ConfigServer.SetWeight(1, -1, r)).contains("weight must not be negative, got -1"));
+        assertTrue(refusal(cs, r -> new ConfigServer.SetWeight(-3, 5, r)).contains("rsid must not be negative"));
+        assertTrue(refusal(cs, r -> new ConfigServer.SetMds("mysql://db?password=secret", null, r))
+                .contains("unsupported metadata store URI 'mysql://db?password=***'"));
+        TestProbe<ConfigServer.Registered> registered = kit.createTestProbe();
+        cs.tell(new ConfigServer.RegisterNode(node(-2, 0, "127.0.0.1:18902"), registered.getRef()));
+        assertTrue(registered.receiveMessage().refusal().contains("nid must not be negative"));
+        cs.tell(new ConfigServer.RegisterNode(
+                new NodeInfo(3, "ds3", "127.0.0.1:18903", List.of(), "here", "http://127.0.0.1:19903", null),
+                registered.getRef()));
+        assertTrue(registered.receiveMessage().refusal().contains("needs one or more rsids"));
+
+        assertEquals(before, config(cs), "the config server still answers, and nothing changed");
+        kit.stop(cs);
+        ActorRef<ConfigServer.Command> again = configServer();
+        assertEquals(before, config(again), "nothing refused was journaled");
+        assertEquals(
+                "majority",
+                change(again, r -> new ConfigServer.SetWritePolicy(1, "majority", r))
+                        .writePolicy(1)
+                        .text());
+        kit.stop(again);
+    }
+
+    /** A config server of an older version, which journaled a write policy this version no longer knows. */
+    record JournalPolicy(String policy, ActorRef<String> replyTo) implements CborSerializable {}
+
+    static Behavior<JournalPolicy> olderConfigServer(PersistenceId id) {
+        return new EventSourcedBehavior<JournalPolicy, ConfigServer.Event, String>(id) {
+            @Override
+            public String emptyState() {
+                return "";
+            }
+
+            @Override
+            public CommandHandler<JournalPolicy, ConfigServer.Event, String> commandHandler() {
+                return newCommandHandlerBuilder()
+                        .forAnyState()
+                        .onAnyCommand(m -> Effect()
+                                .persist(new ConfigServer.WritePolicyChanged(1, m.policy()))
+                                .thenRun(state -> m.replyTo().tell("journaled")));
+            }
+
+            @Override
+            public EventHandler<String, ConfigServer.Event> eventHandler() {
+                return newEventHandlerBuilder().forAnyState().onAnyEvent((state, e) -> state);
+            }
+        };
+    }
+
+    @Test
+    void recoverySkipsAJournaledEventThatNoLongerApplies() {
+        ActorRef<ConfigServer.Command> cs = configServer();
+        change(cs, r -> new ConfigServer.SetWeight(1, 10, r));
+        kit.stop(cs);
+        ActorRef<JournalPolicy> older = kit.spawn(olderConfigServer(id));
+        TestProbe<String> journaled = kit.createTestProbe();
+        older.tell(new JournalPolicy("two-thirds", journaled.getRef()));
+        journaled.expectMessage("journaled");
+        kit.stop(older);
+        ActorRef<ConfigServer.Command> between = configServer();
+        change(between, r -> new ConfigServer.SetWeight(1, 20, r));
+        kit.stop(between);
+
+        Logger csLog = (Logger) LoggerFactory.getLogger(ConfigServer.class);
+        ListAppender<ILoggingEvent> logged = new ListAppender<>();
+        logged.start();
+        csLog.addAppender(logged);
+        try {
+            ActorRef<ConfigServer.Command> recovered = configServer();
+            assertEquals(20, config(recovered).weight(1), "the events before and after the skipped one apply");
+            kit.stop(recovered);
+        } finally {
+            csLog.detachAppender(logged);
+        }
+        List<String> errors = logged.list.stream()
+                .filter(e -> e.getLevel() == Level.ERROR)
+                .map(ILoggingEvent::getFormattedMessage)
+                .toList();
+        assertEquals(1, errors.size(), errors::toString);
+        assertTrue(errors.get(0).startsWith("skipping journal event seqNr=2 WritePolicyChanged"), errors::toString);
+        ActorRef<ConfigServer.Command> again = configServer();
+        assertEquals(
+                "majority",
+                change(again, r -> new ConfigServer.SetWritePolicy(1, "majority", r))
+                        .writePolicy(1)
+                        .text(),
+                "the recovered config server takes changes");
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.cluster.ClusterConfig;
@@ -63,9 +64,9 @@ class JournalDatabaseTest {
                     new NodeInfo(4, "ds4", "127.0.0.1:18904", List.of(2), "here", "http://x", null),
                     registered.getRef()));
             assertEquals(null, registered.receiveMessage().refusal());
-            TestProbe<ClusterConfig> probe = first.createTestProbe();
+            TestProbe<StatusReply<ClusterConfig>> probe = first.createTestProbe();
             cs.tell(new ConfigServer.SetWeight(2, 40, probe.getRef()));
-            written = probe.receiveMessage();
+            written = probe.receiveMessage().getValue();
         } finally {
             first.shutdownTestKit();
         }
