@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.mds.MetadataStoreException;
+import org.spreadosd.model.Limits;
 
 /**
  * What went wrong with a request, for every front-end (HTTP, MessagePack-RPC): the failure under the
@@ -28,6 +29,9 @@ public final class Failures {
     public static int status(Throwable cause) {
         if (cause instanceof GatewayException g) {
             return g.status();
+        }
+        if (cause instanceof Limits.Exceeded) {
+            return 400;
         }
         if (cause instanceof DataServerException d) {
             return d.status();

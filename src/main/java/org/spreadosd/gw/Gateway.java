@@ -23,6 +23,7 @@ import org.spreadosd.ds.DataServerException;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.Limits;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
@@ -33,6 +34,9 @@ import org.spreadosd.model.VersionRecord;
  *
  * <p>An add stores the data first and the metadata row last ({@link #stage} then {@link #commit}),
  * so no reader ever finds metadata that points at missing bytes.
+ *
+ * <p>Every method checks the request against the {@link Limits} first, before it asks the metadata store
+ * or moves a byte: both APIs get the same refusals, and an oversized value never reaches the store.
  */
 public final class Gateway {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -53,6 +57,7 @@ public final class Gateway {
     private final SuspectNodes suspects = new SuspectNodes(Duration.ofSeconds(5));
     private final Materializer materializer;
     private final VersionLocator locator;
+    private final Limits limits;
 
     public Gateway(
             MetadataStore mds,
@@ -61,7 +66,9 @@ public final class Gateway {
             Executor blocking,
             GatewayMode mode,
             String location,
+            Limits limits,
             Materializer materializer) {
+        this.limits = limits;
         this.materializer = materializer;
         this.mds = mds;
         this.view = view;
@@ -70,6 +77,10 @@ public final class Gateway {
         this.mode = mode;
         this.location = location;
         this.locator = new VersionLocator(mds, links.remote(), blocking, materializer);
+    }
+
+    public Limits limits() {
+        return limits;
     }
 
     public ClusterConfig config() {
@@ -88,6 +99,13 @@ public final class Gateway {
         if (mode.refusesWrites()) {
             body.discard(materializer);
             return readOnly();
+        }
+        try {
+            limits.key(key);
+            limits.contentType(contentType);
+        } catch (Limits.Exceeded e) {
+            body.discard(materializer);
+            return CompletableFuture.failedFuture(e);
         }
         writes.increment();
         ClusterConfig config = view.config();
@@ -129,8 +147,12 @@ public final class Gateway {
     /** Makes staged data visible as a new version; on failure the staged bytes are discarded. */
     public CompletionStage<VersionRecord> commit(StagedVersion staged, byte[] vname, Attributes attrs) {
         ObjectKey okey = staged.okey();
-        return onBlocking(() -> mds.commit(
-                        okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs))
+        return checked(() -> {
+                    limits.vname(vname);
+                    limits.attrs(attrs);
+                })
+                .thenCompose(ok -> onBlocking(() -> mds.commit(
+                        okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs)))
                 .whenComplete((v, e) -> {
                     if (e != null) {
                         discard(staged);
@@ -157,8 +179,16 @@ public final class Gateway {
                 }));
     }
 
+    /** {@link #stage} then {@link #commit}, with every limit checked before the first byte moves. */
     public CompletionStage<VersionRecord> add(
             byte[] key, BlobBody body, String contentType, byte[] vname, Attributes attrs) {
+        try {
+            limits.vname(vname);
+            limits.attrs(attrs);
+        } catch (Limits.Exceeded e) {
+            body.discard(materializer);
+            return CompletableFuture.failedFuture(e);
+        }
         return stage(key, body, contentType).thenCompose(staged -> commit(staged, vname, attrs));
     }
 
@@ -166,7 +196,11 @@ public final class Gateway {
 
     public CompletionStage<Optional<VersionRecord>> find(byte[] key, Selector selector) {
         Selector effective = mode.apply(selector);
-        return onBlocking(() -> mds.find(key, effective));
+        return checked(() -> {
+                    limits.key(key);
+                    limits.selector(selector);
+                })
+                .thenCompose(ok -> onBlocking(() -> mds.find(key, effective)));
     }
 
     /**
@@ -183,6 +217,11 @@ public final class Gateway {
      * answered that it does not hold the version, with 503 when some could not answer.
      */
     public CompletionStage<BlobDownload> open(ObjectKey okey, long offset, long length) {
+        try {
+            limits.key(okey.key());
+        } catch (Limits.Exceeded e) {
+            return CompletableFuture.failedFuture(e);
+        }
         reads.increment();
         ClusterConfig config = view.config();
         List<NodeInfo> order = readOrder(config, okey.rsid(), okey.key());
@@ -267,7 +306,7 @@ public final class Gateway {
 
     /** Every live version of the key and, for each, which members of its set really hold its bytes now. */
     public CompletionStage<List<VersionLocator.Located>> locate(byte[] key) {
-        return locator.locate(key, view.config());
+        return checked(() -> limits.key(key)).thenCompose(ok -> locator.locate(key, view.config()));
     }
 
     public CompletionStage<Long> countVersions() {
@@ -275,26 +314,36 @@ public final class Gateway {
     }
 
     public CompletionStage<List<VersionRecord>> versions(byte[] key) {
-        return onBlocking(() -> mds.versions(key));
+        return checked(() -> limits.key(key)).thenCompose(ok -> onBlocking(() -> mds.versions(key)));
     }
 
     // ---- changing ----
 
     public CompletionStage<Optional<ObjectKey>> updateAttrs(byte[] key, Attributes attrs) {
-        return ifWritable(() -> onBlocking(() -> mds.updateAttrs(key, attrs)));
+        return ifWritable(() -> checked(() -> {
+                    limits.key(key);
+                    limits.attrs(attrs);
+                })
+                .thenCompose(ok -> onBlocking(() -> mds.updateAttrs(key, attrs))));
     }
 
     public CompletionStage<Optional<ObjectKey>> remove(byte[] key) {
-        return ifWritable(() -> onBlocking(() -> mds.remove(key)).thenApply(mark -> {
-            mark.ifPresent(
-                    m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
-            return mark;
-        }));
+        return ifWritable(() -> checked(() -> limits.key(key))
+                .thenCompose(ok -> onBlocking(() -> mds.remove(key)))
+                .thenApply(mark -> {
+                    mark.ifPresent(m ->
+                            log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
+                    return mark;
+                }));
     }
 
     /** Deletes the metadata row first, then the bytes on every member, so no reader sees a row without data. */
     public CompletionStage<Optional<VersionRecord>> delete(byte[] key, Selector selector) {
-        return ifWritable(() -> deleteSelected(key, selector));
+        return ifWritable(() -> checked(() -> {
+                    limits.key(key);
+                    limits.selector(selector);
+                })
+                .thenCompose(ok -> deleteSelected(key, selector)));
     }
 
     private CompletionStage<Optional<VersionRecord>> deleteSelected(byte[] key, Selector selector) {
@@ -375,6 +424,16 @@ public final class Gateway {
                                         ? " (snapshot of version name "
                                                 + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")"
                                         : "")));
+    }
+
+    /** Runs the limit checks: a completed stage, or one failed with the limit a request is over. */
+    private static CompletableFuture<Void> checked(Runnable checks) {
+        try {
+            checks.run();
+            return CompletableFuture.completedFuture(null);
+        } catch (Limits.Exceeded e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private <T> CompletableFuture<T> onBlocking(Supplier<T> body) {

@@ -192,14 +192,15 @@ public final class SpreadNode implements AutoCloseable {
             DataLinks links = blobService == null
                     ? DataLinks.remote(blobs)
                     : DataLinks.withLocal(blobs, settings.nid(), blobService.link());
-            Gateway gateway = new Gateway(mds, view, links, blocking, settings.mode(), settings.location(), mat);
+            Gateway gateway = new Gateway(
+                    mds, view, links, blocking, settings.mode(), settings.location(), settings.limits(), mat);
             ErrorPages pages = errorPages();
             HttpApi api = new HttpApi(
-                    new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
+                    new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.limits()),
                     new DirectEndpoint(dataStore, blocking),
                     pages,
                     mat,
-                    settings.maxKeyBytes());
+                    settings.limits());
             scheduleGarbageScan(gateway);
             if (settings.httpPort() > 0) {
                 bind("HTTP", settings.httpPort(), api::handle);
@@ -587,7 +588,8 @@ public final class SpreadNode implements AutoCloseable {
     }
 
     private void bindRpc(RpcHandler handler) {
-        RpcServer rpc = new RpcServer(handler, settings.maxRpcMessageBytes());
+        RpcServer rpc =
+                new RpcServer(handler, settings.maxRpcMessageBytes(), settings.maxRpcInFlightBytesPerConnection());
         try {
             var binding = rpc.bind(system, settings.listenHost(), settings.rpcPort())
                     .toCompletableFuture()

@@ -39,6 +39,7 @@ import org.spreadosd.mds.MdsUri;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.Limits;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionClock;
@@ -99,6 +100,7 @@ class GatewayTest {
                 blocking,
                 mode,
                 "here",
+                Limits.DEFAULTS,
                 Materializer.matFromSystem(kit.system()));
     }
 
