@@ -2,6 +2,7 @@ package org.spreadosd.gw;
 
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.mds.MetadataStoreException;
@@ -41,6 +42,10 @@ public final class Failures {
         }
         if (cause instanceof EntityStreamSizeException) {
             return 413;
+        }
+        if (cause instanceof EntityStreamException) {
+            // the client's body was cut short or its chunked encoding broken: the client's fault
+            return 400;
         }
         return -1;
     }

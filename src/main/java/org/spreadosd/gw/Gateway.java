@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.apache.pekko.stream.Materializer;
@@ -109,11 +110,20 @@ public final class Gateway {
         }
         writes.increment();
         ClusterConfig config = view.config();
+        AtomicReference<Throwable> senderFailed = new AtomicReference<>();
+        BlobBody watched = body.isWhole()
+                ? body
+                : BlobBody.streaming(
+                        body.stream().mapError(Throwable.class, e -> {
+                            senderFailed.compareAndSet(null, e);
+                            return e;
+                        }),
+                        body.size());
         return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable)))
                 .thenCompose(okey -> {
                     List<NodeInfo> order = readOrder(config, okey.rsid(), key);
                     if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
-                        body.discard(materializer);
+                        watched.discard(materializer);
                         return onBlocking(() -> {
                             mds.abandon(okey);
                             throw GatewayException.unavailable(
@@ -127,10 +137,16 @@ public final class Gateway {
                     // others.
                     NodeInfo writer = order.get(0);
                     return links.to(writer)
-                            .put(okey.rsid(), okey.vtime(), key, contentType, body, true)
+                            .put(okey.rsid(), okey.vtime(), key, contentType, watched, true)
                             .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                             .exceptionallyCompose(e -> onBlocking(() -> {
-                                noteFailure(writer, e);
+                                // An upload the client cut short (or sent malformed) fails the data server's
+                                // write too: that is the client's fault, and says nothing about the member.
+                                RuntimeException failure =
+                                        senderFailed.get() != null ? senderFault(senderFailed.get()) : unwrap(e);
+                                if (senderFailed.get() == null) {
+                                    noteFailure(writer, e);
+                                }
                                 mds.abandon(okey);
                                 log.warn(
                                         "add failed key={} vtime={} rsid={} nid={}: {}",
@@ -138,8 +154,8 @@ public final class Gateway {
                                         okey.vtime(),
                                         okey.rsid(),
                                         writer.nid(),
-                                        unwrap(e).getMessage());
-                                throw unwrap(e);
+                                        failure.getMessage());
+                                throw failure;
                             }));
                 });
     }
@@ -402,6 +418,15 @@ public final class Gateway {
                         .toCompletableFuture())
                 .toArray(CompletableFuture[]::new);
         return CompletableFuture.allOf(all);
+    }
+
+    /** The failure of the client's own upload stream: its status if it has one (413: too large), else 400. */
+    private static RuntimeException senderFault(Throwable e) {
+        Throwable cause = Failures.cause(e);
+        if (Failures.status(cause) >= 0 && cause instanceof RuntimeException r) {
+            return r;
+        }
+        return GatewayException.badRequest("the upload ended before all of its bytes arrived: " + cause.getMessage());
     }
 
     private void noteFailure(NodeInfo node, Throwable e) {
