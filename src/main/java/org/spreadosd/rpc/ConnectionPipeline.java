@@ -94,6 +94,9 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             private boolean refused;
             private boolean paused;
             private long reported;
+            /** The input size at which the first message was last found incomplete: no rescan before more arrives. */
+            private long scannedIncomplete = -1;
+
             private AsyncCallback<Done> finished;
 
             {
@@ -172,7 +175,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             }
 
             private void startCompleteMessages() {
-                while (!refused && running < maxCalls && !input.isEmpty()) {
+                while (!refused && running < maxCalls && !input.isEmpty() && input.size() != scannedIncomplete) {
                     long length;
                     try {
                         length = MsgpackFrames.firstValueLength(input, maxMessageBytes);
@@ -186,10 +189,12 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                         return;
                     }
                     if (length < 0) {
+                        scannedIncomplete = input.size();
                         return;
                     }
                     ByteString message = input.take((int) length).compact();
                     input = input.drop((int) length);
+                    scannedIncomplete = -1;
                     start(message);
                 }
             }
