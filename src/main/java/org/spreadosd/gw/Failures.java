@@ -2,9 +2,11 @@ package org.spreadosd.gw;
 
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.spreadosd.ds.DataServerException;
 import org.spreadosd.mds.MetadataStoreException;
+import org.spreadosd.model.Limits;
 
 /**
  * What went wrong with a request, for every front-end (HTTP, MessagePack-RPC): the failure under the
@@ -29,6 +31,9 @@ public final class Failures {
         if (cause instanceof GatewayException g) {
             return g.status();
         }
+        if (cause instanceof Limits.Exceeded) {
+            return 400;
+        }
         if (cause instanceof DataServerException d) {
             return d.status();
         }
@@ -37,6 +42,10 @@ public final class Failures {
         }
         if (cause instanceof EntityStreamSizeException) {
             return 413;
+        }
+        if (cause instanceof EntityStreamException) {
+            // the client's body was cut short or its chunked encoding broken: the client's fault
+            return 400;
         }
         return -1;
     }

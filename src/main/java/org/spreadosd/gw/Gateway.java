@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.apache.pekko.stream.Materializer;
@@ -23,6 +24,7 @@ import org.spreadosd.ds.DataServerException;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.Limits;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
@@ -33,6 +35,9 @@ import org.spreadosd.model.VersionRecord;
  *
  * <p>An add stores the data first and the metadata row last ({@link #stage} then {@link #commit}),
  * so no reader ever finds metadata that points at missing bytes.
+ *
+ * <p>Every method checks the request against the {@link Limits} first, before it asks the metadata store
+ * or moves a byte: both APIs get the same refusals, and an oversized value never reaches the store.
  */
 public final class Gateway {
     private static final Logger log = LoggerFactory.getLogger(Gateway.class);
@@ -53,6 +58,7 @@ public final class Gateway {
     private final SuspectNodes suspects = new SuspectNodes(Duration.ofSeconds(5));
     private final Materializer materializer;
     private final VersionLocator locator;
+    private final Limits limits;
 
     public Gateway(
             MetadataStore mds,
@@ -61,7 +67,9 @@ public final class Gateway {
             Executor blocking,
             GatewayMode mode,
             String location,
+            Limits limits,
             Materializer materializer) {
+        this.limits = limits;
         this.materializer = materializer;
         this.mds = mds;
         this.view = view;
@@ -70,6 +78,10 @@ public final class Gateway {
         this.mode = mode;
         this.location = location;
         this.locator = new VersionLocator(mds, links.remote(), blocking, materializer);
+    }
+
+    public Limits limits() {
+        return limits;
     }
 
     public ClusterConfig config() {
@@ -89,13 +101,29 @@ public final class Gateway {
             body.discard(materializer);
             return readOnly();
         }
+        try {
+            limits.key(key);
+            limits.contentType(contentType);
+        } catch (Limits.Exceeded e) {
+            body.discard(materializer);
+            return CompletableFuture.failedFuture(e);
+        }
         writes.increment();
         ClusterConfig config = view.config();
+        AtomicReference<Throwable> senderFailed = new AtomicReference<>();
+        BlobBody watched = body.isWhole()
+                ? body
+                : BlobBody.streaming(
+                        body.stream().mapError(Throwable.class, e -> {
+                            senderFailed.compareAndSet(null, e);
+                            return e;
+                        }),
+                        body.size());
         return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable)))
                 .thenCompose(okey -> {
                     List<NodeInfo> order = readOrder(config, okey.rsid(), key);
                     if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
-                        body.discard(materializer);
+                        watched.discard(materializer);
                         return onBlocking(() -> {
                             mds.abandon(okey);
                             throw GatewayException.unavailable(
@@ -105,7 +133,7 @@ public final class Gateway {
                                             + config.writePolicy(okey.rsid()) + "'");
                         });
                     }
-                    return putVia(order, 0, okey, contentType, body);
+                    return putVia(order, 0, okey, contentType, watched, senderFailed);
                 });
     }
 
@@ -117,14 +145,25 @@ public final class Gateway {
      * different versions. A streamed upload cannot be replayed and fails with 503.
      */
     private CompletionStage<StagedVersion> putVia(
-            List<NodeInfo> order, int index, ObjectKey okey, String contentType, BlobBody body) {
+            List<NodeInfo> order,
+            int index,
+            ObjectKey okey,
+            String contentType,
+            BlobBody body,
+            AtomicReference<Throwable> senderFailed) {
         NodeInfo writer = order.get(index);
         return links.to(writer)
                 .put(okey.rsid(), okey.vtime(), okey.key(), contentType, body, true)
                 .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                 .exceptionallyCompose(e -> {
-                    noteFailure(writer, e);
-                    boolean retry = unwrap(e) instanceof DataServerException d
+                    // An upload the client cut short (or sent malformed) fails the data server's write too: that is
+                    // the client's fault, and says nothing about the member.
+                    boolean clientsFault = senderFailed.get() != null;
+                    if (!clientsFault) {
+                        noteFailure(writer, e);
+                    }
+                    boolean retry = !clientsFault
+                            && unwrap(e) instanceof DataServerException d
                             && d.peerLost()
                             && body.isWhole()
                             && index + 1 < order.size();
@@ -137,9 +176,10 @@ public final class Gateway {
                                 writer.nid(),
                                 unwrap(e).getMessage(),
                                 order.get(index + 1).nid());
-                        return putVia(order, index + 1, okey, contentType, body);
+                        return putVia(order, index + 1, okey, contentType, body, senderFailed);
                     }
                     return onBlocking(() -> {
+                        RuntimeException failure = clientsFault ? senderFault(senderFailed.get()) : unwrap(e);
                         mds.abandon(okey);
                         log.warn(
                                 "add failed key={} vtime={} rsid={} nid={}: {}",
@@ -147,8 +187,8 @@ public final class Gateway {
                                 okey.vtime(),
                                 okey.rsid(),
                                 writer.nid(),
-                                unwrap(e).getMessage());
-                        throw unwrap(e);
+                                failure.getMessage());
+                        throw failure;
                     });
                 });
     }
@@ -156,8 +196,12 @@ public final class Gateway {
     /** Makes staged data visible as a new version; on failure the staged bytes are discarded. */
     public CompletionStage<VersionRecord> commit(StagedVersion staged, byte[] vname, Attributes attrs) {
         ObjectKey okey = staged.okey();
-        return onBlocking(() -> mds.commit(
-                        okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs))
+        return checked(() -> {
+                    limits.vname(vname);
+                    limits.attrs(attrs);
+                })
+                .thenCompose(ok -> onBlocking(() -> mds.commit(
+                        okey, vname, staged.facts().size(), staged.facts().crc32c(), staged.contentType(), attrs)))
                 .whenComplete((v, e) -> {
                     if (e != null) {
                         discard(staged);
@@ -186,8 +230,16 @@ public final class Gateway {
                 .thenCompose(ignored -> deleteBytes(okey));
     }
 
+    /** {@link #stage} then {@link #commit}, with every limit checked before the first byte moves. */
     public CompletionStage<VersionRecord> add(
             byte[] key, BlobBody body, String contentType, byte[] vname, Attributes attrs) {
+        try {
+            limits.vname(vname);
+            limits.attrs(attrs);
+        } catch (Limits.Exceeded e) {
+            body.discard(materializer);
+            return CompletableFuture.failedFuture(e);
+        }
         return stage(key, body, contentType).thenCompose(staged -> commit(staged, vname, attrs));
     }
 
@@ -195,7 +247,11 @@ public final class Gateway {
 
     public CompletionStage<Optional<VersionRecord>> find(byte[] key, Selector selector) {
         Selector effective = mode.apply(selector);
-        return onBlocking(() -> mds.find(key, effective));
+        return checked(() -> {
+                    limits.key(key);
+                    limits.selector(selector);
+                })
+                .thenCompose(ok -> onBlocking(() -> mds.find(key, effective)));
     }
 
     /**
@@ -212,6 +268,11 @@ public final class Gateway {
      * answered that it does not hold the version, with 503 when some could not answer.
      */
     public CompletionStage<BlobDownload> open(ObjectKey okey, long offset, long length) {
+        try {
+            limits.key(okey.key());
+        } catch (Limits.Exceeded e) {
+            return CompletableFuture.failedFuture(e);
+        }
         reads.increment();
         ClusterConfig config = view.config();
         List<NodeInfo> order = readOrder(config, okey.rsid(), okey.key());
@@ -296,7 +357,7 @@ public final class Gateway {
 
     /** Every live version of the key and, for each, which members of its set really hold its bytes now. */
     public CompletionStage<List<VersionLocator.Located>> locate(byte[] key) {
-        return locator.locate(key, view.config());
+        return checked(() -> limits.key(key)).thenCompose(ok -> locator.locate(key, view.config()));
     }
 
     public CompletionStage<Long> countVersions() {
@@ -304,26 +365,36 @@ public final class Gateway {
     }
 
     public CompletionStage<List<VersionRecord>> versions(byte[] key) {
-        return onBlocking(() -> mds.versions(key));
+        return checked(() -> limits.key(key)).thenCompose(ok -> onBlocking(() -> mds.versions(key)));
     }
 
     // ---- changing ----
 
     public CompletionStage<Optional<ObjectKey>> updateAttrs(byte[] key, Attributes attrs) {
-        return ifWritable(() -> onBlocking(() -> mds.updateAttrs(key, attrs)));
+        return ifWritable(() -> checked(() -> {
+                    limits.key(key);
+                    limits.attrs(attrs);
+                })
+                .thenCompose(ok -> onBlocking(() -> mds.updateAttrs(key, attrs))));
     }
 
     public CompletionStage<Optional<ObjectKey>> remove(byte[] key) {
-        return ifWritable(() -> onBlocking(() -> mds.remove(key)).thenApply(mark -> {
-            mark.ifPresent(
-                    m -> log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
-            return mark;
-        }));
+        return ifWritable(() -> checked(() -> limits.key(key))
+                .thenCompose(ok -> onBlocking(() -> mds.remove(key)))
+                .thenApply(mark -> {
+                    mark.ifPresent(m ->
+                            log.info("removed key={} mark vtime={} rsid={}", Keys.printable(key), m.vtime(), m.rsid()));
+                    return mark;
+                }));
     }
 
     /** Deletes the metadata row first, then the bytes on every member, so no reader sees a row without data. */
     public CompletionStage<Optional<VersionRecord>> delete(byte[] key, Selector selector) {
-        return ifWritable(() -> deleteSelected(key, selector));
+        return ifWritable(() -> checked(() -> {
+                    limits.key(key);
+                    limits.selector(selector);
+                })
+                .thenCompose(ok -> deleteSelected(key, selector)));
     }
 
     private CompletionStage<Optional<VersionRecord>> deleteSelected(byte[] key, Selector selector) {
@@ -384,6 +455,15 @@ public final class Gateway {
         return CompletableFuture.allOf(all);
     }
 
+    /** The failure of the client's own upload stream: its status if it has one (413: too large), else 400. */
+    private static RuntimeException senderFault(Throwable e) {
+        Throwable cause = Failures.cause(e);
+        if (Failures.status(cause) >= 0 && cause instanceof RuntimeException r) {
+            return r;
+        }
+        return GatewayException.badRequest("the upload ended before all of its bytes arrived: " + cause.getMessage());
+    }
+
     private void noteFailure(NodeInfo node, Throwable e) {
         if (unwrap(e) instanceof DataServerException d && d.status() == 503) {
             suspects.failed(node.nid());
@@ -404,6 +484,16 @@ public final class Gateway {
                                         ? " (snapshot of version name "
                                                 + new String(mode.snapshotName(), StandardCharsets.UTF_8) + ")"
                                         : "")));
+    }
+
+    /** Runs the limit checks: a completed stage, or one failed with the limit a request is over. */
+    private static CompletableFuture<Void> checked(Runnable checks) {
+        try {
+            checks.run();
+            return CompletableFuture.completedFuture(null);
+        } catch (Limits.Exceeded e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     private <T> CompletableFuture<T> onBlocking(Supplier<T> body) {

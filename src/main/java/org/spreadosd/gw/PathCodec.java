@@ -1,6 +1,7 @@
 package org.spreadosd.gw;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Percent-encoding of keys as raw bytes. Keys are arbitrary bytes, so a path or query value is
@@ -46,8 +47,8 @@ public final class PathCodec {
                 if (i + 2 >= s.length()) {
                     throw new IllegalArgumentException("truncated percent-escape at position " + i);
                 }
-                int hi = Character.digit(s.charAt(i + 1), 16);
-                int lo = Character.digit(s.charAt(i + 2), 16);
+                int hi = hexDigit(s.charAt(i + 1));
+                int lo = hexDigit(s.charAt(i + 2));
                 if (hi < 0 || lo < 0) {
                     throw new IllegalArgumentException("malformed percent-escape '" + s.subSequence(i, i + 3) + "'");
                 }
@@ -59,12 +60,25 @@ public final class PathCodec {
                 out.write(c);
             } else {
                 int codePoint = Character.codePointAt(s, i);
-                byte[] utf8 =
-                        new String(Character.toChars(codePoint)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                byte[] utf8 = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8);
                 out.write(utf8, 0, utf8.length);
                 i += Character.charCount(codePoint) - 1;
             }
         }
         return out.toByteArray();
+    }
+
+    /** An ASCII hex digit's value, else -1: Character.digit would also take other scripts' digits ("%٣٣"). */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 }

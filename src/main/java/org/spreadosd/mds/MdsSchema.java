@@ -4,18 +4,21 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import javax.sql.DataSource;
+import org.spreadosd.model.Limits;
 
 /**
  * The one metadata schema, created on first start.
  *
  * <p>The primary key (okey, vtime) makes the head and by-time look-ups one backward probe of one
  * index; (okey, vname, vtime) does the same for look-ups by name. {@code spread_key} holds each key's
- * highest vtime ever claimed, which outlives the rows that deletes and abandoned adds remove.
+ * highest vtime ever claimed, which outlives the rows that deletes and abandoned adds remove. Column sizes are
+ * the ceilings of {@link Limits}, which the gateway checks before a row is written.
  */
 final class MdsSchema {
-    static final int MAX_KEY_BYTES = 2048;
-    static final int MAX_VNAME_BYTES = 1024;
-    static final int MAX_ATTRS_BYTES = 1 << 20;
+    static final int MAX_KEY_BYTES = Limits.KEY_BYTES_CEILING;
+    static final int MAX_VNAME_BYTES = Limits.VNAME_BYTES_CEILING;
+    static final int MAX_ATTRS_BYTES = Limits.ATTRS_BYTES_CEILING;
+    static final int MAX_CONTENT_TYPE_BYTES = Limits.CONTENT_TYPE_BYTES_CEILING;
 
     private MdsSchema() {}
 
@@ -30,7 +33,7 @@ final class MdsSchema {
                     + " pending BOOLEAN NOT NULL,"
                     + " size BIGINT NOT NULL,"
                     + " crc32c INTEGER NOT NULL,"
-                    + " content_type VARCHAR(255),"
+                    + " content_type VARCHAR(" + MAX_CONTENT_TYPE_BYTES + "),"
                     + " attrs " + dialect.binary(MAX_ATTRS_BYTES) + ","
                     + " created_ms BIGINT NOT NULL,"
                     + " PRIMARY KEY (okey, vtime))",

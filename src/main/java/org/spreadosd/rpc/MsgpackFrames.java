@@ -131,7 +131,9 @@ public final class MsgpackFrames {
             }
             pos += header + payload;
             pending += children;
-            if (pos > maxBytes) {
+            // Every value still to come takes at least a byte: a container declaring more than can fit is
+            // refused from its header, before its elements are read.
+            if (pos > maxBytes || pos + pending > maxBytes) {
                 throw new TooLargeException("message larger than the maximum of " + maxBytes + " bytes");
             }
         }

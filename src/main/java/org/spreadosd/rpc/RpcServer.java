@@ -1,7 +1,6 @@
 package org.spreadosd.rpc;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -23,7 +22,9 @@ import org.spreadosd.gw.Failures;
 /**
  * The MessagePack-RPC server of rpc-api.md on Pekko Streams TCP: a stream of MessagePack values per
  * connection, requests pipelined and answered as they complete (matched by msgid), notifications
- * run without an answer. A stream that is not MessagePack-RPC closes only its own connection.
+ * run without an answer. A stream that is not MessagePack-RPC closes only its own connection. Each
+ * connection holds at most its byte budget ({@link ConnectionPipeline}); the figures are in the MBean
+ * {@code org.spreadosd:type=RpcConnections,port=<port>}.
  */
 public final class RpcServer {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
@@ -31,85 +32,68 @@ public final class RpcServer {
 
     private final RpcHandler service;
     private final long maxMessageBytes;
+    private final long maxInFlightBytes;
+    private final RpcConnectionStats stats;
 
-    public RpcServer(RpcHandler service, long maxMessageBytes) {
+    /**
+     * @param maxInFlightBytes the bytes one connection may hold at once
+     *     ({@code spreadosd.rpc.max-in-flight-bytes-per-connection})
+     */
+    public RpcServer(RpcHandler service, long maxMessageBytes, long maxInFlightBytes) {
         this.service = service;
         this.maxMessageBytes = maxMessageBytes;
+        this.maxInFlightBytes = maxInFlightBytes;
+        this.stats = new RpcConnectionStats(maxInFlightBytes);
     }
 
     public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
         Materializer mat = Materializer.matFromSystem(system);
+        long readBytes = system.settings().config().getBytes("pekko.io.tcp.direct-buffer-size");
         return Tcp.get(system)
                 .bind(host, port)
                 .to(Sink.foreach(connection -> connection.handleWith(
-                        connectionFlow(connection.remoteAddress().toString()), mat)))
-                .run(mat);
+                        connectionFlow(connection.remoteAddress().toString(), readBytes), mat)))
+                .run(mat)
+                .thenApply(binding -> {
+                    Runnable unregister = stats.register(binding.localAddress().getPort());
+                    system.getWhenTerminated().thenRun(unregister);
+                    return binding;
+                });
     }
 
-    /** One connection: bytes in, frames, calls (several at once), answers out in completion order. */
-    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer) {
+    /** One connection: bytes in, messages, calls (several at once, within the budget), answers out as they complete. */
+    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer, long readBytes) {
         AtomicBoolean newSpec = new AtomicBoolean(false);
-        return Flow.of(ByteString.class)
-                .via(framing(peer, newSpec))
-                .takeWhile(frame -> !(frame instanceof Refusal), true)
-                .mapAsyncUnordered(PIPELINE, item -> {
-                    if (item instanceof Refusal refusal) {
-                        return CompletableFuture.completedFuture(refusal.answer());
-                    }
-                    ByteString frame = (ByteString) item;
-                    if (MsgpackFrames.usesNewSpec(frame)) {
-                        newSpec.set(true);
-                    }
-                    try {
-                        return handle(frame, newSpec);
-                    } catch (MsgpackFrames.MalformedStreamException e) {
-                        throw closing(peer, e);
-                    }
-                })
-                .filter(answer -> !answer.isEmpty());
-    }
-
-    /** The last answer of a connection that sent a message too large to read: the connection closes after it. */
-    private record Refusal(ByteString answer) {}
-
-    /** Cuts the byte stream into messages; an oversized request gets an error answer (a {@link Refusal}) instead. */
-    private Flow<ByteString, Object, NotUsed> framing(String peer, AtomicBoolean newSpec) {
-        return Flow.of(ByteString.class).statefulMapConcat(() -> {
-            ByteString[] buffer = {ByteString.emptyByteString()};
-            return chunk -> {
-                buffer[0] = buffer[0].concat(chunk);
-                List<Object> frames = new ArrayList<>();
-                try {
-                    long length;
-                    while (!buffer[0].isEmpty()
-                            && (length = MsgpackFrames.firstValueLength(buffer[0], maxMessageBytes)) > 0) {
-                        frames.add(buffer[0].take((int) length).compact());
-                        buffer[0] = buffer[0].drop((int) length);
-                    }
-                } catch (MsgpackFrames.TooLargeException e) {
-                    long msgid = MsgpackFrames.requestId(buffer[0]);
-                    if (msgid < 0) {
-                        throw closing(peer, e);
-                    }
-                    log.warn(
-                            "refusing a MessagePack-RPC request from {} (msgid {}): {}; closing the connection",
-                            peer,
-                            msgid,
-                            e.getMessage());
-                    buffer[0] = ByteString.emptyByteString();
-                    frames.add(new Refusal(RpcWriter.response(msgid, e.getMessage(), null, newSpec.get())));
-                } catch (MsgpackFrames.MalformedStreamException e) {
-                    throw closing(peer, e);
+        ConnectionPipeline.Calls calls = new ConnectionPipeline.Calls() {
+            @Override
+            public CompletionStage<ByteString> run(ByteString message) {
+                if (MsgpackFrames.usesNewSpec(message)) {
+                    newSpec.set(true);
                 }
-                return frames;
-            };
-        });
-    }
+                return handle(message, newSpec);
+            }
 
-    /** The one log line of a connection closed for a malformed stream; the failure closes only that connection. */
-    private static RuntimeException closing(String peer, MsgpackFrames.MalformedStreamException e) {
-        log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
-        return e;
+            @Override
+            public ByteString refusal(ByteString head, MsgpackFrames.TooLargeException e) {
+                long msgid = MsgpackFrames.requestId(head);
+                if (msgid < 0) {
+                    throw e;
+                }
+                log.warn(
+                        "refusing a MessagePack-RPC request from {} (msgid {}): {}; closing the connection",
+                        peer,
+                        msgid,
+                        e.getMessage());
+                return RpcWriter.response(msgid, e.getMessage(), null, newSpec.get());
+            }
+
+            @Override
+            public void closing(MsgpackFrames.MalformedStreamException e) {
+                log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
+            }
+        };
+        return Flow.fromGraph(
+                new ConnectionPipeline(calls, PIPELINE, maxMessageBytes, maxInFlightBytes, readBytes, stats));
     }
 
     private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {

@@ -46,7 +46,8 @@ final class Endpoints {
     }
 
     static CompletionStage<Done> rpc(ActorSystem<?> system, NodeSettings settings, RpcHandler handler) {
-        RpcServer rpc = new RpcServer(handler, settings.maxRpcMessageBytes());
+        RpcServer rpc =
+                new RpcServer(handler, settings.maxRpcMessageBytes(), settings.maxRpcInFlightBytesPerConnection());
         return Startup.within(
                         rpc.bind(system, settings.listenHost(), settings.rpcPort()),
                         BIND_TIMEOUT,

@@ -105,7 +105,7 @@ final class GatewayRole {
                 ? DataLinks.remote(blobs)
                 : DataLinks.withLocal(
                         blobs, settings.nid(), dataServer.blobService().link());
-        return new Gateway(mds, view, links, blocking, settings.mode(), settings.location(), mat);
+        return new Gateway(mds, view, links, blocking, settings.mode(), settings.location(), settings.limits(), mat);
     }
 
     private static HttpApi httpApi(
@@ -116,11 +116,11 @@ final class GatewayRole {
             Materializer mat) {
         ErrorPages pages = errorPages(settings);
         return new HttpApi(
-                new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.maxKeyBytes()),
+                new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.limits()),
                 new DirectEndpoint(dataServer == null ? null : dataServer.store(), blocking),
                 pages,
                 mat,
-                settings.maxKeyBytes());
+                settings.limits());
     }
 
     private static ErrorPages errorPages(NodeSettings settings) {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.gw.GatewayMode;
+import org.spreadosd.model.Limits;
 import org.spreadosd.util.Supervised;
 
 /** The {@code spreadosd} section of the configuration, checked and with derived values filled in. */
@@ -33,12 +34,13 @@ public record NodeSettings(
         Duration startupTimeout,
         String errorPage,
         long maxFormBytes,
-        int maxKeyBytes,
+        Limits limits,
         long maxObjectBytes,
         Duration uploadIdleTimeout,
         Duration gcInterval,
         Duration gcPendingGrace,
         long maxRpcMessageBytes,
+        long maxRpcInFlightBytesPerConnection,
         String csAddress,
         String mdsCache,
         Duration faultGrace,
@@ -88,18 +90,27 @@ public record NodeSettings(
                 c.getDuration("startup-timeout"),
                 c.getString("http.error-page"),
                 c.getBytes("http.max-form-size"),
-                c.getInt("http.max-key-bytes"),
+                limits(c),
                 c.getBytes("ds.max-object-size"),
                 c.getDuration("ds.upload-idle-timeout"),
                 c.getDuration("gc.interval"),
                 c.getDuration("gc.pending-grace"),
                 c.getBytes("rpc.max-message-size"),
+                c.getBytes("rpc.max-in-flight-bytes-per-connection"),
                 c.getString("cs-address"),
                 c.getString("mds-cache"),
                 c.getDuration("cs.fault-grace"),
                 c.getString("cs.journal"),
                 ReplicationSettings.from(c.getConfig("ds")),
                 Supervised.Backoff.from(c.getConfig("actor-restart")));
+    }
+
+    private static Limits limits(Config c) {
+        try {
+            return Limits.from(c.getConfig("limits"));
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage());
+        }
     }
 
     /** Explicit seed nodes, else the config server's cluster port (its RPC port + 2000), else none (join itself). */

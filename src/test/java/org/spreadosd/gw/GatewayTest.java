@@ -44,6 +44,7 @@ import org.spreadosd.mds.MdsUri;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.Limits;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionClock;
@@ -104,6 +105,7 @@ class GatewayTest {
                 blocking,
                 mode,
                 "here",
+                Limits.DEFAULTS,
                 Materializer.matFromSystem(kit.system()));
     }
 
@@ -180,6 +182,7 @@ class GatewayTest {
                     blocking,
                     GatewayMode.READ_WRITE,
                     "here",
+                    Limits.DEFAULTS,
                     Materializer.matFromSystem(kit.system()));
             for (int i = 0; i < 10; i++) {
                 long started = System.nanoTime();

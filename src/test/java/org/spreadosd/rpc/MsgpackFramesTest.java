@@ -56,4 +56,20 @@ class MsgpackFramesTest {
                 () -> MsgpackFrames.firstValueLength(ByteString.fromArray(msg, 0, 40), 1000),
                 "the 70000-byte bin is refused from its header alone");
     }
+
+    @Test
+    void aContainerDeclaringMoreValuesThanFitIsRefusedFromItsHeader() {
+        // each value takes at least one byte: 2^32 - 1 of them can never fit in 1000 bytes
+        byte[] array32 = {(byte) 0xdd, -1, -1, -1, -1, 1, 2, 3};
+        assertThrows(
+                MsgpackFrames.TooLargeException.class,
+                () -> MsgpackFrames.firstValueLength(ByteString.fromArray(array32), 1000));
+        byte[] map16 = {(byte) 0x94, 0, 1, (byte) 0xa3, 'g', 'e', 't', (byte) 0xde, 0x02, 0x00};
+        assertThrows(
+                MsgpackFrames.TooLargeException.class,
+                () -> MsgpackFrames.firstValueLength(ByteString.fromArray(map16), 1000),
+                "a map of 512 entries is 1024 values");
+        assertEquals(1, MsgpackFrames.requestId(ByteString.fromArray(map16)), "answerable by its msgid");
+        assertEquals(-1, MsgpackFrames.firstValueLength(ByteString.fromArray(map16), 2000), "fits 2000 bytes");
+    }
 }

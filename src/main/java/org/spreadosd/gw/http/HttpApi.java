@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.gw.PathCodec;
+import org.spreadosd.model.Limits;
 
 /**
  * The HTTP API of http-api.md: routes each request by its raw path to the object, command or direct
@@ -25,15 +26,14 @@ public final class HttpApi {
     private final DirectEndpoint direct;
     private final ErrorPages pages;
     private final Materializer mat;
-    private final int maxKeyBytes;
+    private final Limits limits;
 
-    public HttpApi(
-            ObjectEndpoints objects, DirectEndpoint direct, ErrorPages pages, Materializer mat, int maxKeyBytes) {
+    public HttpApi(ObjectEndpoints objects, DirectEndpoint direct, ErrorPages pages, Materializer mat, Limits limits) {
         this.objects = objects;
         this.direct = direct;
         this.pages = pages;
         this.mat = mat;
-        this.maxKeyBytes = maxKeyBytes;
+        this.limits = limits;
     }
 
     public CompletionStage<HttpResponse> handle(HttpRequest request) {
@@ -109,17 +109,15 @@ public final class HttpApi {
         } catch (IllegalArgumentException e) {
             throw GatewayException.badRequest("malformed key in path: " + e.getMessage());
         }
-        return checkKey(key, maxKeyBytes);
+        return checkKey(key, limits);
     }
 
-    static byte[] checkKey(byte[] key, int maxKeyBytes) {
+    /** Checked at routing, before a form body is read; the gateway checks again for what else calls it. */
+    static byte[] checkKey(byte[] key, Limits limits) {
         if (key.length == 0) {
             throw GatewayException.badRequest("missing key");
         }
-        if (key.length > maxKeyBytes) {
-            throw GatewayException.badRequest("key is " + key.length + " bytes long; the maximum is " + maxKeyBytes);
-        }
-        return key;
+        return limits.key(key);
     }
 
     private CompletionStage<HttpResponse> notAllowed(HttpRequest request, String allow) {

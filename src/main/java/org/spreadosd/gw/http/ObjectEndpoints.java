@@ -1,6 +1,7 @@
 package org.spreadosd.gw.http;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -10,34 +11,34 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.ds.BlobBody;
+import org.spreadosd.gw.Failures;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.Gateway.StagedVersion;
 import org.spreadosd.gw.GatewayException;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.Limits;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
 
 /** {@code /data}, {@code /attrs}, {@code /redirect} and the {@code /api/<cmd>} commands, over the {@link Gateway}. */
 public final class ObjectEndpoints {
-    private static final int MAX_VNAME_BYTES = 1024;
-    private static final int MAX_CONTENT_TYPE = 255;
-
     private final Gateway gateway;
     private final FormReader forms;
     private final ErrorPages pages;
     private final Materializer mat;
-    private final int maxKeyBytes;
+    private final Limits limits;
 
-    public ObjectEndpoints(Gateway gateway, ErrorPages pages, Materializer mat, long maxFormBytes, int maxKeyBytes) {
+    public ObjectEndpoints(Gateway gateway, ErrorPages pages, Materializer mat, long maxFormBytes, Limits limits) {
         this.gateway = gateway;
         this.forms = new FormReader(mat, maxFormBytes, Math.min(maxFormBytes, 1 << 20));
         this.pages = pages;
         this.mat = mat;
-        this.maxKeyBytes = maxKeyBytes;
+        this.limits = limits;
     }
 
     // ---- data ----
@@ -59,9 +60,9 @@ public final class ObjectEndpoints {
 
     /** PUT /data/key: the body is the data; vname and attrs come in the query string. */
     CompletionStage<HttpResponse> addFromBody(HttpRequest request, byte[] key, RequestParams query) {
-        AddOptions options = AddOptions.of(query);
+        AddOptions options = AddOptions.of(query, limits);
         HttpEntity entity = request.entity();
-        String contentType = contentTypeToStore(entity.getContentType().toString());
+        String contentType = limits.contentType(entity.getContentType().toString());
         return BlobBody.gather(entity, mat)
                 .thenCompose(body -> gateway.stage(key, body, contentType))
                 .thenCompose(staged -> gateway.commit(staged, options.vname(), options.attrs()))
@@ -72,8 +73,8 @@ public final class ObjectEndpoints {
     CompletionStage<HttpResponse> addFromForm(HttpRequest request, byte[] pathKey, RequestParams query, int status) {
         FormReader.DataSink sink = (paramsSoFar, data, contentType) -> {
             byte[] key = pathKey != null ? pathKey : requireKeyBeforeData(paramsSoFar);
-            AddOptions.of(paramsSoFar);
-            return gateway.stage(key, BlobBody.streaming(data, -1), contentTypeToStore(contentType));
+            AddOptions.of(paramsSoFar, limits);
+            return gateway.stage(key, BlobBody.streaming(data, -1), limits.contentType(contentType));
         };
         return forms.readForAdd(request, query, sink)
                 .thenCompose(form -> {
@@ -81,7 +82,7 @@ public final class ObjectEndpoints {
                     StagedVersion staged = form.staged();
                     AddOptions options;
                     try {
-                        options = AddOptions.of(params);
+                        options = AddOptions.of(params, limits);
                     } catch (GatewayException invalid) {
                         if (staged != null) {
                             return gateway.discard(staged).thenApply(ignored -> {
@@ -93,7 +94,7 @@ public final class ObjectEndpoints {
                     if (staged != null) {
                         return gateway.commit(staged, options.vname(), options.attrs());
                     }
-                    byte[] key = pathKey != null ? pathKey : HttpApi.checkKey(params.require("key"), maxKeyBytes);
+                    byte[] key = pathKey != null ? pathKey : HttpApi.checkKey(params.require("key"), limits);
                     byte[] data = params.require("data");
                     return gateway.add(
                             key, BlobBody.of(ByteString.fromArray(data)), null, options.vname(), options.attrs());
@@ -107,7 +108,7 @@ public final class ObjectEndpoints {
             throw GatewayException.badRequest(
                     "missing required parameter 'key' (in a multipart form it must come before 'data')");
         }
-        return HttpApi.checkKey(key, maxKeyBytes);
+        return HttpApi.checkKey(key, limits);
     }
 
     CompletionStage<HttpResponse> delete(HttpRequest request, byte[] key, RequestParams query) {
@@ -148,10 +149,14 @@ public final class ObjectEndpoints {
         AttrFormat format = query.format();
         return request.entity()
                 .getDataBytes()
-                .limitWeighted(AddOptions.MAX_ATTRS_BYTES, b -> (long) b.size())
+                .limitWeighted(limits.maxAttrsBytes(), b -> (long) b.size())
                 .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
                 .exceptionally(e -> {
-                    throw new GatewayException(413, "attributes larger than " + AddOptions.MAX_ATTRS_BYTES + " bytes");
+                    Throwable cause = Failures.cause(e);
+                    if (cause instanceof StreamLimitReachedException) {
+                        throw limits.attrsBodyTooLarge();
+                    }
+                    throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
                 })
                 .thenCompose(body -> updateAttrs(request, key, format.parse(body.toArray()), 202));
     }
@@ -192,7 +197,7 @@ public final class ObjectEndpoints {
                             + " update_attrs, delete, remove or url");
         }
         return forms.read(request, query).thenCompose(params -> {
-            byte[] key = HttpApi.checkKey(params.require("key"), maxKeyBytes);
+            byte[] key = HttpApi.checkKey(params.require("key"), limits);
             return switch (cmd) {
                 case "get_data" -> readData(request, key, params.selector());
                 case "get_attrs" -> attrsOf(request, key, params);
@@ -246,31 +251,17 @@ public final class ObjectEndpoints {
         return CompletableFuture.completedFuture(r);
     }
 
-    private static String contentTypeToStore(String contentType) {
-        if (contentType == null || contentType.length() > MAX_CONTENT_TYPE) {
-            return null;
-        }
-        return contentType;
-    }
-
     /** The vname and attributes of an add, checked before any byte is stored. */
     record AddOptions(byte[] vname, Attributes attrs) {
-        static final int MAX_ATTRS_BYTES = 1 << 20;
-
-        static AddOptions of(RequestParams params) {
-            byte[] vname = params.optional("vname");
-            if (vname != null && vname.length > MAX_VNAME_BYTES) {
-                throw GatewayException.badRequest(
-                        "vname is " + vname.length + " bytes long; the maximum is " + MAX_VNAME_BYTES);
-            }
+        static AddOptions of(RequestParams params, Limits limits) {
+            byte[] vname = limits.vname(params.optional("vname"));
             if (params.has("vtime")) {
                 throw GatewayException.badRequest("vtime cannot be given to an add: the server assigns it");
             }
             byte[] raw = params.optional("attrs");
-            Attributes attrs = raw == null ? Attributes.EMPTY : params.format().parse(raw);
-            if (attrs.toMsgpack().length > MAX_ATTRS_BYTES) {
-                throw GatewayException.badRequest("attributes exceed " + MAX_ATTRS_BYTES + " bytes");
-            }
+            Attributes attrs = raw == null
+                    ? Attributes.EMPTY
+                    : limits.attrs(params.format().parse(raw));
             return new AddOptions(vname, attrs);
         }
     }

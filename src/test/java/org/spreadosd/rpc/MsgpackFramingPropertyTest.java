@@ -1,0 +1,441 @@
+package org.spreadosd.rpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+import net.jqwik.api.lifecycle.AfterContainer;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.msgpack.core.MessageFormat;
+import org.msgpack.core.MessageFormatException;
+import org.msgpack.core.MessageInsufficientBufferException;
+import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessageSizeException;
+import org.msgpack.core.MessageUnpacker;
+
+/**
+ * The MessagePack-RPC framing, differential against msgpack-core's own {@link MessageUnpacker}: random
+ * MessagePack streams (every format, in every header width), mutated ones and random bytes, cut into chunks at
+ * random points, must come out as the same messages, found incomplete or malformed at the same place, by
+ * {@link MsgpackFrames} alone and by a connection's {@link ConnectionPipeline} with a random budget.
+ */
+class MsgpackFramingPropertyTest {
+    private static final ActorSystem system = ActorSystem.create("framing-property");
+    private static final Materializer mat = Materializer.createMaterializer(system);
+    private static final ExecutorService calls = Executors.newFixedThreadPool(4);
+    private static final ByteString REFUSED = ByteString.fromString("refused");
+
+    @AfterContainer
+    static void stop() {
+        calls.shutdownNow();
+        system.terminate();
+    }
+
+    /** The largest message of these properties: what the server's maximum message size is to a connection. */
+    static final long MAX_MESSAGE = 1L << 30;
+
+    enum End {
+        /** Every byte belongs to a complete message. */
+        COMPLETE,
+        /** The stream ends inside a message. */
+        INCOMPLETE,
+        /** A byte that is no MessagePack type. */
+        MALFORMED,
+        /** A message declares more than the maximum (msgpack-core: more than 2^31 - 1, more than an int). */
+        TOO_LARGE
+    }
+
+    /** The messages a stream holds, in order, and how it ends. */
+    record Outcome(List<ByteString> messages, End end) {}
+
+    /** What msgpack-core makes of the stream as a whole. */
+    static Outcome reference(byte[] stream) {
+        List<ByteString> messages = new ArrayList<>();
+        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(stream)) {
+            long start = 0;
+            while (unpacker.hasNext()) {
+                try {
+                    skip(unpacker);
+                } catch (MessageInsufficientBufferException e) {
+                    return new Outcome(messages, End.INCOMPLETE);
+                } catch (MessageSizeException e) {
+                    return new Outcome(messages, End.TOO_LARGE);
+                } catch (MessageFormatException e) {
+                    return new Outcome(messages, End.MALFORMED);
+                }
+                long end = unpacker.getTotalReadBytes();
+                messages.add(ByteString.fromArray(stream, (int) start, (int) (end - start)));
+                start = end;
+            }
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return new Outcome(messages, End.COMPLETE);
+    }
+
+    /**
+     * One value, containers walked by their headers: msgpack-core's own skipValue adds a map32's count times two
+     * in an int, so a map declaring 2^30 or more entries would end at once (an overflow, not our concern).
+     */
+    private static void skip(MessageUnpacker unpacker) throws IOException {
+        MessageFormat format = unpacker.getNextFormat();
+        switch (format.getValueType()) {
+            case ARRAY -> {
+                long n = unpacker.unpackArrayHeader();
+                for (long i = 0; i < n; i++) {
+                    skip(unpacker);
+                }
+            }
+            case MAP -> {
+                long n = unpacker.unpackMapHeader();
+                for (long i = 0; i < 2 * n; i++) {
+                    skip(unpacker);
+                }
+            }
+            default -> unpacker.skipValue();
+        }
+    }
+
+    /** The server's framing loop over the chunks as they arrive. */
+    static Outcome framed(List<ByteString> chunks) {
+        List<ByteString> messages = new ArrayList<>();
+        ByteString buffer = ByteString.emptyByteString();
+        for (ByteString chunk : chunks) {
+            buffer = buffer.concat(chunk);
+            try {
+                long length;
+                while (!buffer.isEmpty() && (length = MsgpackFrames.firstValueLength(buffer, MAX_MESSAGE)) > 0) {
+                    messages.add(buffer.take((int) length));
+                    buffer = buffer.drop((int) length);
+                }
+            } catch (MsgpackFrames.TooLargeException e) {
+                return new Outcome(messages, End.TOO_LARGE);
+            } catch (MsgpackFrames.MalformedStreamException e) {
+                return new Outcome(messages, End.MALFORMED);
+            }
+        }
+        return new Outcome(messages, buffer.isEmpty() ? End.COMPLETE : End.INCOMPLETE);
+    }
+
+    @Property(tries = 2000)
+    void framingAgreesWithMsgpackCore(
+            @ForAll("streams") byte[] stream, @ForAll @Size(max = 6) List<@IntRange(max = 100_000) Integer> cuts) {
+        Outcome expected = reference(stream);
+        Outcome actual = framed(chunks(stream, cuts));
+        assertEquals(hex(expected.messages()), hex(actual.messages()));
+        if (actual.end() == End.TOO_LARGE) {
+            // refused from its header: a message msgpack-core could not read whole from this stream either
+            assertTrue(expected.end() != End.COMPLETE, "refused a message msgpack-core read whole");
+        } else {
+            assertEquals(expected.end(), actual.end());
+        }
+    }
+
+    @Property(tries = 500)
+    void aConnectionRunsEveryCompleteMessageWithinItsBudget(
+            @ForAll("streams") byte[] stream,
+            @ForAll @Size(max = 6) List<@IntRange(max = 100_000) Integer> cuts,
+            @ForAll @IntRange(min = 1, max = 4096) int budget,
+            @ForAll @IntRange(min = 1, max = 8) int maxCalls)
+            throws Exception {
+        // The framing agrees with msgpack-core (the property above); the pipeline must agree with the framing.
+        List<ByteString> chunks = chunks(stream, cuts);
+        Outcome expected = framed(chunks);
+        long largestChunk = chunks.stream().mapToLong(ByteString::size).max().orElse(0);
+        RpcConnectionStats stats = new RpcConnectionStats(budget);
+        List<ByteString> answered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ConnectionPipeline.Calls echo = new ConnectionPipeline.Calls() {
+            @Override
+            public CompletionStage<ByteString> run(ByteString message) {
+                return CompletableFuture.supplyAsync(
+                        () -> {
+                            answered.add(message);
+                            return message;
+                        },
+                        calls);
+            }
+
+            @Override
+            public ByteString refusal(ByteString head, MsgpackFrames.TooLargeException e) {
+                return REFUSED;
+            }
+
+            @Override
+            public void closing(MsgpackFrames.MalformedStreamException e) {}
+        };
+        CompletableFuture<List<ByteString>> out = Source.from(chunks)
+                .via(new ConnectionPipeline(echo, maxCalls, MAX_MESSAGE, budget, largestChunk, stats))
+                .runWith(Sink.seq(), mat)
+                .toCompletableFuture();
+        if (expected.end() == End.MALFORMED) {
+            try {
+                out.get(10, TimeUnit.SECONDS);
+                throw new AssertionError("a malformed stream must end its connection with a failure");
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertInstanceOf(MsgpackFrames.MalformedStreamException.class, unwrap(e));
+            }
+            assertTrue(
+                    hex(expected.messages()).containsAll(hex(answered)),
+                    "only complete messages before the bad byte are run");
+        } else {
+            List<ByteString> answers = out.get(10, TimeUnit.SECONDS);
+            List<ByteString> expectedAnswers = new ArrayList<>(expected.messages());
+            if (expected.end() == End.TOO_LARGE) {
+                // answered at once; the calls before it are still answered, then the connection closes
+                expectedAnswers.add(REFUSED);
+            }
+            assertEquals(sortedHex(expectedAnswers), sortedHex(answers), "every complete message answered once");
+        }
+        // Beyond the budget only while one message (or the unfinished tail) is read alone, one chunk at a time.
+        long largestMessage =
+                expected.messages().stream().mapToLong(ByteString::size).max().orElse(0);
+        long tail = stream.length
+                - expected.messages().stream().mapToLong(ByteString::size).sum();
+        long bound = Math.max(budget, Math.max(largestMessage, tail) + largestChunk);
+        assertTrue(
+                stats.getPeakHeldBytesPerConnection() <= bound,
+                "held " + stats.getPeakHeldBytesPerConnection() + " bytes, the bound is " + bound);
+        assertEquals(0, stats.getHeldBytes(), "nothing held once the connection is gone");
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while ((e instanceof java.util.concurrent.ExecutionException || e instanceof CompletionException)
+                && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    static List<ByteString> chunks(byte[] stream, List<Integer> cuts) {
+        int[] points = cuts.stream()
+                .mapToInt(c -> stream.length == 0 ? 0 : c % (stream.length + 1))
+                .sorted()
+                .toArray();
+        List<ByteString> chunks = new ArrayList<>();
+        int from = 0;
+        for (int p : points) {
+            if (p > from) {
+                chunks.add(ByteString.fromArray(stream, from, p - from));
+                from = p;
+            }
+        }
+        if (from < stream.length) {
+            chunks.add(ByteString.fromArray(stream, from, stream.length - from));
+        }
+        return chunks;
+    }
+
+    static List<String> hex(List<ByteString> messages) {
+        return messages.stream().map(m -> HexFormat.of().formatHex(m.toArray())).toList();
+    }
+
+    static List<String> sortedHex(List<ByteString> messages) {
+        return hex(messages).stream().sorted().toList();
+    }
+
+    // ---- streams ----
+
+    @Provide
+    Arbitrary<byte[]> streams() {
+        Arbitrary<byte[]> valid = Arbitraries.longs().map(seed -> values(new Random(seed)));
+        Arbitrary<byte[]> mutated = Combinators.combine(
+                        valid, mutations().list().ofMinSize(1).ofMaxSize(4))
+                .as(MsgpackFramingPropertyTest::mutate);
+        Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(64);
+        return Arbitraries.frequencyOf(Tuple.of(3, valid), Tuple.of(5, mutated), Tuple.of(2, random));
+    }
+
+    /** One change to a stream: a byte flipped, set, inserted or deleted, the stream cut, or a range doubled. */
+    record Mutation(int kind, int position, byte value) {}
+
+    Arbitrary<Mutation> mutations() {
+        return Combinators.combine(
+                        Arbitraries.integers().between(0, 5),
+                        Arbitraries.integers().greaterOrEqual(0),
+                        Arbitraries.bytes())
+                .as(Mutation::new);
+    }
+
+    static byte[] mutate(byte[] stream, List<Mutation> mutations) {
+        byte[] s = stream;
+        for (Mutation m : mutations) {
+            if (s.length == 0) {
+                return new byte[] {m.value()};
+            }
+            int at = m.position() % s.length;
+            s = switch (m.kind()) {
+                case 0 -> flip(s, at, 1 << (m.value() & 7));
+                case 1 -> set(s, at, m.value());
+                case 2 -> insert(s, at, m.value());
+                case 3 -> delete(s, at);
+                case 4 -> Arrays.copyOf(s, at);
+                default -> doubled(s, at, Math.min(s.length, at + 1 + (m.value() & 0x3f)));
+            };
+        }
+        return s;
+    }
+
+    private static byte[] flip(byte[] s, int at, int bit) {
+        byte[] out = s.clone();
+        out[at] ^= (byte) bit;
+        return out;
+    }
+
+    private static byte[] set(byte[] s, int at, byte value) {
+        byte[] out = s.clone();
+        out[at] = value;
+        return out;
+    }
+
+    private static byte[] insert(byte[] s, int at, byte value) {
+        byte[] out = new byte[s.length + 1];
+        System.arraycopy(s, 0, out, 0, at);
+        out[at] = value;
+        System.arraycopy(s, at, out, at + 1, s.length - at);
+        return out;
+    }
+
+    private static byte[] delete(byte[] s, int at) {
+        byte[] out = new byte[s.length - 1];
+        System.arraycopy(s, 0, out, 0, at);
+        System.arraycopy(s, at + 1, out, at, s.length - at - 1);
+        return out;
+    }
+
+    private static byte[] doubled(byte[] s, int from, int to) {
+        byte[] out = new byte[s.length + (to - from)];
+        System.arraycopy(s, 0, out, 0, to);
+        System.arraycopy(s, from, out, to, s.length - from);
+        return out;
+    }
+
+    /** One to four MessagePack values of random formats, header widths chosen at random too. */
+    static byte[] values(Random r) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int n = 1 + r.nextInt(4);
+        for (int i = 0; i < n; i++) {
+            value(r, out, 0);
+        }
+        return out.toByteArray();
+    }
+
+    private static void value(Random r, ByteArrayOutputStream out, int depth) {
+        int kind = r.nextInt(depth >= 3 ? 8 : 14);
+        switch (kind) {
+            case 0 -> out.write(r.nextInt(0x80));
+            case 1 -> out.write(0xe0 + r.nextInt(0x20));
+            case 2 -> out.write(new int[] {0xc0, 0xc2, 0xc3}[r.nextInt(3)]);
+            case 3 -> {
+                int[] tags = {0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3};
+                int[] sizes = {1, 2, 4, 8, 1, 2, 4, 8};
+                int t = r.nextInt(tags.length);
+                out.write(tags[t]);
+                random(r, out, sizes[t]);
+            }
+            case 4 -> {
+                boolean dbl = r.nextBoolean();
+                out.write(dbl ? 0xcb : 0xca);
+                random(r, out, dbl ? 8 : 4);
+            }
+            case 5 -> {
+                int len = r.nextInt(32);
+                out.write(0xa0 | len);
+                random(r, out, len);
+            }
+            case 6 -> sized(r, out, new int[] {0xd9, 0xda, 0xdb});
+            case 7 -> sized(r, out, new int[] {0xc4, 0xc5, 0xc6});
+            case 8 -> {
+                int count = r.nextInt(5);
+                out.write(0x90 | count);
+                children(r, out, depth, count);
+            }
+            case 9 -> {
+                int count = r.nextInt(5);
+                boolean wide = r.nextBoolean();
+                out.write(wide ? 0xdd : 0xdc);
+                length(out, count, wide ? 4 : 2);
+                children(r, out, depth, count);
+            }
+            case 10 -> {
+                int count = r.nextInt(3);
+                out.write(0x80 | count);
+                children(r, out, depth, 2 * count);
+            }
+            case 11 -> {
+                int count = r.nextInt(3);
+                boolean wide = r.nextBoolean();
+                out.write(wide ? 0xdf : 0xde);
+                length(out, count, wide ? 4 : 2);
+                children(r, out, depth, 2 * count);
+            }
+            case 12 -> {
+                int[] tags = {0xd4, 0xd5, 0xd6, 0xd7, 0xd8};
+                int t = r.nextInt(tags.length);
+                out.write(tags[t]);
+                out.write(r.nextInt(256));
+                random(r, out, 1 << t);
+            }
+            default -> {
+                int width = 1 << r.nextInt(3);
+                int len = r.nextInt(20);
+                out.write(width == 1 ? 0xc7 : width == 2 ? 0xc8 : 0xc9);
+                length(out, len, width);
+                out.write(r.nextInt(256));
+                random(r, out, len);
+            }
+        }
+    }
+
+    /** str or bin in the 8-, 16- or 32-bit length format; now and then a long one. */
+    private static void sized(Random r, ByteArrayOutputStream out, int[] tags) {
+        int width = r.nextInt(3);
+        int len = r.nextInt(50) == 0 ? 200 + r.nextInt(width == 0 ? 56 : 70_000) : r.nextInt(40);
+        out.write(tags[width]);
+        length(out, len, 1 << width);
+        random(r, out, len);
+    }
+
+    private static void children(Random r, ByteArrayOutputStream out, int depth, int count) {
+        for (int i = 0; i < count; i++) {
+            value(r, out, depth + 1);
+        }
+    }
+
+    private static void length(ByteArrayOutputStream out, int n, int width) {
+        for (int i = width - 1; i >= 0; i--) {
+            out.write((n >>> (8 * i)) & 0xff);
+        }
+    }
+
+    private static void random(Random r, ByteArrayOutputStream out, int n) {
+        byte[] b = new byte[n];
+        r.nextBytes(b);
+        out.writeBytes(b);
+    }
+}
