@@ -116,9 +116,16 @@ final class DataServerRole {
                     blocking,
                     mat,
                     settings.uploadIdleTimeout(),
-                    new WriteCoordinator(settings.nid(), view, blobs, store),
+                    new WriteCoordinator(settings.nid(), view, copyClient(ctx), store),
                     a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
                     settings.replication().verifyBeforeSendBytes());
+        }
+
+        /** The coordinator's copies get a shorter answer deadline than its gateway's, so it answers in time. */
+        private static BlobStreamClient copyClient(ActorContext<?> ctx) {
+            return new BlobStreamClient(
+                    ctx.getSystem(),
+                    ctx.getSystem().settings().config().getDuration("spreadosd.ds.replication.copy-answer-timeout"));
         }
 
         Behavior<Command> bindDataPort() {
