@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
 import org.msgpack.value.Value;
 import org.msgpack.value.ValueFactory;
 import org.spreadosd.rpc.RpcConnection;
-import org.spreadosd.server.Version;
+import org.spreadosd.util.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

@@ -22,7 +22,7 @@ import org.msgpack.value.Value;
 import org.spreadosd.mds.MdsUri;
 import org.spreadosd.rpc.RpcConnection;
 import org.spreadosd.server.ServerOptions;
-import org.spreadosd.server.Version;
+import org.spreadosd.util.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

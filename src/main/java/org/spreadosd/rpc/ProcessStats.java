@@ -1,7 +1,7 @@
 package org.spreadosd.rpc;
 
 import java.util.Optional;
-import org.spreadosd.server.Version;
+import org.spreadosd.util.Version;
 
 /**
  * The {@code stat} cmds every server answers the same way, whatever its role: uptime, time, pid,

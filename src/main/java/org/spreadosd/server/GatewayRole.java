@@ -20,9 +20,9 @@ import org.spreadosd.gw.http.DirectEndpoint;
 import org.spreadosd.gw.http.ErrorPages;
 import org.spreadosd.gw.http.HttpApi;
 import org.spreadosd.gw.http.ObjectEndpoints;
+import org.spreadosd.gw.rpc.RpcService;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.rpc.RpcHandler;
-import org.spreadosd.rpc.RpcService;
 
 /**
  * The gateway role: once the configuration says where data and metadata live, it opens the metadata store

@@ -1,4 +1,4 @@
-package org.spreadosd.server;
+package org.spreadosd.util;
 
 import picocli.CommandLine.IVersionProvider;
 

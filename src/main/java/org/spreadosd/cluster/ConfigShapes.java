@@ -1,9 +1,8 @@
-package org.spreadosd.rpc;
+package org.spreadosd.cluster;
 
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.spreadosd.cluster.ClusterConfig;
 
 /** The cluster configuration in the shapes the original {@code stat} answers had, for gateways and the config server alike. */
 public final class ConfigShapes {

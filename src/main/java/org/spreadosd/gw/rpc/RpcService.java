@@ -1,4 +1,4 @@
-package org.spreadosd.rpc;
+package org.spreadosd.gw.rpc;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +10,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
+import org.spreadosd.cluster.ConfigShapes;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.gw.Failures;
@@ -19,6 +20,9 @@ import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
+import org.spreadosd.rpc.ProcessStats;
+import org.spreadosd.rpc.RpcArgs;
+import org.spreadosd.rpc.RpcHandler;
 
 /**
  * The methods of rpc-api.md over the {@link Gateway}, with the original argument order and result
