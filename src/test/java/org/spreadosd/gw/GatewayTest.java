@@ -37,8 +37,9 @@ import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
-import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.mds.JdbcMetadataStore;
 import org.spreadosd.mds.MdsUri;
 import org.spreadosd.mds.MetadataStore;
@@ -141,8 +142,9 @@ class GatewayTest {
         Gateway gw = gateway(GatewayMode.READ_WRITE, dead);
         Throwable e =
                 failure(gw.add(Keys.utf8("k"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
-        assertTrue(e instanceof DataServerException, e.toString());
-        assertEquals(503, ((DataServerException) e).status());
+        assertTrue(e instanceof SpreadFailure, e.toString());
+        assertEquals(FailureCode.PEER_LOST, ((SpreadFailure) e).code(), e.toString());
+        assertEquals(503, ((SpreadFailure) e).httpStatus());
         assertTrue(mds.find(Keys.utf8("k"), Selector.HEAD).isEmpty());
         assertTrue(mds.stalePending(Long.MAX_VALUE, 10).isEmpty(), "the reservation was dropped");
     }
@@ -211,7 +213,8 @@ class GatewayTest {
                         .size());
         Throwable e = failure(
                 client.put(live.dataUrl(), 0, 42, key, null, BlobBody.of(ByteString.fromString("diff bytes")), true));
-        assertEquals(409, ((DataServerException) e).status(), e.toString());
+        assertEquals(FailureCode.ALREADY_STORED, ((SpreadFailure) e).code(), e.toString());
+        assertEquals(409, ((SpreadFailure) e).httpStatus());
     }
 
     @Test
@@ -227,7 +230,8 @@ class GatewayTest {
         }
         Gateway nobody = gateway(GatewayMode.READ_WRITE, dead);
         Throwable e = failure(nobody.open(versions.get(0), 0, versions.get(0).size()));
-        assertEquals(503, ((GatewayException) e).status());
+        assertEquals(FailureCode.UNAVAILABLE, ((SpreadFailure) e).code(), e.toString());
+        assertEquals(503, ((SpreadFailure) e).httpStatus());
     }
 
     @Test
@@ -272,11 +276,12 @@ class GatewayTest {
                         .orElseThrow()
                         .vtime());
         Throwable e = failure(snapshot.remove(Keys.utf8("snap")));
-        assertEquals(403, ((GatewayException) e).status());
+        assertEquals(FailureCode.READ_ONLY, ((SpreadFailure) e).code());
+        assertEquals(403, ((SpreadFailure) e).httpStatus());
         Gateway readOnly = gateway(new GatewayMode(true, null, null), live);
         Throwable add = failure(
                 readOnly.add(Keys.utf8("x"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
-        assertEquals(403, ((GatewayException) add).status());
+        assertEquals(403, ((SpreadFailure) add).httpStatus());
         assertTrue(add.getMessage().contains("read-only"));
         Gateway named = gateway(new GatewayMode(false, null, Keys.utf8("release")), live);
         assertTrue(
