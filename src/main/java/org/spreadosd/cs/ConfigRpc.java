@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -17,6 +16,8 @@ import org.apache.pekko.pattern.StatusReply;
 import org.msgpack.value.Value;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ConfigShapes;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.VersionLocator;
 import org.spreadosd.rpc.ProcessStats;
 import org.spreadosd.rpc.RpcArgs;
@@ -120,7 +121,7 @@ public final class ConfigRpc implements RpcHandler {
                 a.expectCount(1);
                 yield locate(a.raw(0));
             }
-            default -> throw new RpcArgs.CallError("unknown method '" + method + "'");
+            default -> throw new SpreadFailure(FailureCode.BAD_REQUEST, "unknown method '" + method + "'");
         };
     }
 
@@ -140,7 +141,8 @@ public final class ConfigRpc implements RpcHandler {
                 if (otherStats != null) {
                     yield otherStats.call("stat", params);
                 }
-                throw new RpcArgs.CallError(
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST,
                         "unknown stat cmd '" + cmd
                                 + "': use uptime, time, pid, version, cs_address, nodes, fault, replset, mds, mds_cache or revision");
             }
@@ -152,7 +154,7 @@ public final class ConfigRpc implements RpcHandler {
                         configServer, replyTo -> new ConfigServer.RemoveNode(nid, replyTo), ASK_TIMEOUT, scheduler)
                 .thenApply(outcome -> {
                     if (outcome.error() != null) {
-                        throw new RpcArgs.CallError(outcome.error());
+                        throw new SpreadFailure(FailureCode.BAD_REQUEST, outcome.error());
                     }
                     return true;
                 });
@@ -178,11 +180,10 @@ public final class ConfigRpc implements RpcHandler {
                     if (e == null) {
                         return true;
                     }
-                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof StatusReply.ErrorMessage refused) {
-                        throw new RpcArgs.CallError(refused.getMessage());
+                    if (SpreadFailure.cause(e) instanceof StatusReply.ErrorMessage refused) {
+                        throw new SpreadFailure(FailureCode.BAD_REQUEST, refused.getMessage());
                     }
-                    throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+                    throw SpreadFailure.unwrap(e);
                 });
     }
 
@@ -210,7 +211,7 @@ public final class ConfigRpc implements RpcHandler {
 
     private static int toInt(long n, String what) {
         if (n < Integer.MIN_VALUE || n > Integer.MAX_VALUE) {
-            throw new RpcArgs.CallError(what + " out of range: " + n);
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, what + " out of range: " + n);
         }
         return (int) n;
     }

@@ -5,6 +5,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * The header in front of the bytes of every stored version. It makes each file self-describing
@@ -54,11 +56,11 @@ public record BlobHeader(
         byte[] magic = new byte[MAGIC.length];
         fixed.flip().get(magic);
         if (!java.util.Arrays.equals(magic, MAGIC)) {
-            throw new CorruptBlobException("not a SpreadOSD blob (bad magic)");
+            throw new SpreadFailure(FailureCode.CORRUPT, "not a SpreadOSD blob (bad magic)");
         }
         int length = fixed.getInt();
         if (length < FIXED || length > FIXED + 65535 + (1 << 20)) {
-            throw new CorruptBlobException("bad header length " + length);
+            throw new SpreadFailure(FailureCode.CORRUPT, "bad header length " + length);
         }
         ByteBuffer b = ByteBuffer.allocate(length);
         readFully(ch, b, 0);
@@ -66,7 +68,7 @@ public record BlobHeader(
         CRC32C crc = new CRC32C();
         crc.update(b.array(), 0, length - 4);
         if ((int) crc.getValue() != b.getInt(length - 4)) {
-            throw new CorruptBlobException("header checksum mismatch");
+            throw new SpreadFailure(FailureCode.CORRUPT, "header checksum mismatch");
         }
         b.position(MAGIC.length + 4);
         long vtime = b.getLong();
@@ -92,7 +94,7 @@ public record BlobHeader(
         while (b.hasRemaining()) {
             int n = ch.read(b, position + b.position());
             if (n < 0) {
-                throw new CorruptBlobException("blob file truncated in its header");
+                throw new SpreadFailure(FailureCode.CORRUPT, "blob file truncated in its header");
             }
         }
     }

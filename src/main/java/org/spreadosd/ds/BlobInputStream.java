@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /** Reads a slice of a blob file; when it covers the whole version, checks the CRC-32C at the end. */
 final class BlobInputStream extends InputStream {
@@ -44,7 +46,8 @@ final class BlobInputStream extends InputStream {
         int want = (int) Math.min(len, remaining);
         int n = channel.read(ByteBuffer.wrap(b, off, want), position);
         if (n < 0) {
-            throw new CorruptBlobException("blob " + path.getFileName() + " is shorter than its header says");
+            throw new SpreadFailure(
+                    FailureCode.CORRUPT, "blob " + path.getFileName() + " is shorter than its header says");
         }
         if (expectedCrc != null) {
             crc.update(b, off, n);
@@ -59,7 +62,7 @@ final class BlobInputStream extends InputStream {
         return n;
     }
 
-    private void verify() throws CorruptBlobException {
+    private void verify() {
         if (verified) {
             return;
         }
@@ -70,7 +73,7 @@ final class BlobInputStream extends InputStream {
                     path,
                     Integer.toHexString(expectedCrc),
                     Integer.toHexString((int) crc.getValue()));
-            throw new CorruptBlobException("checksum mismatch in " + path.getFileName());
+            throw new SpreadFailure(FailureCode.CORRUPT, "checksum mismatch in " + path.getFileName());
         }
     }
 

@@ -4,10 +4,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * One data server as a gateway uses it, the same whether it runs in another process ({@link BlobStreamClient#to})
- * or in this one ({@link BlobService#link}). Failures are {@link DataServerException}s carrying the status the
+ * or in this one ({@link BlobService#link}). Failures are {@link SpreadFailure}s carrying the code the
  * gateway's client should see.
  */
 public interface BlobLink {

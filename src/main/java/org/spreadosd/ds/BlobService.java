@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
@@ -21,6 +20,8 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.ds.replication.WriteCoordinator;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /**
@@ -141,8 +142,10 @@ public final class BlobService {
                         mat)
                 .thenApply(crc -> {
                     if (held.header().crc32c() != (int) crc.getValue()) {
-                        throw new CompletionException(new BlobExistsException("version " + a.vtime() + " of "
-                                + Keys.printable(a.key()) + " is already stored with other bytes"));
+                        throw new SpreadFailure(
+                                FailureCode.ALREADY_STORED,
+                                "version " + a.vtime() + " of " + Keys.printable(a.key())
+                                        + " is already stored with other bytes");
                     }
                     log.info(
                             "coordinating an add already held rsid={} key={} vtime={}",
@@ -160,13 +163,13 @@ public final class BlobService {
      * a huge one is cut off at once.
      */
     private CompletionStage<BlobFacts> refuseTooLarge(BlobBody body, long declared) {
-        ObjectTooLargeException refusal = new ObjectTooLargeException(declared, store.maxObjectBytes());
+        SpreadFailure refusal = DataStore.tooLarge(declared, store.maxObjectBytes());
         if (body.isWhole() || declared - store.maxObjectBytes() > REFUSAL_DRAIN_LIMIT) {
             body.discard(mat);
             return CompletableFuture.failedFuture(refusal);
         }
         return body.stream().runWith(Sink.ignore(), mat).handle((done, e) -> {
-            throw new CompletionException(refusal);
+            throw refusal;
         });
     }
 
@@ -224,62 +227,45 @@ public final class BlobService {
     }
 
     /**
-     * The HTTP status a failed request of this DS answers with, after logging it once and handing a damaged
-     * version to the repairer.
+     * What a failed request of this DS answers with, after logging it once and handing a damaged version to the
+     * repairer.
      */
-    int statusOf(BlobStreamPaths.Address a, Throwable e) {
-        Throwable cause = rootCause(e);
-        if (cause instanceof DataServerException d) {
-            log.warn(
-                    "add not acknowledged rsid={} key={} vtime={}: {}",
-                    a.rsid(),
-                    Keys.printable(a.key()),
-                    a.vtime(),
-                    d.getMessage());
-            return d.status();
-        } else if (cause instanceof VersionDeletedException) {
-            return 410;
-        } else if (cause instanceof BlobExistsException) {
-            return 409;
-        } else if (cause instanceof ObjectTooLargeException) {
-            return 413;
-        } else if (cause instanceof CorruptBlobException) {
-            log.error(
-                    "corrupt blob rsid={} key={} vtime={}: {}",
-                    a.rsid(),
-                    Keys.printable(a.key()),
-                    a.vtime(),
-                    cause.getMessage());
-            onCorrupt.accept(a);
-            return 500;
-        } else if (cause instanceof IllegalArgumentException) {
-            return 400;
-        } else if (cause instanceof IOException
-                && String.valueOf(cause.getMessage()).contains("No space left")) {
-            log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
-            return 507;
+    SpreadFailure failureOf(BlobStreamPaths.Address a, Throwable e) {
+        SpreadFailure f = SpreadFailure.unwrap(e);
+        switch (f.code()) {
+            case CORRUPT -> {
+                log.error(
+                        "corrupt blob rsid={} key={} vtime={}: {}",
+                        a.rsid(),
+                        Keys.printable(a.key()),
+                        a.vtime(),
+                        f.getMessage());
+                onCorrupt.accept(a);
+            }
+            case STORE_FULL ->
+                log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
+            case UNAVAILABLE, PEER_LOST ->
+                log.warn(
+                        "blob request failed rsid={} key={} vtime={}: {}",
+                        a.rsid(),
+                        Keys.printable(a.key()),
+                        a.vtime(),
+                        f.getMessage());
+            case INTERNAL ->
+                log.error(
+                        "blob request failed unexpectedly rsid={} key={} vtime={}",
+                        a.rsid(),
+                        Keys.printable(a.key()),
+                        a.vtime(),
+                        f.getCause());
+            default -> {}
         }
-        log.warn(
-                "blob request failed rsid={} key={} vtime={}: {}",
-                a.rsid(),
-                Keys.printable(a.key()),
-                a.vtime(),
-                cause.toString());
-        return 503;
-    }
-
-    static Throwable rootCause(Throwable e) {
-        Throwable cause = e;
-        while ((cause instanceof CompletionException || cause instanceof UncheckedIOException)
-                && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause;
+        return f;
     }
 
     /**
-     * This DS as a gateway in the same process sees it: the same operations and the same failures (a
-     * {@link DataServerException} with the status a remote gateway would be given) without the HTTP hop.
+     * This DS as a gateway in the same process sees it: the same operations and the same failures (the code a remote
+     * gateway would be given, {@link FailureCode#acrossLink}) without the HTTP hop.
      */
     public BlobLink link() {
         return new BlobLink() {
@@ -310,10 +296,8 @@ public final class BlobService {
             if (e == null) {
                 return value;
             }
-            int status = statusOf(a, e);
-            throw new DataServerException(
-                    BlobStreamClient.statusForGateway(status),
-                    "local data server answered " + status + ": " + rootCause(e).getMessage());
+            SpreadFailure f = failureOf(a, e);
+            throw f.acrossLink("local data server answered " + f.httpStatus() + ": ");
         });
     }
 }

@@ -3,7 +3,6 @@ package org.spreadosd.ds;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -20,6 +19,8 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /** The gateway's side of the node-to-node byte stream API: streams versions to and from a DS. */
 public final class BlobStreamClient {
@@ -163,23 +164,25 @@ public final class BlobStreamClient {
 
     /**
      * A data server that cannot be reached, drops the connection or does not start to answer within the answer
-     * timeout after {@code deadlineFrom} is a 503 for the client (and the gateway may try another member), not an
-     * internal error. An answer that arrives after the deadline is drained, so its connection goes back to the pool.
+     * timeout after {@code deadlineFrom} is a lost peer ({@link FailureCode#PEER_LOST}, 503 for the client, and the
+     * gateway may try another member), not an internal error. An answer that arrives after the deadline is drained, so its connection goes back to the pool.
      */
     private CompletionStage<HttpResponse> send(HttpRequest request, String dataUrl, CompletionStage<?> deadlineFrom) {
         CompletableFuture<HttpResponse> answer = http.singleRequest(request).toCompletableFuture();
         CompletableFuture<HttpResponse> result = new CompletableFuture<>();
         answer.whenComplete((response, e) -> {
             if (e != null) {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                result.completeExceptionally(DataServerException.unreachable(
-                        "data server " + dataUrl + " unreachable: " + cause.getMessage()));
+                result.completeExceptionally(new SpreadFailure(
+                        FailureCode.PEER_LOST,
+                        "data server " + dataUrl + " unreachable: "
+                                + SpreadFailure.cause(e).getMessage()));
             } else if (!result.complete(response)) {
                 response.discardEntityBytes(mat);
             }
         });
         deadlineFrom.thenRun(() -> CompletableFuture.delayedExecutor(answerTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                .execute(() -> result.completeExceptionally(DataServerException.unreachable(
+                .execute(() -> result.completeExceptionally(new SpreadFailure(
+                        FailureCode.PEER_LOST,
                         "data server " + dataUrl + " did not answer within " + answerTimeout.toMillis() + " ms"))));
         return result;
     }
@@ -201,19 +204,9 @@ public final class BlobStreamClient {
         int status = response.status().intValue();
         return response.entity().toStrict(ERROR_BODY_TIMEOUT.toMillis(), mat).thenApply(strict -> {
             String message = strict.getData().utf8String();
-            throw new DataServerException(
-                    statusForGateway(status), "data server " + dataUrl + " answered " + status + ": " + message);
+            throw new SpreadFailure(
+                    FailureCode.answeredByDataServer(status),
+                    "data server " + dataUrl + " answered " + status + ": " + message);
         });
-    }
-
-    /**
-     * What a gateway answers its client when a DS answered {@code status}: the client's own mistakes and a full
-     * store pass through; anything else means this member could not serve, which is 503 (try again, or another member).
-     */
-    static int statusForGateway(int status) {
-        return switch (status) {
-            case 413, 507, 400, 409, 410 -> status;
-            default -> 503;
-        };
     }
 }

@@ -15,6 +15,8 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * Serves a DS's node-to-node byte stream API ({@link BlobStreamPaths}) over HTTP: gateways and peers in other
@@ -71,7 +73,7 @@ public final class BlobStreamServer {
         try {
             offset = parseLong(query.get("offset"), 0);
             length = parseLong(query.get("length"), Long.MAX_VALUE);
-        } catch (IllegalArgumentException e) {
+        } catch (SpreadFailure e) {
             return CompletableFuture.completedFuture(failure(a, e));
         }
         return service.get(a, offset, length)
@@ -108,17 +110,21 @@ public final class BlobStreamServer {
         if (s == null) {
             return dflt;
         }
-        long v = Long.parseLong(s);
+        long v;
+        try {
+            v = Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "offset and length must be integers, got '" + s + "'");
+        }
         if (v < 0) {
-            throw new IllegalArgumentException("negative offset or length");
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "negative offset or length");
         }
         return v;
     }
 
     private HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
-        int status = service.statusOf(a, e);
-        return text(
-                StatusCodes.get(status), String.valueOf(BlobService.rootCause(e).getMessage()));
+        SpreadFailure f = service.failureOf(a, e);
+        return text(StatusCodes.get(f.httpStatus()), String.valueOf(f.getMessage()));
     }
 
     private static HttpResponse text(StatusCode status, String message) {

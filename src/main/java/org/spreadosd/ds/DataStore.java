@@ -21,6 +21,8 @@ import java.util.UUID;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 import org.spreadosd.util.DurableFiles;
 
@@ -130,6 +132,13 @@ public final class DataStore {
         return maxObjectBytes;
     }
 
+    /** The refusal of an upload beyond {@code spreadosd.ds.max-object-size}: answered with 413, nothing kept. */
+    static SpreadFailure tooLarge(long size, long max) {
+        return new SpreadFailure(
+                FailureCode.TOO_LARGE,
+                "object of " + size + " bytes or more exceeds the maximum object size of " + max + " bytes");
+    }
+
     /** The number of versions this data store holds ({@code stat db_items}, {@code spreadctl items}). */
     public long items() {
         return items.get();
@@ -182,7 +191,7 @@ public final class DataStore {
      * are refused before the rename, so a damaged copy never enters the store or the update log.
      *
      * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
-     * @throws CorruptBlobException when the bytes received do not match {@code expectedCrc}
+     * @throws SpreadFailure {@link FailureCode#CORRUPT} when the bytes received do not match {@code expectedCrc}
      */
     public StoredBlob write(
             int rsid,
@@ -194,14 +203,17 @@ public final class DataStore {
             Integer expectedCrc)
             throws IOException {
         if (expectedSize > maxObjectBytes) {
-            throw new ObjectTooLargeException(expectedSize, maxObjectBytes);
+            throw tooLarge(expectedSize, maxObjectBytes);
         }
         Path target = pathOf(rsid, key, vtime);
         if (Files.exists(target)) {
-            throw new BlobExistsException("version " + vtime + " of " + Keys.printable(key) + " is already stored");
+            throw new SpreadFailure(
+                    FailureCode.ALREADY_STORED,
+                    "version " + vtime + " of " + Keys.printable(key) + " is already stored");
         }
         if (Files.exists(tombstoneOf(target))) {
-            throw new VersionDeletedException("version " + vtime + " of " + Keys.printable(key) + " was deleted");
+            throw new SpreadFailure(
+                    FailureCode.DELETED, "version " + vtime + " of " + Keys.printable(key) + " was deleted");
         }
         Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
         try {
@@ -216,8 +228,10 @@ public final class DataStore {
                     throw new IOException("upload ended after " + size + " of " + expectedSize + " bytes");
                 }
                 if (expectedCrc != null && (int) crc.getValue() != expectedCrc) {
-                    throw new CorruptBlobException("version " + vtime + " of " + Keys.printable(key)
-                            + " received does not match the checksum its sender announced");
+                    throw new SpreadFailure(
+                            FailureCode.CORRUPT,
+                            "version " + vtime + " of " + Keys.printable(key)
+                                    + " received does not match the checksum its sender announced");
                 }
                 header = new BlobHeader(
                         key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
@@ -229,13 +243,14 @@ public final class DataStore {
             lock.lock();
             try {
                 if (Files.exists(tombstoneOf(target))) {
-                    throw new VersionDeletedException(
-                            "version " + vtime + " of " + Keys.printable(key) + " was deleted");
+                    throw new SpreadFailure(
+                            FailureCode.DELETED, "version " + vtime + " of " + Keys.printable(key) + " was deleted");
                 }
                 // rename(2) replaces silently: two copies of one version arriving at once (a forward and a pull)
                 // are told apart here, under the version's lock.
                 if (Files.exists(target)) {
-                    throw new BlobExistsException(
+                    throw new SpreadFailure(
+                            FailureCode.ALREADY_STORED,
                             "version " + vtime + " of " + Keys.printable(key) + " is already stored");
                 }
                 files.moveIntoPlace(tmp, target);
@@ -260,7 +275,7 @@ public final class DataStore {
             }
             total += n;
             if (total > maxObjectBytes) {
-                throw new ObjectTooLargeException(total, maxObjectBytes);
+                throw tooLarge(total, maxObjectBytes);
             }
             crc.update(buf, 0, n);
             writeFully(ch, ByteBuffer.wrap(buf, 0, n), position);
@@ -292,7 +307,7 @@ public final class DataStore {
                 blob.path());
     }
 
-    /** Reads the whole version and checks its checksum; throws {@link CorruptBlobException} when the bytes are damaged. */
+    /** Reads the whole version and checks its checksum; throws a {@link FailureCode#CORRUPT} failure when the bytes are damaged. */
     public void verify(StoredBlob blob) throws IOException {
         try (InputStream in = open(blob, 0, blob.size())) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
@@ -406,11 +421,13 @@ public final class DataStore {
             FileChannel ch, Path file, java.util.function.Predicate<BlobHeader> namesThisFile) throws IOException {
         BlobHeader header = BlobHeader.read(ch);
         if (!namesThisFile.test(header)) {
-            throw new CorruptBlobException("blob " + file.getFileName() + " holds another version");
+            throw new SpreadFailure(FailureCode.CORRUPT, "blob " + file.getFileName() + " holds another version");
         }
         if (ch.size() != header.length() + header.size()) {
-            throw new CorruptBlobException("blob " + file.getFileName() + " is " + ch.size()
-                    + " bytes long, header says " + (header.length() + header.size()));
+            throw new SpreadFailure(
+                    FailureCode.CORRUPT,
+                    "blob " + file.getFileName() + " is " + ch.size() + " bytes long, header says "
+                            + (header.length() + header.size()));
         }
         return new StoredBlob(file, header);
     }
@@ -422,7 +439,7 @@ public final class DataStore {
      * Finds a version and, when it is at most {@code wholeUpTo} bytes, reads it whole through the same open
      * file and checks its checksum, so a small read costs one open and one pass over the bytes.
      *
-     * @throws CorruptBlobException when the bytes read do not match the checksum
+     * @throws SpreadFailure {@link FailureCode#CORRUPT} when the bytes read do not match the checksum
      */
     public Optional<Loaded> load(int rsid, byte[] key, long vtime, long wholeUpTo) throws IOException {
         Path file = pathOf(rsid, key, vtime);
@@ -435,13 +452,14 @@ public final class DataStore {
             ByteBuffer buf = ByteBuffer.wrap(body);
             while (buf.hasRemaining()) {
                 if (ch.read(buf, blob.dataOffset() + buf.position()) < 0) {
-                    throw new CorruptBlobException("blob " + file.getFileName() + " ended early");
+                    throw new SpreadFailure(FailureCode.CORRUPT, "blob " + file.getFileName() + " ended early");
                 }
             }
             CRC32C crc = new CRC32C();
             crc.update(body);
             if ((int) crc.getValue() != blob.header().crc32c()) {
-                throw new CorruptBlobException("blob " + file.getFileName() + " does not match its checksum");
+                throw new SpreadFailure(
+                        FailureCode.CORRUPT, "blob " + file.getFileName() + " does not match its checksum");
             }
             return Optional.of(new Loaded(blob, body));
         } catch (NoSuchFileException e) {

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * What a DS holds of one replication-set, read from its files: every version and every tombstone, in the
@@ -118,8 +120,11 @@ public final class Inventory {
                         e.getKey(), h.key(), h.vtime(), e.getValue() ? 0 : h.size(), h.crc32c(), e.getValue()));
             } catch (NoSuchFileException raced) {
                 // deleted while we listed
-            } catch (CorruptBlobException damaged) {
+            } catch (SpreadFailure damaged) {
                 // a damaged header names no version; the scrub deals with the file
+                if (damaged.code() != FailureCode.CORRUPT) {
+                    throw damaged;
+                }
             }
         }
     }

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -20,7 +19,8 @@ import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
-import org.spreadosd.ds.DataServerException;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
@@ -104,7 +104,7 @@ public final class Gateway {
         try {
             limits.key(key);
             limits.contentType(contentType);
-        } catch (Limits.Exceeded e) {
+        } catch (SpreadFailure e) {
             body.discard(materializer);
             return CompletableFuture.failedFuture(e);
         }
@@ -126,7 +126,8 @@ public final class Gateway {
                         watched.discard(materializer);
                         return onBlocking(() -> {
                             mds.abandon(okey);
-                            throw GatewayException.unavailable(
+                            throw new SpreadFailure(
+                                    FailureCode.UNAVAILABLE,
                                     "replication-set " + okey.rsid() + " cannot take the add: too few of its "
                                             + config.members(okey.rsid()).size()
                                             + " members are reachable for its write policy '"
@@ -163,8 +164,7 @@ public final class Gateway {
                         noteFailure(writer, e);
                     }
                     boolean retry = !clientsFault
-                            && unwrap(e) instanceof DataServerException d
-                            && d.peerLost()
+                            && SpreadFailure.is(e, FailureCode.PEER_LOST)
                             && body.isWhole()
                             && index + 1 < order.size();
                     if (retry) {
@@ -174,12 +174,13 @@ public final class Gateway {
                                 okey.vtime(),
                                 okey.rsid(),
                                 writer.nid(),
-                                unwrap(e).getMessage(),
+                                SpreadFailure.describe(e),
                                 order.get(index + 1).nid());
                         return putVia(order, index + 1, okey, contentType, body, senderFailed);
                     }
                     return onBlocking(() -> {
-                        RuntimeException failure = clientsFault ? senderFault(senderFailed.get()) : unwrap(e);
+                        SpreadFailure failure =
+                                clientsFault ? senderFault(senderFailed.get()) : SpreadFailure.unwrap(e);
                         mds.abandon(okey);
                         log.warn(
                                 "add failed key={} vtime={} rsid={} nid={}: {}",
@@ -236,7 +237,7 @@ public final class Gateway {
         try {
             limits.vname(vname);
             limits.attrs(attrs);
-        } catch (Limits.Exceeded e) {
+        } catch (SpreadFailure e) {
             body.discard(materializer);
             return CompletableFuture.failedFuture(e);
         }
@@ -270,7 +271,7 @@ public final class Gateway {
     public CompletionStage<BlobDownload> open(ObjectKey okey, long offset, long length) {
         try {
             limits.key(okey.key());
-        } catch (Limits.Exceeded e) {
+        } catch (SpreadFailure e) {
             return CompletableFuture.failedFuture(e);
         }
         reads.increment();
@@ -300,8 +301,8 @@ public final class Gateway {
             String why = order.isEmpty()
                     ? "no member of replication-set " + v.rsid() + " is reachable"
                     : "no member of replication-set " + v.rsid() + " could serve it (" + lastProblem + ")";
-            return CompletableFuture.failedFuture(new GatewayException(
-                    allMissed && !order.isEmpty() ? 404 : 503,
+            return CompletableFuture.failedFuture(new SpreadFailure(
+                    allMissed && !order.isEmpty() ? FailureCode.NOT_FOUND : FailureCode.UNAVAILABLE,
                     "version " + v.vtime() + " of key " + Keys.printable(v.key()) + ": " + why));
         }
         NodeInfo node = order.get(index);
@@ -318,7 +319,7 @@ public final class Gateway {
                     }
                     String problem = e == null
                             ? "nid " + node.nid() + " does not hold it"
-                            : "nid " + node.nid() + ": " + unwrap(e).getMessage();
+                            : "nid " + node.nid() + ": " + SpreadFailure.describe(e);
                     log.warn(
                             "read fallback key={} vtime={} rsid={}: {}",
                             Keys.printable(v.key()),
@@ -447,7 +448,7 @@ public final class Gateway {
                                     okey.vtime(),
                                     okey.rsid(),
                                     n.nid(),
-                                    unwrap(e).getMessage());
+                                    SpreadFailure.describe(e));
                             return false;
                         })
                         .toCompletableFuture())
@@ -455,17 +456,23 @@ public final class Gateway {
         return CompletableFuture.allOf(all);
     }
 
-    /** The failure of the client's own upload stream: its status if it has one (413: too large), else 400. */
-    private static RuntimeException senderFault(Throwable e) {
-        Throwable cause = Failures.cause(e);
-        if (Failures.status(cause) >= 0 && cause instanceof RuntimeException r) {
-            return r;
+    /**
+     * The failure of the client's own upload stream: its code if it is the client's (413: too large, 400: cut short),
+     * else {@link FailureCode#CLIENT_ABORTED}.
+     */
+    private static SpreadFailure senderFault(Throwable e) {
+        SpreadFailure f = SpreadFailure.unwrap(e);
+        if (f.httpStatus() < 500) {
+            return f;
         }
-        return GatewayException.badRequest("the upload ended before all of its bytes arrived: " + cause.getMessage());
+        return new SpreadFailure(
+                FailureCode.CLIENT_ABORTED,
+                "the upload ended before all of its bytes arrived: " + SpreadFailure.describe(e));
     }
 
     private void noteFailure(NodeInfo node, Throwable e) {
-        if (unwrap(e) instanceof DataServerException d && d.status() == 503) {
+        FailureCode code = SpreadFailure.unwrap(e).code();
+        if (code == FailureCode.PEER_LOST || code == FailureCode.UNAVAILABLE) {
             suspects.failed(node.nid());
         }
     }
@@ -475,8 +482,8 @@ public final class Gateway {
     }
 
     private <T> CompletionStage<T> readOnly() {
-        return CompletableFuture.failedFuture(new GatewayException(
-                403,
+        return CompletableFuture.failedFuture(new SpreadFailure(
+                FailureCode.READ_ONLY,
                 "this gateway is read-only"
                         + (mode.snapshotTime() != null
                                 ? " (snapshot at vtime " + mode.snapshotTime() + ")"
@@ -491,17 +498,12 @@ public final class Gateway {
         try {
             checks.run();
             return CompletableFuture.completedFuture(null);
-        } catch (Limits.Exceeded e) {
+        } catch (SpreadFailure e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
     private <T> CompletableFuture<T> onBlocking(Supplier<T> body) {
         return CompletableFuture.supplyAsync(body, blocking);
-    }
-
-    static RuntimeException unwrap(Throwable e) {
-        e = Failures.cause(e);
-        return e instanceof RuntimeException r ? r : new CompletionException(e);
     }
 }

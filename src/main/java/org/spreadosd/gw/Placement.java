@@ -6,6 +6,8 @@ import java.util.Map;
 import java.util.function.Predicate;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * Chooses the replication-set of a new key: smooth weighted round-robin over the sets that can take
@@ -27,7 +29,8 @@ public final class Placement {
                 .filter(rsid -> canWrite(config, rsid, reachable))
                 .toList();
         if (writable.isEmpty()) {
-            throw GatewayException.unavailable(
+            throw new SpreadFailure(
+                    FailureCode.UNAVAILABLE,
                     "no replication-set can take writes (no set with weight > 0 and enough live members for its write policy)");
         }
         credit.keySet().retainAll(writable);

@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
@@ -87,7 +89,8 @@ public final class JdbcMetadataStore implements MetadataStore {
                 return claimed;
             }
         }
-        throw new MetadataStoreException("could not claim a vtime after " + MAX_RESERVE_ATTEMPTS + " attempts", null);
+        throw new SpreadFailure(
+                FailureCode.MDS_UNAVAILABLE, "could not claim a vtime after " + MAX_RESERVE_ATTEMPTS + " attempts");
     }
 
     /**
@@ -122,8 +125,9 @@ public final class JdbcMetadataStore implements MetadataStore {
                 return next;
             }
         }
-        throw new MetadataStoreException(
-                "could not raise the vtime mark after " + MAX_RESERVE_ATTEMPTS + " attempts", null);
+        throw new SpreadFailure(
+                FailureCode.MDS_UNAVAILABLE,
+                "could not raise the vtime mark after " + MAX_RESERVE_ATTEMPTS + " attempts");
     }
 
     /** The rsid of the key's newest row: every version of a key lives on the set its first version was placed on. */
@@ -166,7 +170,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                     ps.setLong(7, reserved.vtime());
                 });
         if (updated != 1) {
-            throw new MetadataStoreException("reservation " + reserved + " vanished before commit", null);
+            throw new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "reservation " + reserved + " vanished before commit");
         }
         makeDurable();
         return new VersionRecord(
@@ -230,7 +234,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                 return Optional.of(v.objectKey());
             }
         }
-        throw new MetadataStoreException("update_attrs kept racing with deletes", null);
+        throw new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "update_attrs kept racing with deletes");
     }
 
     @Override
@@ -258,7 +262,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                 // an add claimed this vtime first: look at the new head again
             }
         }
-        throw new MetadataStoreException("remove kept racing with adds", null);
+        throw new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "remove kept racing with adds");
     }
 
     @Override
@@ -277,7 +281,7 @@ public final class JdbcMetadataStore implements MetadataStore {
                 return target;
             }
         }
-        throw new MetadataStoreException("delete kept racing with other deletes", null);
+        throw new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "delete kept racing with other deletes");
     }
 
     @Override
@@ -375,9 +379,10 @@ public final class JdbcMetadataStore implements MetadataStore {
             throw failure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new MetadataStoreException("interrupted while waiting for the metadata store to sync", e);
+            throw new SpreadFailure(
+                    FailureCode.MDS_UNAVAILABLE, "interrupted while waiting for the metadata store to sync", e);
         } catch (Exception e) {
-            throw new MetadataStoreException("metadata store sync failed: " + e, e);
+            throw new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "metadata store sync failed: " + e, e);
         }
     }
 
@@ -449,7 +454,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         });
     }
 
-    private MetadataStoreException failure(SQLException e) {
-        return new MetadataStoreException("metadata store unavailable: " + e.getMessage(), e);
+    private SpreadFailure failure(SQLException e) {
+        return new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "metadata store unavailable: " + e.getMessage(), e);
     }
 }

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import javax.sql.DataSource;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Limits;
 
 /**
@@ -52,7 +54,8 @@ final class MdsSchema {
                 st.execute(sql);
             }
         } catch (SQLException e) {
-            throw new MetadataStoreException("cannot create the metadata schema: " + e.getMessage(), e);
+            throw new SpreadFailure(
+                    FailureCode.MDS_UNAVAILABLE, "cannot create the metadata schema: " + e.getMessage(), e);
         }
     }
 }

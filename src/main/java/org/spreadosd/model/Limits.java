@@ -2,6 +2,8 @@ package org.spreadosd.model;
 
 import com.typesafe.config.Config;
 import java.nio.charset.StandardCharsets;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * The sizes a request may give a version's key, version name, attributes and content type
@@ -27,13 +29,6 @@ public record Limits(int maxKeyBytes, int maxVnameBytes, int maxAttrsBytes, int 
     private static final String VNAME = "spreadosd.limits.max-vname-bytes";
     private static final String ATTRS = "spreadosd.limits.max-attrs-bytes";
     private static final String CONTENT_TYPE = "spreadosd.limits.max-content-type-bytes";
-
-    /** A request over one of the limits; the message names the value, the limit and its setting. */
-    public static final class Exceeded extends RuntimeException {
-        Exceeded(String message) {
-            super(message, null, false, false);
-        }
-    }
 
     public Limits {
         within(KEY, maxKeyBytes, KEY_BYTES_CEILING);
@@ -84,8 +79,8 @@ public record Limits(int maxKeyBytes, int maxVnameBytes, int maxAttrsBytes, int 
     }
 
     /** The refusal of an attributes body (any encoding) cut off at {@link #maxAttrsBytes} bytes. */
-    public Exceeded attrsBodyTooLarge() {
-        return new Exceeded("attrs body is more than " + maxAttrsBytes + " bytes, the limit is " + maxAttrsBytes + " ("
+    public SpreadFailure attrsBodyTooLarge() {
+        return exceeded("attrs body is more than " + maxAttrsBytes + " bytes, the limit is " + maxAttrsBytes + " ("
                 + ATTRS + ")");
     }
 
@@ -103,8 +98,13 @@ public record Limits(int maxKeyBytes, int maxVnameBytes, int maxAttrsBytes, int 
 
     private static void check(String what, long size, long limit, String setting) {
         if (size > limit) {
-            throw new Exceeded(what + " is " + size + " bytes, the limit is " + limit + " (" + setting + ")");
+            throw exceeded(what + " is " + size + " bytes, the limit is " + limit + " (" + setting + ")");
         }
+    }
+
+    /** A request over one of the limits; the message names the value, the limit and its setting. */
+    private static SpreadFailure exceeded(String message) {
+        return new SpreadFailure(FailureCode.LIMIT_EXCEEDED, message);
     }
 
     private static String abbreviate(String s) {

@@ -2,18 +2,16 @@ package org.spreadosd.rpc;
 
 import java.util.List;
 import org.msgpack.value.Value;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 
-/** The arguments of one call, checked by position; a wrong type is an error answer that names it. */
+/**
+ * The arguments of one call, checked by position; a wrong type is a {@link FailureCode#BAD_REQUEST} failure, answered
+ * as {@code [1, id, message, nil]} with a message that names it.
+ */
 public final class RpcArgs {
-    /** A call the server cannot run as asked: answered as {@code [1, id, message, nil]}. */
-    public static final class CallError extends RuntimeException {
-        public CallError(String message) {
-            super(message, null, false, false);
-        }
-    }
-
     private final String method;
     private final List<Value> values;
 
@@ -24,7 +22,8 @@ public final class RpcArgs {
 
     public void expectCount(int n) {
         if (values.size() != n) {
-            throw new CallError(
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST,
                     "wrong number of arguments for " + method + ": expected " + n + ", got " + values.size());
         }
     }
@@ -52,7 +51,8 @@ public final class RpcArgs {
     public long nonNegative(int i, String what) {
         long n = integer(i);
         if (n < 0) {
-            throw new CallError(what + " of " + method + " must not be negative, got " + n);
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST, what + " of " + method + " must not be negative, got " + n);
         }
         return n;
     }
@@ -61,7 +61,8 @@ public final class RpcArgs {
         try {
             return Attributes.fromMsgpackValue(values.get(i));
         } catch (IllegalArgumentException e) {
-            throw new CallError("argument " + (i + 1) + " of " + method + ": " + e.getMessage());
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST, "argument " + (i + 1) + " of " + method + ": " + e.getMessage());
         }
     }
 
@@ -78,8 +79,10 @@ public final class RpcArgs {
         return new String(raw(i), java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    private CallError wrongType(int i, String expected, Value got) {
-        return new CallError("argument " + (i + 1) + " of " + method + " must be " + expected + ", got "
-                + got.getValueType().name().toLowerCase());
+    private SpreadFailure wrongType(int i, String expected, Value got) {
+        return new SpreadFailure(
+                FailureCode.BAD_REQUEST,
+                "argument " + (i + 1) + " of " + method + " must be " + expected + ", got "
+                        + got.getValueType().name().toLowerCase());
     }
 }

@@ -3,11 +3,13 @@ package org.spreadosd.rpc;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.msgpack.value.Value;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * The methods one MessagePack-RPC port serves: a gateway's object methods, a config server's admin
  * methods, or both on a standalone node. A call the handler cannot run as asked fails with
- * {@link RpcArgs.CallError}, which is answered as an error string.
+ * a {@link SpreadFailure} ({@link FailureCode#BAD_REQUEST}), which is answered as an error string.
  */
 public interface RpcHandler {
     CompletionStage<Object> call(String method, List<Value> params);

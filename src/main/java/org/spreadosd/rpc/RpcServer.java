@@ -17,7 +17,7 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spreadosd.gw.Failures;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * The MessagePack-RPC server of rpc-api.md on Pekko Streams TCP: a stream of MessagePack values per
@@ -139,12 +139,11 @@ public final class RpcServer {
     }
 
     private static String errorMessage(Throwable e) {
-        e = Failures.cause(e);
-        if (e instanceof RpcArgs.CallError || Failures.status(e) >= 0) {
-            return e.getMessage();
+        SpreadFailure f = SpreadFailure.unwrap(e);
+        if (!f.code().expected()) {
+            log.error("RPC call failed unexpectedly", f.getCause());
         }
-        log.error("RPC call failed unexpectedly", e);
-        return "internal error: " + e;
+        return f.rpcError();
     }
 
     private static boolean isInt(Value v, int expected) {

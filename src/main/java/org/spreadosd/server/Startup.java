@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.spreadosd.failure.SpreadFailure;
 
 /** Helpers of start-up steps: a deadline that fails with the operator's one line, and the cause behind wrappers. */
 final class Startup {
@@ -22,7 +22,7 @@ final class Startup {
                     if (error == null) {
                         return value;
                     }
-                    Throwable cause = unwrap(error);
+                    Throwable cause = SpreadFailure.cause(error);
                     if (cause instanceof TimeoutException) {
                         throw new StartupException(onTimeout.get());
                     }
@@ -32,15 +32,8 @@ final class Startup {
 
     /** A step that failed: its StartupException, or one that says what failed. */
     static StartupException failure(Throwable error, String doing) {
-        Throwable cause = unwrap(error);
+        Throwable cause = SpreadFailure.cause(error);
         return cause instanceof StartupException s ? s : new StartupException(doing + ": " + rootMessage(cause), cause);
-    }
-
-    static Throwable unwrap(Throwable e) {
-        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
-            e = e.getCause();
-        }
-        return e;
     }
 
     static String rootMessage(Throwable e) {

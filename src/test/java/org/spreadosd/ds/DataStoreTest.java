@@ -19,6 +19,8 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 import org.spreadosd.util.RecordingSync;
 
@@ -82,7 +84,10 @@ class DataStoreTest {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) (data[50_000] ^ 0x55)}), blob.dataOffset() + 50_000);
         }
         StoredBlob found = store.find(0, Keys.utf8("c"), 9).orElseThrow();
-        assertThrows(CorruptBlobException.class, () -> readAll(store.open(found, 0, found.size())));
+        assertEquals(
+                FailureCode.CORRUPT,
+                assertThrows(SpreadFailure.class, () -> readAll(store.open(found, 0, found.size())))
+                        .code());
     }
 
     @Test
@@ -92,20 +97,30 @@ class DataStoreTest {
         try (FileChannel ch = FileChannel.open(blob.path(), StandardOpenOption.WRITE)) {
             ch.truncate(blob.dataOffset() + 100);
         }
-        assertThrows(CorruptBlobException.class, () -> store.find(0, Keys.utf8("t"), 1));
+        assertEquals(
+                FailureCode.CORRUPT,
+                assertThrows(SpreadFailure.class, () -> store.find(0, Keys.utf8("t"), 1))
+                        .code());
         try (FileChannel ch = FileChannel.open(blob.path(), StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {'X'}), 12);
         }
-        assertThrows(CorruptBlobException.class, () -> store.find(0, Keys.utf8("t"), 1));
+        assertEquals(
+                FailureCode.CORRUPT,
+                assertThrows(SpreadFailure.class, () -> store.find(0, Keys.utf8("t"), 1))
+                        .code());
     }
 
     @Test
     void versionsAreImmutable() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
         store.write(0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {1}), 1);
-        assertThrows(
-                BlobExistsException.class,
-                () -> store.write(0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {2}), 1));
+        assertEquals(
+                FailureCode.ALREADY_STORED,
+                assertThrows(
+                                SpreadFailure.class,
+                                () -> store.write(
+                                        0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {2}), 1))
+                        .code());
         assertArrayEquals(
                 new byte[] {1},
                 readAll(store.open(store.find(0, Keys.utf8("i"), 1).orElseThrow(), 0, 1)));
@@ -117,18 +132,27 @@ class DataStoreTest {
         assertThrows(
                 IOException.class,
                 () -> store.write(0, Keys.utf8("short"), 1, null, new ByteArrayInputStream(new byte[100]), 200));
-        assertThrows(
-                ObjectTooLargeException.class,
-                () -> store.write(0, Keys.utf8("big"), 1, null, new ByteArrayInputStream(new byte[20_000]), -1));
-        assertThrows(
-                ObjectTooLargeException.class,
-                () -> store.write(0, Keys.utf8("big"), 2, null, new ByteArrayInputStream(new byte[0]), 20_000));
+        assertEquals(
+                FailureCode.TOO_LARGE,
+                assertThrows(
+                                SpreadFailure.class,
+                                () -> store.write(
+                                        0, Keys.utf8("big"), 1, null, new ByteArrayInputStream(new byte[20_000]), -1))
+                        .code());
+        assertEquals(
+                FailureCode.TOO_LARGE,
+                assertThrows(
+                                SpreadFailure.class,
+                                () -> store.write(
+                                        0, Keys.utf8("big"), 2, null, new ByteArrayInputStream(new byte[0]), 20_000))
+                        .code());
         InputStream dying = new InputStream() {
             int left = 5000;
 
             @Override
             public int read() throws IOException {
-                if (left-- == 0) {
+                // once dead it stays dead: InputStream.read(byte[]) swallows a failure after the first byte
+                if (left-- <= 0) {
                     throw new IOException("peer died mid-transfer");
                 }
                 return 1;

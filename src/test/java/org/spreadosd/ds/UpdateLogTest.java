@@ -25,6 +25,8 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /** The update log, tombstones and inventories that replication between members is built on. */
@@ -117,10 +119,16 @@ class UpdateLogTest {
         assertTrue(store.delete(0, Keys.utf8("k"), 5));
         assertEquals(0, store.items());
         assertTrue(store.isDeleted(0, Keys.utf8("k"), 5));
-        assertThrows(VersionDeletedException.class, () -> put(store, "k", 5, "data"));
+        assertEquals(
+                FailureCode.DELETED,
+                assertThrows(SpreadFailure.class, () -> put(store, "k", 5, "data"))
+                        .code());
         // A delete of a version this member never had still leaves a tombstone, so a late copy is refused.
         assertFalse(store.delete(0, Keys.utf8("never"), 6));
-        assertThrows(VersionDeletedException.class, () -> put(store, "never", 6, "late copy"));
+        assertEquals(
+                FailureCode.DELETED,
+                assertThrows(SpreadFailure.class, () -> put(store, "never", 6, "late copy"))
+                        .code());
         assertEquals(0, new DataStore(root, 1 << 20).items(), "tombstones are not counted as items");
     }
 

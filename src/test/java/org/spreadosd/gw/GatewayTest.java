@@ -8,7 +8,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -34,11 +37,13 @@ import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.BlobBody;
+import org.spreadosd.ds.BlobLink;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
-import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.mds.JdbcMetadataStore;
 import org.spreadosd.mds.MdsUri;
 import org.spreadosd.mds.MetadataStore;
@@ -63,6 +68,7 @@ class GatewayTest {
     ExecutorService blocking;
     MetadataStore mds;
     DataStore store;
+    BlobService service;
     ServerBinding binding;
     final ClusterView view = new ClusterView();
     NodeInfo live;
@@ -76,8 +82,8 @@ class GatewayTest {
         mds = new JdbcMetadataStore(MdsUri.embeddedH2(dir.resolve("mds")), 4, VersionClock.system());
         store = new DataStore(dir.resolve("ds"), 1 << 30);
         Materializer mat = Materializer.matFromSystem(kit.system());
-        BlobStreamServer server = new BlobStreamServer(
-                new BlobService(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0), mat);
+        service = new BlobService(store, blocking, mat, Duration.ofSeconds(30), null, corrupt -> {}, 0);
+        BlobStreamServer server = new BlobStreamServer(service, mat);
         int port = FreePorts.next();
         binding = Http.get(kit.system())
                 .newServerAt("127.0.0.1", port)
@@ -141,8 +147,9 @@ class GatewayTest {
         Gateway gw = gateway(GatewayMode.READ_WRITE, dead);
         Throwable e =
                 failure(gw.add(Keys.utf8("k"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
-        assertTrue(e instanceof DataServerException, e.toString());
-        assertEquals(503, ((DataServerException) e).status());
+        assertTrue(e instanceof SpreadFailure, e.toString());
+        assertEquals(FailureCode.PEER_LOST, ((SpreadFailure) e).code(), e.toString());
+        assertEquals(503, ((SpreadFailure) e).httpStatus());
         assertTrue(mds.find(Keys.utf8("k"), Selector.HEAD).isEmpty());
         assertTrue(mds.stalePending(Long.MAX_VALUE, 10).isEmpty(), "the reservation was dropped");
     }
@@ -211,7 +218,44 @@ class GatewayTest {
                         .size());
         Throwable e = failure(
                 client.put(live.dataUrl(), 0, 42, key, null, BlobBody.of(ByteString.fromString("diff bytes")), true));
-        assertEquals(409, ((DataServerException) e).status(), e.toString());
+        assertEquals(FailureCode.ALREADY_STORED, ((SpreadFailure) e).code(), e.toString());
+        assertEquals(409, ((SpreadFailure) e).httpStatus());
+    }
+
+    /**
+     * A gateway's own data server (in process) and a remote one (its byte stream API over HTTP) fail with the same
+     * codes, whatever the data server's own failure was: a version already stored, one deleted, a damaged copy.
+     */
+    @Test
+    void aDataServerFailsAlikeOverHttpAndInProcess() throws Exception {
+        BlobLink remote = new BlobStreamClient(kit.system()).to(live.dataUrl());
+        BlobLink local = service.link();
+        byte[] key = Keys.utf8("alike");
+        await(local.put(0, 7, key, null, BlobBody.of(ByteString.fromString("stored")), false));
+        await(local.delete(0, 8, key));
+        for (BlobLink link : List.of(remote, local)) {
+            SpreadFailure exists = (SpreadFailure)
+                    failure(link.put(0, 7, key, null, BlobBody.of(ByteString.fromString("others")), false));
+            assertEquals(FailureCode.ALREADY_STORED, exists.code(), exists.getMessage());
+            assertTrue(
+                    exists.getMessage().contains("answered 409: version 7 of alike is already stored"),
+                    exists::getMessage);
+            SpreadFailure deleted = (SpreadFailure)
+                    failure(link.put(0, 8, key, null, BlobBody.of(ByteString.fromString("late")), false));
+            assertEquals(FailureCode.DELETED, deleted.code(), deleted.getMessage());
+            assertEquals(410, deleted.httpStatus());
+        }
+        Path file = DataStore.pathOf(dir.resolve("ds"), 0, key, 7);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {'X'}), ch.size() - 1);
+        }
+        for (BlobLink link : List.of(remote, local)) {
+            SpreadFailure damaged = (SpreadFailure) failure(link.get(0, 7, key, 0, Long.MAX_VALUE));
+            // the data server answers 500 for its damaged copy; to the gateway that member could not serve
+            assertEquals(FailureCode.UNAVAILABLE, damaged.code(), damaged.getMessage());
+            assertTrue(damaged.getMessage().contains("answered 500: "), damaged::getMessage);
+            assertTrue(damaged.getMessage().contains("does not match its checksum"), damaged::getMessage);
+        }
     }
 
     @Test
@@ -227,7 +271,8 @@ class GatewayTest {
         }
         Gateway nobody = gateway(GatewayMode.READ_WRITE, dead);
         Throwable e = failure(nobody.open(versions.get(0), 0, versions.get(0).size()));
-        assertEquals(503, ((GatewayException) e).status());
+        assertEquals(FailureCode.UNAVAILABLE, ((SpreadFailure) e).code(), e.toString());
+        assertEquals(503, ((SpreadFailure) e).httpStatus());
     }
 
     @Test
@@ -272,11 +317,12 @@ class GatewayTest {
                         .orElseThrow()
                         .vtime());
         Throwable e = failure(snapshot.remove(Keys.utf8("snap")));
-        assertEquals(403, ((GatewayException) e).status());
+        assertEquals(FailureCode.READ_ONLY, ((SpreadFailure) e).code());
+        assertEquals(403, ((SpreadFailure) e).httpStatus());
         Gateway readOnly = gateway(new GatewayMode(true, null, null), live);
         Throwable add = failure(
                 readOnly.add(Keys.utf8("x"), BlobBody.of(ByteString.fromString("x")), null, null, Attributes.EMPTY));
-        assertEquals(403, ((GatewayException) add).status());
+        assertEquals(403, ((SpreadFailure) add).httpStatus());
         assertTrue(add.getMessage().contains("read-only"));
         Gateway named = gateway(new GatewayMode(false, null, Keys.utf8("release")), live);
         assertTrue(

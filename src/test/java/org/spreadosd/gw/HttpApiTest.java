@@ -439,6 +439,11 @@ class HttpApiTest {
         // The only member's copy is damaged: a clean 503 naming the problem, never damaged bytes.
         assertEquals(503, read.statusCode(), text(read));
         assertTrue(text(read).contains("could serve it"), text(read));
+        // The repair the refusal started runs beside the answer: wait for it to move the file aside.
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (Files.exists(file) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
         assertTrue(
                 Files.exists(standalone.store().resolve("quarantine")),
                 "the damaged file is kept aside for the operator");

@@ -14,6 +14,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.Size;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.http.RequestParams;
 
 /**
@@ -107,8 +109,9 @@ class PercentDecodingPropertyTest {
     void aQueryStringParsesOrIsABadRequest(@ForAll("asciiTargets") String query) {
         try {
             RequestParams.fromQuery(query);
-        } catch (GatewayException e) {
-            assertEquals(400, e.status());
+        } catch (SpreadFailure e) {
+            assertEquals(FailureCode.BAD_REQUEST, e.code());
+            assertEquals(400, e.httpStatus());
             assertTrue(e.getMessage().startsWith("malformed parameter"), e.getMessage());
         }
     }

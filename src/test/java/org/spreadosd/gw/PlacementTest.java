@@ -10,6 +10,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 class PlacementTest {
@@ -43,8 +45,9 @@ class PlacementTest {
             assertEquals(1, p.next(c));
         }
         ClusterConfig none = config(Map.of(), Set.of(0, 1), node(0, 0, "a"), node(1, 1, "a"));
-        GatewayException e = assertThrows(GatewayException.class, () -> p.next(none));
-        assertEquals(503, e.status());
+        SpreadFailure e = assertThrows(SpreadFailure.class, () -> p.next(none));
+        assertEquals(FailureCode.UNAVAILABLE, e.code());
+        assertEquals(503, e.httpStatus());
     }
 
     @Test

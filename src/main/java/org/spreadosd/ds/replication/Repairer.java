@@ -17,7 +17,8 @@ import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
-import org.spreadosd.gw.Failures;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /**
@@ -88,7 +89,7 @@ public final class Repairer {
                             rsid,
                             Keys.printable(key),
                             vtime,
-                            Failures.cause(e).getMessage());
+                            SpreadFailure.describe(e));
                     return false;
                 });
     }
@@ -105,8 +106,12 @@ public final class Repairer {
                 store.verify(blob.get());
                 return false;
             }
-        } catch (IOException damagedOrUnreadable) {
+        } catch (IOException unreadable) {
             // moved aside below, as every damaged file is
+        } catch (SpreadFailure damaged) {
+            if (damaged.code() != FailureCode.CORRUPT) {
+                throw damaged;
+            }
         }
         try {
             store.quarantine(rsid, key, vtime);

@@ -13,14 +13,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.stream.Materializer;
-import org.spreadosd.ds.BlobExistsException;
 import org.spreadosd.ds.BlobStreamClient;
-import org.spreadosd.ds.CorruptBlobException;
-import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.replication.ReplicaProtocol.Digests;
 import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 
 /** A DS's side of {@link ReplicaProtocol}: asks a peer about its log and inventory, and copies versions from it. */
 public final class ReplicaClient implements ReplicaPeers {
@@ -86,6 +85,11 @@ public final class ReplicaClient implements ReplicaPeers {
                             try {
                                 return store.find(rsid, key, vtime).isPresent() ? Copied.ALREADY_HERE : null;
                             } catch (IOException e) {
+                                return null; // an unreadable copy here is replaced below
+                            } catch (SpreadFailure e) {
+                                if (e.code() != FailureCode.CORRUPT) {
+                                    throw e;
+                                }
                                 return null; // a damaged copy here is replaced below, once quarantined by whoever found
                                 // it
                             }
@@ -112,15 +116,19 @@ public final class ReplicaClient implements ReplicaPeers {
                                                             download.length(),
                                                             download.facts().crc32c());
                                                     return Copied.COPIED;
-                                                } catch (CorruptBlobException damaged) {
-                                                    throw new DataServerException(
-                                                            503,
-                                                            "copy of vtime " + vtime + " from " + dataUrl
-                                                                    + " does not match its checksum");
-                                                } catch (BlobExistsException raced) {
-                                                    return store.isDeleted(rsid, key, vtime)
-                                                            ? Copied.DELETED_HERE
-                                                            : Copied.ALREADY_HERE;
+                                                } catch (SpreadFailure refused) {
+                                                    return switch (refused.code()) {
+                                                        case CORRUPT ->
+                                                            throw new SpreadFailure(
+                                                                    FailureCode.UNAVAILABLE,
+                                                                    "copy of vtime " + vtime + " from " + dataUrl
+                                                                            + " does not match its checksum");
+                                                        case ALREADY_STORED, DELETED ->
+                                                            store.isDeleted(rsid, key, vtime)
+                                                                    ? Copied.DELETED_HERE
+                                                                    : Copied.ALREADY_HERE;
+                                                        default -> throw refused;
+                                                    };
                                                 } catch (IOException e) {
                                                     throw new UncheckedIOException(e);
                                                 }
@@ -135,8 +143,8 @@ public final class ReplicaClient implements ReplicaPeers {
                         .toStrict(TIMEOUT.toMillis(), mat)
                         .thenApply(strict -> {
                             if (response.status().intValue() != 200) {
-                                throw new DataServerException(
-                                        503,
+                                throw new SpreadFailure(
+                                        FailureCode.UNAVAILABLE,
                                         url + " answered " + response.status().intValue() + ": "
                                                 + strict.getData().utf8String());
                             }

@@ -15,9 +15,10 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.ds.BlobHeader;
-import org.spreadosd.ds.CorruptBlobException;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /**
@@ -162,7 +163,10 @@ public final class Scrubber implements AutoCloseable {
             blob = store.readStored(file);
         } catch (NoSuchFileException deletedMeanwhile) {
             return null;
-        } catch (CorruptBlobException e) {
+        } catch (SpreadFailure e) {
+            if (e.code() != FailureCode.CORRUPT) {
+                throw e;
+            }
             status.scrubDamaged.incrementAndGet();
             log.error(
                     "scrub: {} in rsid={} is damaged ({}); moved aside, anti-entropy copies the version back",
@@ -177,7 +181,10 @@ public final class Scrubber implements AutoCloseable {
             return blob;
         } catch (NoSuchFileException deletedMeanwhile) {
             return null;
-        } catch (CorruptBlobException e) {
+        } catch (SpreadFailure e) {
+            if (e.code() != FailureCode.CORRUPT) {
+                throw e;
+            }
             status.scrubDamaged.incrementAndGet();
             byte[] key = blob.header().key();
             long vtime = blob.header().vtime();

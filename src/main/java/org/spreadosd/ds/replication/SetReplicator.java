@@ -31,7 +31,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.ds.replication.ReplicationStatus.PeerSync;
-import org.spreadosd.gw.Failures;
+import org.spreadosd.failure.SpreadFailure;
 
 /**
  * Keeps this DS's copy of one replication-set complete. For every other member of the set it pulls that
@@ -298,7 +298,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
 
     /** A failure in words; many exceptions (EOFException, ClosedChannelException, ...) carry no message. */
     private static String describe(Throwable error) {
-        Throwable cause = Failures.cause(error);
+        Throwable cause = SpreadFailure.cause(error);
         return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 

@@ -12,10 +12,10 @@ import org.spreadosd.cluster.WritePolicy;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
-import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
-import org.spreadosd.gw.Failures;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /**
@@ -54,8 +54,8 @@ public final class WriteCoordinator {
             WritePolicy policy = config.writePolicy(rsid);
             int required = policy.required(members.size());
             if (made < required) {
-                throw new DataServerException(
-                        503,
+                throw new SpreadFailure(
+                        FailureCode.UNAVAILABLE,
                         "write policy '" + policy + "' of replication-set " + rsid + " needs " + required
                                 + " copies, only " + made + " of " + members.size() + " members stored version "
                                 + vtime);
@@ -75,7 +75,7 @@ public final class WriteCoordinator {
                         false)
                 .thenApply(facts -> 1)
                 .exceptionally(e -> {
-                    if (Failures.cause(e) instanceof DataServerException d && d.status() == 409) {
+                    if (SpreadFailure.is(e, FailureCode.ALREADY_STORED)) {
                         return 1; // it already pulled the version from this member's log
                     }
                     log.warn(
@@ -84,7 +84,7 @@ public final class WriteCoordinator {
                             vtime,
                             rsid,
                             peer.nid(),
-                            Failures.cause(e).getMessage());
+                            SpreadFailure.describe(e));
                     return 0;
                 })
                 .toCompletableFuture();

@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.spreadosd.gw.GatewayException;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Attributes;
 
 /** The attribute encodings of the HTTP API's {@code format=} parameter. */
@@ -41,7 +42,9 @@ public enum AttrFormat {
             case "json" -> JSON;
             case "msgpack" -> MSGPACK;
             case "tsv" -> TSV;
-            default -> throw GatewayException.badRequest("unknown format '" + text + "': use json, msgpack or tsv");
+            default ->
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST, "unknown format '" + text + "': use json, msgpack or tsv");
         };
     }
 
@@ -53,7 +56,7 @@ public enum AttrFormat {
                 try {
                     yield Attributes.fromMsgpack(bytes);
                 } catch (IllegalArgumentException e) {
-                    throw GatewayException.badRequest("bad attrs: " + e.getMessage());
+                    throw new SpreadFailure(FailureCode.BAD_REQUEST, "bad attrs: " + e.getMessage());
                 }
             }
             case TSV -> parseTsv(bytes);
@@ -89,20 +92,27 @@ public enum AttrFormat {
         try {
             root = JSON_MAPPER.readTree(bytes);
         } catch (JsonProcessingException e) {
-            throw GatewayException.badRequest("bad attrs: not valid JSON (" + e.getOriginalMessage() + ")");
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST, "bad attrs: not valid JSON (" + e.getOriginalMessage() + ")");
         } catch (IOException e) {
-            throw GatewayException.badRequest("bad attrs: " + e.getMessage());
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "bad attrs: " + e.getMessage());
         }
         if (root == null || !root.isObject()) {
-            throw GatewayException.badRequest("bad attrs: expected a JSON object of strings, got "
-                    + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST,
+                    "bad attrs: expected a JSON object of strings, got "
+                            + (root == null
+                                    ? "nothing"
+                                    : root.getNodeType().name().toLowerCase()));
         }
         Map<String, String> out = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isTextual()) {
-                throw GatewayException.badRequest("bad attrs: value of '" + e.getKey() + "' must be a string, got "
-                        + e.getValue().getNodeType().name().toLowerCase());
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST,
+                        "bad attrs: value of '" + e.getKey() + "' must be a string, got "
+                                + e.getValue().getNodeType().name().toLowerCase());
             }
             out.put(e.getKey(), e.getValue().textValue());
         }
@@ -117,7 +127,7 @@ public enum AttrFormat {
                     .decode(java.nio.ByteBuffer.wrap(bytes))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw GatewayException.badRequest("bad attrs: TSV is not valid UTF-8");
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "bad attrs: TSV is not valid UTF-8");
         }
         Map<String, String> out = new LinkedHashMap<>();
         int lineNo = 0;
@@ -128,7 +138,8 @@ public enum AttrFormat {
             }
             int tab = line.indexOf('\t');
             if (tab < 0) {
-                throw GatewayException.badRequest(
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST,
                         "bad attrs: TSV line " + lineNo + " has no TAB between name and value");
             }
             out.put(unescapeTsv(line.substring(0, tab)), unescapeTsv(line.substring(tab + 1)));

@@ -14,7 +14,8 @@ import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
-import org.spreadosd.gw.GatewayException;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.PathCodec;
 import org.spreadosd.model.Keys;
 import org.spreadosd.model.VersionRecord;
@@ -36,7 +37,7 @@ public final class DirectEndpoint {
     CompletionStage<HttpResponse> read(HttpRequest request, String rest) {
         String[] parts = rest.split("/", 3);
         if (parts.length < 3 || parts[2].isEmpty()) {
-            throw GatewayException.badRequest("use /direct/<rsid>/<vtime>/<key>");
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "use /direct/<rsid>/<vtime>/<key>");
         }
         int rsid;
         long vtime;
@@ -44,16 +45,17 @@ public final class DirectEndpoint {
             rsid = Integer.parseInt(parts[0]);
             vtime = Long.parseLong(parts[1]);
         } catch (NumberFormatException e) {
-            throw GatewayException.badRequest("rsid and vtime in /direct/<rsid>/<vtime>/<key> must be integers");
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST, "rsid and vtime in /direct/<rsid>/<vtime>/<key> must be integers");
         }
         byte[] key;
         try {
             key = PathCodec.decode(parts[2], false);
         } catch (IllegalArgumentException e) {
-            throw GatewayException.badRequest("malformed key in path: " + e.getMessage());
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "malformed key in path: " + e.getMessage());
         }
         if (store == null) {
-            throw new GatewayException(404, "this node stores no data; ask a data server");
+            throw new SpreadFailure(FailureCode.NOT_FOUND, "this node stores no data; ask a data server");
         }
         return CompletableFuture.supplyAsync(
                         () -> {
@@ -66,8 +68,8 @@ public final class DirectEndpoint {
                         blocking)
                 .thenCompose((Optional<StoredBlob> found) -> {
                     if (found.isEmpty()) {
-                        throw new GatewayException(
-                                404,
+                        throw new SpreadFailure(
+                                FailureCode.NOT_FOUND,
                                 "rsid=" + rsid + " vtime=" + vtime + " key=" + Keys.printable(key)
                                         + " not stored here");
                     }

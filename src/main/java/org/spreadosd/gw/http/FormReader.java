@@ -9,10 +9,12 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.Multipart;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.Gateway.StagedVersion;
-import org.spreadosd.gw.GatewayException;
 
 /**
  * Reads the parameters a request carries in its body: {@code application/x-www-form-urlencoded} or
@@ -93,14 +95,13 @@ final class FormReader {
                 .limitWeighted(limit, b -> (long) b.size())
                 .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
                 .exceptionally(e -> {
-                    Throwable cause = e.getCause() != null ? e.getCause() : e;
-                    if (cause instanceof org.apache.pekko.stream.StreamLimitReachedException) {
-                        throw new GatewayException(
-                                413,
+                    if (SpreadFailure.cause(e) instanceof StreamLimitReachedException) {
+                        throw new SpreadFailure(
+                                FailureCode.TOO_LARGE,
                                 "form field or body larger than " + limit
                                         + " bytes; send large data with PUT /data/<key> or as a multipart file");
                     }
-                    throw cause instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(cause);
+                    throw SpreadFailure.unwrap(e);
                 });
     }
 }

@@ -10,8 +10,8 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spreadosd.gw.Failures;
-import org.spreadosd.gw.GatewayException;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.PathCodec;
 import org.spreadosd.model.Limits;
 
@@ -96,8 +96,8 @@ public final class HttpApi {
             }
             return objects.command(request, path.substring(5), query);
         }
-        throw new GatewayException(
-                404,
+        throw new SpreadFailure(
+                FailureCode.NOT_FOUND,
                 "no such endpoint " + path
                         + ": use /data/<key>, /attrs/<key>, /redirect/<key>, /direct/<rsid>/<vtime>/<key> or /api/<cmd>");
     }
@@ -107,7 +107,7 @@ public final class HttpApi {
         try {
             key = PathCodec.decode(encoded, false);
         } catch (IllegalArgumentException e) {
-            throw GatewayException.badRequest("malformed key in path: " + e.getMessage());
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "malformed key in path: " + e.getMessage());
         }
         return checkKey(key, limits);
     }
@@ -115,7 +115,7 @@ public final class HttpApi {
     /** Checked at routing, before a form body is read; the gateway checks again for what else calls it. */
     static byte[] checkKey(byte[] key, Limits limits) {
         if (key.length == 0) {
-            throw GatewayException.badRequest("missing key");
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "missing key");
         }
         return limits.key(key);
     }
@@ -128,24 +128,21 @@ public final class HttpApi {
     }
 
     private HttpResponse failure(HttpRequest request, Throwable e) {
-        e = Failures.cause(e);
-        int status = Failures.status(e);
-        if (status < 0) {
+        SpreadFailure f = SpreadFailure.unwrap(e);
+        if (!f.code().expected()) {
             log.error(
                     "unexpected failure of {} {}",
                     request.method().value(),
                     RawTarget.of(request).path(),
-                    e);
-            return pages.page(request, 500, "internal error: " + e);
-        }
-        if (status >= 500) {
+                    f.getCause());
+        } else if (f.httpStatus() >= 500) {
             log.warn(
                     "{} {} failed with {}: {}",
                     request.method().value(),
                     RawTarget.of(request).path(),
-                    status,
-                    e.getMessage());
+                    f.httpStatus(),
+                    f.getMessage());
         }
-        return pages.page(request, status, e.getMessage());
+        return pages.page(request, f.httpStatus(), f.getMessage());
     }
 }

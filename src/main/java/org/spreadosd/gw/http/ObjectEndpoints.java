@@ -1,7 +1,6 @@
 package org.spreadosd.gw.http;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -14,10 +13,10 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.ds.BlobBody;
-import org.spreadosd.gw.Failures;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.Gateway.StagedVersion;
-import org.spreadosd.gw.GatewayException;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.Keys;
 import org.spreadosd.model.Limits;
@@ -83,7 +82,7 @@ public final class ObjectEndpoints {
                     AddOptions options;
                     try {
                         options = AddOptions.of(params, limits);
-                    } catch (GatewayException invalid) {
+                    } catch (SpreadFailure invalid) {
                         if (staged != null) {
                             return gateway.discard(staged).thenApply(ignored -> {
                                 throw invalid;
@@ -105,7 +104,8 @@ public final class ObjectEndpoints {
     private byte[] requireKeyBeforeData(RequestParams paramsSoFar) {
         byte[] key = paramsSoFar.optional("key");
         if (key == null) {
-            throw GatewayException.badRequest(
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST,
                     "missing required parameter 'key' (in a multipart form it must come before 'data')");
         }
         return HttpApi.checkKey(key, limits);
@@ -152,11 +152,10 @@ public final class ObjectEndpoints {
                 .limitWeighted(limits.maxAttrsBytes(), b -> (long) b.size())
                 .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
                 .exceptionally(e -> {
-                    Throwable cause = Failures.cause(e);
-                    if (cause instanceof StreamLimitReachedException) {
+                    if (SpreadFailure.cause(e) instanceof StreamLimitReachedException) {
                         throw limits.attrsBodyTooLarge();
                     }
-                    throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+                    throw SpreadFailure.unwrap(e);
                 })
                 .thenCompose(body -> updateAttrs(request, key, format.parse(body.toArray()), 202));
     }
@@ -191,8 +190,8 @@ public final class ObjectEndpoints {
         }
         if (!ApiCommand.known(cmd)) {
             request.discardEntityBytes(mat);
-            throw new GatewayException(
-                    406,
+            throw new SpreadFailure(
+                    FailureCode.UNKNOWN_COMMAND,
                     "unknown command '" + cmd + "': use get_data, get_attrs, add, add_data,"
                             + " update_attrs, delete, remove or url");
         }
@@ -256,7 +255,8 @@ public final class ObjectEndpoints {
         static AddOptions of(RequestParams params, Limits limits) {
             byte[] vname = limits.vname(params.optional("vname"));
             if (params.has("vtime")) {
-                throw GatewayException.badRequest("vtime cannot be given to an add: the server assigns it");
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST, "vtime cannot be given to an add: the server assigns it");
             }
             byte[] raw = params.optional("attrs");
             Attributes attrs = raw == null

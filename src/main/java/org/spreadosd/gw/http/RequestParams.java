@@ -3,7 +3,8 @@ package org.spreadosd.gw.http;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.spreadosd.gw.GatewayException;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.PathCodec;
 import org.spreadosd.model.Selector;
 
@@ -35,7 +36,8 @@ public final class RequestParams {
             try {
                 put(new String(PathCodec.decode(name, true), StandardCharsets.UTF_8), PathCodec.decode(value, true));
             } catch (IllegalArgumentException e) {
-                throw GatewayException.badRequest("malformed parameter '" + name + "': " + e.getMessage());
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST, "malformed parameter '" + name + "': " + e.getMessage());
             }
         }
     }
@@ -55,7 +57,7 @@ public final class RequestParams {
     public byte[] require(String name) {
         byte[] v = values.get(name);
         if (v == null) {
-            throw GatewayException.badRequest("missing required parameter '" + name + "'");
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "missing required parameter '" + name + "'");
         }
         return v;
     }
@@ -65,7 +67,7 @@ public final class RequestParams {
         byte[] vtime = values.get("vtime");
         byte[] vname = values.get("vname");
         if (vtime != null && vname != null) {
-            throw GatewayException.badRequest("give either vtime or vname, not both");
+            throw new SpreadFailure(FailureCode.BAD_REQUEST, "give either vtime or vname, not both");
         }
         if (vtime != null) {
             return Selector.atTime(parseVtime(vtime));
@@ -82,11 +84,12 @@ public final class RequestParams {
         try {
             long v = Long.parseLong(text);
             if (v < 0) {
-                throw GatewayException.badRequest("vtime must not be negative, got '" + text + "'");
+                throw new SpreadFailure(FailureCode.BAD_REQUEST, "vtime must not be negative, got '" + text + "'");
             }
             return v;
         } catch (NumberFormatException e) {
-            throw GatewayException.badRequest("vtime must be an integer (UNIX seconds), got '" + text + "'");
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST, "vtime must be an integer (UNIX seconds), got '" + text + "'");
         }
     }
 }

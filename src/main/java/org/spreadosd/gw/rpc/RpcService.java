@@ -13,9 +13,9 @@ import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ConfigShapes;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
-import org.spreadosd.gw.Failures;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.Gateway;
-import org.spreadosd.gw.GatewayException;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
@@ -179,7 +179,7 @@ public final class RpcService implements RpcHandler {
                 a.expectCount(1);
                 yield stat(a.text(0));
             }
-            default -> throw new RpcArgs.CallError("unknown method '" + method + "'");
+            default -> throw new SpreadFailure(FailureCode.BAD_REQUEST, "unknown method '" + method + "'");
         };
     }
 
@@ -210,8 +210,10 @@ public final class RpcService implements RpcHandler {
             return CompletableFuture.completedFuture(new byte[0]);
         }
         if (length > maxDataBytes) {
-            throw new RpcArgs.CallError("the version is " + v.size() + " bytes, more than one RPC message may carry ("
-                    + maxDataBytes + "); read it in parts with read, readt or readv, or over HTTP");
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST,
+                    "the version is " + v.size() + " bytes, more than one RPC message may carry (" + maxDataBytes
+                            + "); read it in parts with read, readt or readv, or over HTTP");
         }
         return gateway.open(v, start, length).thenCompose(this::collect);
     }
@@ -222,15 +224,17 @@ public final class RpcService implements RpcHandler {
                 .thenCompose(d -> {
                     if (d.length() > maxDataBytes) {
                         d.data().runWith(Sink.cancelled(), mat);
-                        throw new RpcArgs.CallError("the version is larger than one RPC message may carry; use readd");
+                        throw new SpreadFailure(
+                                FailureCode.BAD_REQUEST,
+                                "the version is larger than one RPC message may carry; use readd");
                     }
                     return collect(d).thenApply(b -> (Object) b);
                 })
                 .exceptionally(e -> {
-                    if (Failures.cause(e) instanceof GatewayException g && g.status() == 404) {
+                    if (SpreadFailure.is(e, FailureCode.NOT_FOUND)) {
                         return null;
                     }
-                    throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+                    throw SpreadFailure.unwrap(e);
                 });
     }
 
@@ -289,7 +293,8 @@ public final class RpcService implements RpcHandler {
                         : gateway.countVersions().thenApply(n -> (Object) n);
             case "replication" -> {
                 if (replication == null) {
-                    throw new RpcArgs.CallError("stat replication: this node is a gateway without data");
+                    throw new SpreadFailure(
+                            FailureCode.BAD_REQUEST, "stat replication: this node is a gateway without data");
                 }
                 yield done(replication.get());
             }
@@ -299,7 +304,8 @@ public final class RpcService implements RpcHandler {
             case "cmd_write" -> done(counters[1]);
             case "cmd_delete" -> done(counters[2]);
             default ->
-                throw new RpcArgs.CallError(
+                throw new SpreadFailure(
+                        FailureCode.BAD_REQUEST,
                         "unknown stat cmd '" + cmd + "': use uptime, time, pid, version, cs_address,"
                                 + " nodes, fault, replset, db_items, replication, replication_state, cmd_read, cmd_write or cmd_delete");
         };

@@ -30,9 +30,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamPaths;
-import org.spreadosd.ds.DataServerException;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.UpdateLog;
+import org.spreadosd.failure.FailureCode;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /** Copies from a peer over real HTTP: a peer that serves the blob stream API's GET from a JDK HTTP server. */
@@ -99,7 +100,8 @@ class ReplicaClientTest {
         sent[size / 2] ^= 0x10; // damaged on the way
 
         ExecutionException failed = assertThrows(ExecutionException.class, this::copy);
-        assertInstanceOf(DataServerException.class, failed.getCause());
+        assertInstanceOf(SpreadFailure.class, failed.getCause());
+        assertEquals(FailureCode.UNAVAILABLE, ((SpreadFailure) failed.getCause()).code());
         assertTrue(
                 failed.getCause().getMessage().contains("does not match its checksum"), failed.getCause()::getMessage);
 
