@@ -237,7 +237,9 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
             }
             sync = r.behind() > 0 ? PeerSync.CATCHING_UP : PeerSync.IN_SYNC;
         }
-        noteRound(m.peerNid(), state.roundStartedNanos(), r);
+        if (before.following()) {
+            noteLogRound(m.peerNid(), state.roundStartedNanos(), r);
+        }
         status.set(
                 rsid,
                 m.peerNid(),
@@ -278,8 +280,8 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     }
 
     /** One line per round that copied from a peer's log (in steady state the forwards arrive first and nothing is copied). */
-    private void noteRound(int peerNid, long startedNanos, Round r) {
-        if (r.next() instanceof Following && r.copied() > 0) {
+    private void noteLogRound(int peerNid, long startedNanos, Round r) {
+        if (r.copied() > 0) {
             double seconds = Math.max(1e-3, (System.nanoTime() - startedNanos) / 1e9);
             log.info(
                     "caught up rsid={} from the log of nid={}: {} versions ({} bytes) copied in {} s ({} MB/s), {} versions behind",
