@@ -1,10 +1,8 @@
 package org.spreadosd.ds.replication;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,17 +16,17 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.DataStore;
-import org.spreadosd.ds.Inventory;
-import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
-import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
+import org.spreadosd.ds.replication.AntiEntropy.Repairs;
+import org.spreadosd.ds.replication.PeerProgress.Bootstrapping;
+import org.spreadosd.ds.replication.PeerProgress.Following;
+import org.spreadosd.ds.replication.PeerProgress.Unread;
+import org.spreadosd.ds.replication.PullRounds.Round;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.ds.replication.ReplicationStatus.PeerSync;
 import org.spreadosd.failure.SpreadFailure;
@@ -40,8 +38,9 @@ import org.spreadosd.failure.SpreadFailure;
  * inventory, then follows the log from where it ended when the copy began. Every so often it compares
  * inventories bucket by bucket with each peer (anti-entropy) and repairs what the logs missed.
  *
- * <p>All disk and network work runs in futures; their results come back as messages, so the actor's
- * state is only touched by the actor.
+ * <p>What it knows of each peer is one {@link PeerState}, its {@link PeerProgress} saying what the next round
+ * reads. The rounds themselves ({@link PullRounds}, {@link AntiEntropy}) run in futures, every peer reached
+ * through {@link ReplicaPeers}; their results come back as messages, so the state is only touched by the actor.
  */
 public final class SetReplicator extends AbstractBehavior<SetReplicator.Command> {
     private static final Logger log = LoggerFactory.getLogger(SetReplicator.class);
@@ -54,51 +53,22 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
 
     private record Pull(int peerNid) implements Command {}
 
-    private record Pulled(int peerNid, Progress progress, Throwable error) implements Command {}
+    private record Pulled(int peerNid, Round round, Throwable error) implements Command {}
 
     private record Compared(int peerNid, Repairs repairs, Throwable error) implements Command {}
 
     /** How often to poll idle peers, compare inventories, and how much to move per round. */
     public record Settings(Duration pollInterval, Duration antiEntropyInterval, int batch, int parallelism) {}
 
-    /** Where a pull round left this member against one peer. */
-    private record Progress(
-            Position position,
-            Cursor cursor,
-            long behind,
-            long bytesBehind,
-            long copied,
-            long copiedBytes,
-            boolean more) {}
-
-    /** A bootstrap under way: the inventory read up to {@code after}, the peer's log tail when it began. */
-    private record Cursor(String after, Position start, long listed, long listedBytes) {}
-
-    private record Repairs(int buckets, long copied, long deleted) {}
-
-    private record Applied(long copied, long bytes) {
-        Applied plus(Applied o) {
-            return new Applied(copied + o.copied, bytes + o.bytes);
-        }
-    }
-
     private final int rsid;
     private final int selfNid;
     private final ClusterView view;
-    private final DataStore store;
-    private final ReplicaPeers client;
     private final LogPositions positions;
     private final ReplicationStatus status;
     private final Settings settings;
-    private final Materializer mat;
-    private final Executor blocking;
-    private final Set<Integer> busy = new HashSet<>();
-    private final Map<Integer, Position> known = new HashMap<>();
-    private final Map<Integer, Cursor> cursors = new HashMap<>();
-    private final Map<Integer, Long> lastCompared = new HashMap<>();
-    private final Map<Integer, Long> bootstrapStarted = new HashMap<>();
-    private final Map<Integer, Long> roundStarted = new HashMap<>();
-    private final Map<Integer, long[]> copiedSoFar = new HashMap<>();
+    private final PullRounds rounds;
+    private final AntiEntropy antiEntropy;
+    private final Map<Integer, PeerState> peers = new HashMap<>();
 
     public static Behavior<Command> create(
             int rsid,
@@ -131,13 +101,12 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         this.rsid = rsid;
         this.selfNid = selfNid;
         this.view = view;
-        this.store = store;
-        this.client = client;
         this.positions = new LogPositions(store.logDir(), store.files());
         this.status = status;
         this.settings = settings;
-        this.mat = mat;
-        this.blocking = blocking;
+        PeerApplier applier = new PeerApplier(rsid, store, client, settings.parallelism(), mat, blocking);
+        this.rounds = new PullRounds(rsid, client, applier, positions, settings.batch(), blocking);
+        this.antiEntropy = new AntiEntropy(rsid, store, client, applier, mat, blocking);
         ctx.getSelf().tell(Tick.INSTANCE);
     }
 
@@ -153,13 +122,14 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
 
     private Behavior<Command> onTick() {
         ClusterConfig config = view.config();
-        List<NodeInfo> peers = peers(config);
-        for (NodeInfo peer : peers) {
+        List<NodeInfo> members = peersIn(config);
+        for (NodeInfo peer : members) {
+            PeerState state = peers.computeIfAbsent(peer.nid(), n -> PeerState.firstSeen());
             if (status.get(rsid, peer.nid()) == null) {
                 // Not in sync until the first round with this peer says so.
                 status.set(rsid, peer.nid(), new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, null));
             }
-            if (busy.contains(peer.nid())) {
+            if (state.busy()) {
                 continue;
             }
             if (config.isFault(peer.nid()) || !view.isReachable(peer)) {
@@ -169,131 +139,138 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
                         peer.nid(),
                         new PeerSync(
                                 PeerSync.UNREACHABLE,
-                                last == null ? 0 : last.versionsBehind(),
-                                last == null ? 0 : last.bytesBehind(),
-                                copied(peer.nid())[0],
-                                copied(peer.nid())[1],
+                                last.versionsBehind(),
+                                last.bytesBehind(),
+                                state.copiedVersions(),
+                                state.copiedBytes(),
                                 0,
                                 null));
                 continue;
             }
-            if (antiEntropyDue(peer.nid())) {
+            if (antiEntropyDue(state)) {
                 compare(peer);
             } else {
                 onPull(peer.nid());
             }
         }
-        for (int gone : Set.copyOf(known.keySet())) {
-            if (peers.stream().noneMatch(p -> p.nid() == gone)) {
-                known.remove(gone);
-                status.forget(rsid, gone);
+        // A peer that left the set is forgotten once no round with it is under way.
+        for (Map.Entry<Integer, PeerState> known : Set.copyOf(peers.entrySet())) {
+            int nid = known.getKey();
+            if (!known.getValue().busy() && members.stream().noneMatch(p -> p.nid() == nid)) {
+                peers.remove(nid);
+                status.forget(rsid, nid);
             }
         }
         return this;
     }
 
-    private List<NodeInfo> peers(ClusterConfig config) {
+    private List<NodeInfo> peersIn(ClusterConfig config) {
         return config.members(rsid).stream().filter(n -> n.nid() != selfNid).toList();
     }
 
-    private boolean antiEntropyDue(int peerNid) {
-        Long last = lastCompared.get(peerNid);
-        long now = System.currentTimeMillis();
-        if (last == null) {
-            lastCompared.put(peerNid, now);
-            return false;
-        }
-        return known.containsKey(peerNid)
-                && now - last >= settings.antiEntropyInterval().toMillis();
+    private boolean antiEntropyDue(PeerState state) {
+        return state.following()
+                && System.currentTimeMillis() - state.lastComparedMillis()
+                        >= settings.antiEntropyInterval().toMillis();
     }
 
     private Behavior<Command> onPull(int peerNid) {
         Optional<NodeInfo> peer = view.config().node(peerNid);
-        if (peer.isEmpty() || busy.contains(peerNid)) {
+        PeerState state = peers.get(peerNid);
+        if (peer.isEmpty() || state == null || state.busy()) {
             return this;
         }
-        busy.add(peerNid);
-        roundStarted.put(peerNid, System.nanoTime());
-        CompletionStage<Progress> round;
+        CompletionStage<Round> round;
         try {
-            Position position = known.containsKey(peerNid)
-                    ? known.get(peerNid)
-                    : positions.load(rsid, peerNid).orElse(null);
-            if (position != null) {
-                known.put(peerNid, position);
-                round = followLog(peer.get(), position);
-            } else {
-                if (!cursors.containsKey(peerNid)) {
-                    bootstrapStarted.put(peerNid, System.nanoTime());
-                    log.info("bootstrapping rsid={} from the inventory of nid={}", rsid, peerNid);
-                }
-                round = bootstrap(peer.get(), cursors.get(peerNid));
-            }
+            PeerProgress progress = state.progress() instanceof Unread ? loaded(peerNid) : state.progress();
+            state = state.withProgress(progress);
+            round = progress instanceof Following f
+                    ? rounds.followLog(peer.get(), f.position())
+                    : rounds.bootstrap(peer.get(), (Bootstrapping) progress);
         } catch (IOException | RuntimeException e) {
             round = CompletableFuture.failedFuture(e);
         }
-        getContext().pipeToSelf(round, (progress, e) -> new Pulled(peerNid, progress, e));
+        peers.put(peerNid, state.pulling(System.nanoTime()));
+        getContext().pipeToSelf(round, (r, e) -> new Pulled(peerNid, r, e));
         return this;
     }
 
+    /** The persisted position in the peer's log; without one this member has never copied the peer's data. */
+    private PeerProgress loaded(int peerNid) throws IOException {
+        Optional<Position> saved = positions.load(rsid, peerNid);
+        if (saved.isPresent()) {
+            return new Following(saved.get());
+        }
+        log.info("bootstrapping rsid={} from the inventory of nid={}", rsid, peerNid);
+        return Bootstrapping.begin();
+    }
+
     private Behavior<Command> onPulled(Pulled m) {
-        busy.remove(m.peerNid());
-        if (m.error() != null) {
-            PeerSync last = status.get(rsid, m.peerNid());
-            String why = describe(m.error());
-            if (last == null || !why.equals(last.lastError())) {
-                log.warn("replication rsid={} from nid={}: {} (retrying)", rsid, m.peerNid(), why);
-            }
-            status.set(
-                    rsid,
-                    m.peerNid(),
-                    last == null
-                            ? new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, why)
-                            : new PeerSync(
-                                    last.state(),
-                                    last.versionsBehind(),
-                                    last.bytesBehind(),
-                                    last.copiedVersions(),
-                                    last.copiedBytes(),
-                                    last.percent(),
-                                    why));
+        PeerState state = peers.get(m.peerNid());
+        if (state == null) {
             return this;
         }
-        Progress p = m.progress();
-        long[] total = copied(m.peerNid());
-        total[0] += p.copied();
-        total[1] += p.copiedBytes();
-        String state;
+        state = state.idle();
+        peers.put(m.peerNid(), state);
+        if (m.error() != null) {
+            noteFailure(m.peerNid(), m.error());
+            return this;
+        }
+        Round r = m.round();
+        PeerState before = state;
+        state = state.plusCopied(r.copied(), r.copiedBytes()).withProgress(r.next());
+        peers.put(m.peerNid(), state);
+        String sync;
         int percent = 0;
-        if (p.position() != null) {
-            if (!known.containsKey(m.peerNid())) {
-                double seconds =
-                        (System.nanoTime() - bootstrapStarted.getOrDefault(m.peerNid(), System.nanoTime())) / 1e9;
+        if (r.next() instanceof Bootstrapping b) {
+            sync = PeerSync.BOOTSTRAPPING;
+            percent = b.percent();
+        } else {
+            if (before.progress() instanceof Bootstrapping b) {
                 log.info(
                         "bootstrap of rsid={} from the inventory of nid={} done: {} versions, {} bytes copied in {} s",
                         rsid,
                         m.peerNid(),
-                        total[0],
-                        total[1],
-                        String.format("%.1f", seconds));
+                        state.copiedVersions(),
+                        state.copiedBytes(),
+                        String.format("%.1f", (System.nanoTime() - b.startedNanos()) / 1e9));
             }
-            known.put(m.peerNid(), p.position());
-            cursors.remove(m.peerNid());
-            state = p.behind() > 0 ? PeerSync.CATCHING_UP : PeerSync.IN_SYNC;
-        } else {
-            cursors.put(m.peerNid(), p.cursor());
-            state = PeerSync.BOOTSTRAPPING;
-            percent = p.cursor().after() == null
-                    ? 0
-                    : Integer.parseInt(p.cursor().after().substring(0, 2), 16) * 100 / 256;
+            sync = r.behind() > 0 ? PeerSync.CATCHING_UP : PeerSync.IN_SYNC;
         }
-        noteRound(m.peerNid(), p);
+        if (before.following()) {
+            noteLogRound(m.peerNid(), state.roundStartedNanos(), r);
+        }
         status.set(
-                rsid, m.peerNid(), new PeerSync(state, p.behind(), p.bytesBehind(), total[0], total[1], percent, null));
-        if (p.more()) {
+                rsid,
+                m.peerNid(),
+                new PeerSync(
+                        sync, r.behind(), r.bytesBehind(), state.copiedVersions(), state.copiedBytes(), percent, null));
+        if (r.more()) {
             getContext().getSelf().tell(new Pull(m.peerNid()));
         }
         return this;
+    }
+
+    /** One line per new kind of failure with a peer; the status keeps the last one until a round succeeds. */
+    private void noteFailure(int peerNid, Throwable error) {
+        PeerSync last = status.get(rsid, peerNid);
+        String why = describe(error);
+        if (last == null || !why.equals(last.lastError())) {
+            log.warn("replication rsid={} from nid={}: {} (retrying)", rsid, peerNid, why);
+        }
+        status.set(
+                rsid,
+                peerNid,
+                last == null
+                        ? new PeerSync(PeerSync.CATCHING_UP, 0, 0, 0, 0, 0, why)
+                        : new PeerSync(
+                                last.state(),
+                                last.versionsBehind(),
+                                last.bytesBehind(),
+                                last.copiedVersions(),
+                                last.copiedBytes(),
+                                last.percent(),
+                                why));
     }
 
     /** A failure in words; many exceptions (EOFException, ClosedChannelException, ...) carry no message. */
@@ -303,212 +280,31 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     }
 
     /** One line per round that copied from a peer's log (in steady state the forwards arrive first and nothing is copied). */
-    private void noteRound(int peerNid, Progress p) {
-        Long started = roundStarted.remove(peerNid);
-        if (p.position() != null && p.copied() > 0 && started != null) {
-            double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+    private void noteLogRound(int peerNid, long startedNanos, Round r) {
+        if (r.copied() > 0) {
+            double seconds = Math.max(1e-3, (System.nanoTime() - startedNanos) / 1e9);
             log.info(
                     "caught up rsid={} from the log of nid={}: {} versions ({} bytes) copied in {} s ({} MB/s), {} versions behind",
                     rsid,
                     peerNid,
-                    p.copied(),
-                    p.copiedBytes(),
+                    r.copied(),
+                    r.copiedBytes(),
                     String.format("%.2f", seconds),
-                    String.format("%.1f", p.copiedBytes() / seconds / 1e6),
-                    p.behind());
+                    String.format("%.1f", r.copiedBytes() / seconds / 1e6),
+                    r.behind());
         }
     }
-
-    private long[] copied(int peerNid) {
-        return copiedSoFar.computeIfAbsent(peerNid, n -> new long[2]);
-    }
-
-    // ---- pulling the log ----
-
-    private CompletionStage<Progress> followLog(NodeInfo peer, Position from) {
-        return client.log(peer.dataUrl(), rsid, from, settings.batch()).thenCompose(batch -> {
-            Position start = batch.tail().logId().equals(from.logId())
-                    ? from
-                    : new Position(batch.tail().logId(), batch.from(), 0, 0);
-            return applyAll(peer, batch.entries())
-                    .thenApplyAsync(
-                            applied -> {
-                                Position next = advance(start, batch);
-                                if (!next.equals(from)) {
-                                    save(peer.nid(), next);
-                                }
-                                long behind = Math.max(0, batch.tail().seq() - next.seq());
-                                return new Progress(
-                                        next,
-                                        null,
-                                        behind,
-                                        Math.max(0, batch.tail().bytes() - next.bytes()),
-                                        applied.copied(),
-                                        applied.bytes(),
-                                        !batch.entries().isEmpty() && behind > 0);
-                            },
-                            blocking);
-        });
-    }
-
-    private static Position advance(Position start, LogBatch batch) {
-        if (batch.entries().isEmpty()) {
-            return start;
-        }
-        LogRecord last = batch.entries().get(batch.entries().size() - 1);
-        return new Position(batch.tail().logId(), last.next(), last.seq(), last.cumulativeBytes());
-    }
-
-    private CompletionStage<Applied> applyAll(NodeInfo peer, List<LogRecord> entries) {
-        return inParallel(
-                entries, e -> e.isDelete() ? delete(e.key(), e.vtime()) : copy(peer, e.key(), e.vtime(), e.size()));
-    }
-
-    /** Runs {@code each} over the items, as many at once as the settings allow, and adds up what they copied. */
-    private <T> CompletionStage<Applied> inParallel(
-            List<T> items, java.util.function.Function<T, CompletionStage<Applied>> each) {
-        return Source.from(items)
-                .mapAsync(settings.parallelism(), each::apply)
-                .runWith(Sink.fold(new Applied(0, 0), Applied::plus), mat);
-    }
-
-    /** Makes this member hold what a peer's inventory item says: the version, or its tombstone. */
-    private CompletionStage<Applied> apply(NodeInfo peer, Inventory.Item item) {
-        return item.deleted() ? delete(item.key(), item.vtime()) : copy(peer, item.key(), item.vtime(), item.size());
-    }
-
-    private CompletionStage<Applied> copy(NodeInfo peer, byte[] key, long vtime, long size) {
-        return client.copy(peer.dataUrl(), rsid, key, vtime)
-                .thenApply(c -> c == ReplicaClient.Copied.COPIED ? new Applied(1, size) : new Applied(0, 0));
-    }
-
-    private CompletionStage<Applied> delete(byte[] key, long vtime) {
-        return CompletableFuture.supplyAsync(
-                () -> {
-                    try {
-                        store.delete(rsid, key, vtime);
-                        return new Applied(0, 0);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                },
-                blocking);
-    }
-
-    private void save(int peerNid, Position p) {
-        try {
-            positions.save(rsid, peerNid, p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    // ---- bootstrap from the inventory ----
-
-    private CompletionStage<Progress> bootstrap(NodeInfo peer, Cursor cursor) {
-        String after = cursor == null ? null : cursor.after();
-        return client.inventory(peer.dataUrl(), rsid, after, settings.batch()).thenCompose(page -> {
-            Position start = cursor == null ? page.tail() : cursor.start();
-            return inParallel(page.items(), item -> apply(peer, item))
-                    .thenApplyAsync(
-                            applied -> {
-                                long listed = (cursor == null ? 0 : cursor.listed())
-                                        + page.items().size();
-                                long listedBytes = (cursor == null ? 0 : cursor.listedBytes())
-                                        + page.items().stream()
-                                                .mapToLong(Inventory.Item::size)
-                                                .sum();
-                                long behind = Math.max(0, start.seq() - listed);
-                                long bytesBehind = Math.max(0, start.bytes() - listedBytes);
-                                if (page.items().size() < settings.batch()) {
-                                    // The whole inventory is here; whatever happened since it was listed is in the log
-                                    // after start.
-                                    save(peer.nid(), start);
-                                    return new Progress(
-                                            start, null, behind, bytesBehind, applied.copied(), applied.bytes(), true);
-                                }
-                                String last = page.items()
-                                        .get(page.items().size() - 1)
-                                        .name();
-                                return new Progress(
-                                        null,
-                                        new Cursor(last, start, listed, listedBytes),
-                                        behind,
-                                        bytesBehind,
-                                        applied.copied(),
-                                        applied.bytes(),
-                                        true);
-                            },
-                            blocking);
-        });
-    }
-
-    // ---- anti-entropy ----
 
     private void compare(NodeInfo peer) {
-        busy.add(peer.nid());
-        lastCompared.put(peer.nid(), System.currentTimeMillis());
-        // Listing the store is disk work: it runs on the blocking-I/O dispatcher, not on the HTTP client's threads.
-        CompletionStage<Repairs> round = client.digests(peer.dataUrl(), rsid)
-                .thenComposeAsync(
-                        theirs -> {
-                            Map<String, String> ours;
-                            try {
-                                ours = new Inventory(store, rsid).digests();
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                            Set<String> differing = new java.util.TreeSet<>();
-                            theirs.buckets().forEach((bucket, digest) -> {
-                                if (!digest.equals(ours.get(bucket))) {
-                                    differing.add(bucket);
-                                }
-                            });
-                            return Source.from(List.copyOf(differing))
-                                    .mapAsync(1, bucket -> repairBucket(peer, bucket))
-                                    .runWith(
-                                            Sink.fold(
-                                                    new Repairs(0, 0, 0),
-                                                    (a, b) -> new Repairs(
-                                                            a.buckets() + b.buckets(),
-                                                            a.copied() + b.copied(),
-                                                            a.deleted() + b.deleted())),
-                                            mat);
-                        },
-                        blocking);
-        getContext().pipeToSelf(round, (repairs, e) -> new Compared(peer.nid(), repairs, e));
-    }
-
-    private CompletionStage<Repairs> repairBucket(NodeInfo peer, String bucket) {
-        return client.bucket(peer.dataUrl(), rsid, bucket)
-                .thenComposeAsync(
-                        page -> {
-                            Map<String, Inventory.Item> ours = new HashMap<>();
-                            try {
-                                new Inventory(store, rsid).bucket(bucket).forEach(i -> ours.put(i.name(), i));
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
-                            }
-                            List<Inventory.Item> toDelete = page.items().stream()
-                                    .filter(i -> i.deleted()
-                                            && ours.containsKey(i.name())
-                                            && !ours.get(i.name()).deleted())
-                                    .toList();
-                            List<Inventory.Item> toCopy = page.items().stream()
-                                    .filter(i -> !i.deleted() && !ours.containsKey(i.name()))
-                                    .toList();
-                            if (toDelete.isEmpty() && toCopy.isEmpty()) {
-                                return CompletableFuture.completedFuture(new Repairs(1, 0, 0));
-                            }
-                            return inParallel(toDelete, i -> apply(peer, i))
-                                    .thenCompose(ignored -> inParallel(toCopy, i -> apply(peer, i))
-                                            .thenApply(copied -> new Repairs(1, copied.copied(), toDelete.size())));
-                        },
-                        blocking);
+        peers.put(peer.nid(), peers.get(peer.nid()).comparing(System.currentTimeMillis()));
+        getContext().pipeToSelf(antiEntropy.compare(peer), (repairs, e) -> new Compared(peer.nid(), repairs, e));
     }
 
     private Behavior<Command> onCompared(Compared m) {
-        busy.remove(m.peerNid());
+        PeerState state = peers.get(m.peerNid());
+        if (state != null) {
+            peers.put(m.peerNid(), state.idle());
+        }
         status.antiEntropyRounds.incrementAndGet();
         if (m.error() != null) {
             log.warn("anti-entropy rsid={} with nid={} failed: {}", rsid, m.peerNid(), describe(m.error()));
