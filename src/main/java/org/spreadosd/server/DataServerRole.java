@@ -17,10 +17,10 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigServer;
+import org.spreadosd.cs.NodeRegistration;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
-import org.spreadosd.ds.DataServer;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.replication.Repairer;
 import org.spreadosd.ds.replication.ReplicaApi;
@@ -156,7 +156,7 @@ final class DataServerRole {
             NodeInfo self = settings.nodeInfo();
             ctx.spawn(
                     Supervised.restarting(
-                            DataServer.create(self, configServer, view, answer), settings.restartBackoff()),
+                            NodeRegistration.create(self, configServer, view, answer), settings.restartBackoff()),
                     "registration");
             if (view.config().node(self.nid()).map(self::equals).orElse(false)) {
                 ActorSystem<Void> system = ctx.getSystem();

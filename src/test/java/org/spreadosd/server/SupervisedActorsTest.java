@@ -29,7 +29,7 @@ import org.spreadosd.cluster.MembershipTracker;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigServer;
 import org.spreadosd.cs.FaultMarker;
-import org.spreadosd.ds.DataServer;
+import org.spreadosd.cs.NodeRegistration;
 import org.spreadosd.testing.FailOnce;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.util.Supervised;
@@ -101,7 +101,7 @@ class SupervisedActorsTest {
         AtomicBoolean failed = new AtomicBoolean();
         kit.spawn(
                 Supervised.restarting(
-                        FailOnce.onFirstMessage(DataServer.create(self, cs.ref(), view, first), failed), BACKOFF),
+                        FailOnce.onFirstMessage(NodeRegistration.create(self, cs.ref(), view, first), failed), BACKOFF),
                 "data-server");
 
         LoggingTestKit.warn("actor data-server failed").expect(kit.system(), () -> {

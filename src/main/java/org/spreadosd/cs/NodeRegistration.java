@@ -1,4 +1,4 @@
-package org.spreadosd.ds;
+package org.spreadosd.cs;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -11,14 +11,14 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.slf4j.Logger;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
-import org.spreadosd.cs.ConfigServer;
 
 /**
- * The data server's presence in the cluster: it registers the node with the config server, retrying
+ * A data server's presence in the cluster: it registers the node with the config server, retrying
  * until the config server (a singleton that may still be starting or moving) answers, and registers
- * again whenever a config server comes up, so a restarted config server knows who is here.
+ * again whenever a config server comes up, so a restarted config server knows who is here. It lives
+ * beside the config server because it speaks the config server's protocol; the data server only spawns it.
  */
-public final class DataServer {
+public final class NodeRegistration {
     static final Duration RETRY = Duration.ofSeconds(2);
 
     public sealed interface Command {}
@@ -30,7 +30,7 @@ public final class DataServer {
         CONFIG_SERVER_UP
     }
 
-    private DataServer() {}
+    private NodeRegistration() {}
 
     /**
      * @param firstAnswer completed with the config server's first answer: a confirmation, or a refusal
