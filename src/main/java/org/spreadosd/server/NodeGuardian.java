@@ -29,6 +29,7 @@ import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.replication.ReplicationStatus;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.rpc.RpcHandler;
+import org.spreadosd.util.DurableFiles;
 import org.spreadosd.util.Supervised;
 
 /**
@@ -85,7 +86,8 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         this.view = view;
         this.ready = ready;
         pools = WorkPools.of(ctx.getSystem());
-        ConfigCopy copy = new ConfigCopy(settings.store());
+        // Saved on the disk's threads, so that the subscriber never waits on an fsync.
+        ConfigCopy copy = new ConfigCopy(settings.store(), DurableFiles.DISK, pools.disk());
         copy.load(log).ifPresent(view::update);
         ctx.spawn(supervised(MembershipTracker.create(view)), "membership");
         ClusterJoining joining = new ClusterJoining(settings, view);
