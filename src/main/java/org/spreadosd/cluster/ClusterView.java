@@ -144,7 +144,8 @@ public final class ClusterView {
 
     /**
      * An actor that subscribes to the config server, again whenever a config server comes up, feeds every
-     * configuration it is told into this view, and keeps the newest one in {@code copy} on disk.
+     * configuration it is told into this view, and keeps the newest one in {@code copy} on disk. The copy is saved
+     * in the background ({@link ConfigCopy#saveLater}): an fsync never holds up the next configuration.
      */
     public Behavior<ClusterConfig> subscriber(ActorRef<ConfigServer.Command> configServer, ConfigCopy copy) {
         return Behaviors.setup(ctx -> {
@@ -159,7 +160,7 @@ public final class ClusterView {
                         update(config);
                         ClusterConfig now = config();
                         if (now.revision() != saved[0]) {
-                            copy.save(now, ctx.getLog());
+                            copy.saveLater(now);
                             saved[0] = now.revision();
                         }
                         return Behaviors.same();

@@ -1,6 +1,5 @@
 package org.spreadosd.ds;
 
-import java.io.InputStream;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -8,7 +7,6 @@ import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamConverters;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -64,14 +62,6 @@ public record BlobBody(ByteString bytes, Source<ByteString, ?> stream, long size
 
     public boolean isWhole() {
         return bytes != null;
-    }
-
-    /**
-     * The bytes for blocking code (writing them to a file): whole bytes as they are, a stream through a bridge
-     * that fails when no element arrives for {@code idleTimeout}.
-     */
-    public InputStream inputStream(Duration idleTimeout, Materializer mat) {
-        return bytes != null ? bytes.asInputStream() : stream.runWith(StreamConverters.asInputStream(idleTimeout), mat);
     }
 
     public Source<ByteString, ?> source() {

@@ -1,7 +1,6 @@
 package org.spreadosd.ds;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Optional;
@@ -10,6 +9,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -43,9 +43,9 @@ public final class BlobService {
     private static final long REFUSAL_DRAIN_LIMIT = 64L << 20;
 
     private final DataStore store;
-    private final Executor blocking;
+    private final Executor disk;
+    private final BlobWriter writer;
     private final Materializer mat;
-    private final Duration uploadIdleTimeout;
     private final WriteCoordinator coordinator;
     private final Consumer<BlobStreamPaths.Address> onCorrupt;
     private final long verifyBeforeSendBytes;
@@ -58,16 +58,16 @@ public final class BlobService {
      */
     public BlobService(
             DataStore store,
-            Executor blocking,
+            Executor disk,
             Materializer mat,
             Duration uploadIdleTimeout,
             WriteCoordinator coordinator,
             Consumer<BlobStreamPaths.Address> onCorrupt,
             long verifyBeforeSendBytes) {
         this.store = store;
-        this.blocking = blocking;
+        this.disk = disk;
+        this.writer = new BlobWriter(store, disk, mat, uploadIdleTimeout);
         this.mat = mat;
-        this.uploadIdleTimeout = uploadIdleTimeout;
         this.coordinator = coordinator;
         this.onCorrupt = onCorrupt;
         this.verifyBeforeSendBytes = verifyBeforeSendBytes;
@@ -84,11 +84,10 @@ public final class BlobService {
             return refuseTooLarge(body, expected);
         }
         CompletionStage<StoredBlob> stored = coordinate
-                ? CompletableFuture.supplyAsync(() -> held(a), blocking)
-                        .thenCompose(held -> held.isPresent()
-                                ? sameBytes(a, body, held.get())
-                                : write(a, contentType, body, expected))
-                : write(a, contentType, body, expected);
+                ? CompletableFuture.supplyAsync(() -> held(a), disk)
+                        .thenCompose(
+                                held -> held.isPresent() ? sameBytes(a, body, held.get()) : write(a, contentType, body))
+                : write(a, contentType, body);
         return stored.thenCompose(blob -> (coordinate && coordinator != null
                         ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
                         : CompletableFuture.completedFuture(1))
@@ -96,25 +95,17 @@ public final class BlobService {
                         blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
     }
 
-    private CompletionStage<StoredBlob> write(
-            BlobStreamPaths.Address a, String contentType, BlobBody body, long expected) {
-        InputStream in = body.inputStream(uploadIdleTimeout, mat);
-        return CompletableFuture.supplyAsync(
-                () -> {
-                    try (in) {
-                        StoredBlob blob = store.write(a.rsid(), a.key(), a.vtime(), contentType, in, expected);
-                        log.debug(
-                                "stored rsid={} key={} vtime={} size={}",
-                                a.rsid(),
-                                Keys.printable(a.key()),
-                                a.vtime(),
-                                blob.size());
-                        return blob;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                },
-                blocking);
+    private CompletionStage<StoredBlob> write(BlobStreamPaths.Address a, String contentType, BlobBody body) {
+        return writer.write(a.rsid(), a.key(), a.vtime(), contentType, body, null)
+                .thenApply(blob -> {
+                    log.debug(
+                            "stored rsid={} key={} vtime={} size={}",
+                            a.rsid(),
+                            Keys.printable(a.key()),
+                            a.vtime(),
+                            blob.size());
+                    return blob;
+                });
     }
 
     private Optional<StoredBlob> held(BlobStreamPaths.Address a) {
@@ -205,7 +196,7 @@ public final class BlobService {
                         throw new UncheckedIOException(e);
                     }
                 },
-                blocking);
+                disk);
     }
 
     /** Deletes the version (leaving its tombstone); answers whether bytes were here. */
@@ -218,12 +209,13 @@ public final class BlobService {
                         throw new UncheckedIOException(e);
                     }
                 },
-                blocking);
+                disk);
     }
 
-    /** The bytes of a slice of a stored version, read on the stream's blocking-I/O dispatcher. */
+    /** The bytes of a slice of a stored version, read on the disk dispatcher as the stream asks for them. */
     public static Source<ByteString, ?> source(DataStore store, StoredBlob blob, long offset, long length) {
-        return StreamConverters.fromInputStream(() -> store.open(blob, offset, length), CHUNK);
+        return StreamConverters.fromInputStream(() -> store.open(blob, offset, length), CHUNK)
+                .withAttributes(ActorAttributes.dispatcher(DataStore.DISPATCHER));
     }
 
     /**

@@ -37,6 +37,12 @@ import org.spreadosd.util.DurableFiles;
  */
 public final class DataStore {
     private static final Logger log = LoggerFactory.getLogger(DataStore.class);
+    /**
+     * The dispatcher (reference.conf) that calls into a store run on: they wait on the disk (writes, fsyncs,
+     * listings, reads), so they get threads of their own, apart from the metadata store's and from the actors'.
+     */
+    public static final String DISPATCHER = "spreadosd.disk-dispatcher";
+
     private static final int COPY_BUFFER = 256 * 1024;
     /** A deleted version leaves a tombstone, a header-only file, so no peer's copy can bring it back. */
     static final String TOMBSTONE = ".deleted";
@@ -202,6 +208,27 @@ public final class DataStore {
             long expectedSize,
             Integer expectedCrc)
             throws IOException {
+        try (PendingWrite pending = begin(rsid, key, vtime, contentType, expectedSize, expectedCrc)) {
+            byte[] buf = new byte[COPY_BUFFER];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                pending.append(ByteBuffer.wrap(buf, 0, n));
+            }
+            return pending.finish();
+        }
+    }
+
+    /**
+     * Starts storing one version whose bytes come in pieces ({@link PendingWrite#append}), for a caller that
+     * writes each piece as it arrives instead of waiting for the next one on a thread: refused at once when
+     * the announced size is over the limit or the version is stored or deleted already.
+     *
+     * @param expectedSize the length the sender announced, or -1 when it announced none
+     * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
+     */
+    public PendingWrite begin(
+            int rsid, byte[] key, long vtime, String contentType, long expectedSize, Integer expectedCrc)
+            throws IOException {
         if (expectedSize > maxObjectBytes) {
             throw tooLarge(expectedSize, maxObjectBytes);
         }
@@ -215,73 +242,36 @@ public final class DataStore {
             throw new SpreadFailure(
                     FailureCode.DELETED, "version " + vtime + " of " + Keys.printable(key) + " was deleted");
         }
-        Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
-        try {
-            BlobHeader header;
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                BlobHeader placeholder =
-                        new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), contentType);
-                writeFully(ch, placeholder.encode(), 0);
-                CRC32C crc = new CRC32C();
-                long size = copy(in, ch, placeholder.length(), crc);
-                if (expectedSize >= 0 && size != expectedSize) {
-                    throw new IOException("upload ended after " + size + " of " + expectedSize + " bytes");
-                }
-                if (expectedCrc != null && (int) crc.getValue() != expectedCrc) {
-                    throw new SpreadFailure(
-                            FailureCode.CORRUPT,
-                            "version " + vtime + " of " + Keys.printable(key)
-                                    + " received does not match the checksum its sender announced");
-                }
-                header = new BlobHeader(
-                        key, vtime, rsid, size, (int) crc.getValue(), placeholder.storedAtMillis(), contentType);
-                writeFully(ch, header.encode(), 0);
-                files.force(ch);
-            }
-            files.createDirectories(target.getParent());
-            var lock = lockOf(target);
-            lock.lock();
-            try {
-                if (Files.exists(tombstoneOf(target))) {
-                    throw new SpreadFailure(
-                            FailureCode.DELETED, "version " + vtime + " of " + Keys.printable(key) + " was deleted");
-                }
-                // rename(2) replaces silently: two copies of one version arriving at once (a forward and a pull)
-                // are told apart here, under the version's lock.
-                if (Files.exists(target)) {
-                    throw new SpreadFailure(
-                            FailureCode.ALREADY_STORED,
-                            "version " + vtime + " of " + Keys.printable(key) + " is already stored");
-                }
-                files.moveIntoPlace(tmp, target);
-                items.incrementAndGet();
-                updateLog(rsid).append(UpdateLog.Op.PUT, vtime, key, header.size(), header.crc32c());
-            } finally {
-                lock.unlock();
-            }
-            return new StoredBlob(target, header);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        BlobHeader placeholder = new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), contentType);
+        return new PendingWrite(
+                this, tmpDir.resolve(UUID.randomUUID() + ".part"), target, placeholder, expectedSize, expectedCrc);
     }
 
-    private long copy(InputStream in, FileChannel ch, long position, CRC32C crc) throws IOException {
-        byte[] buf = new byte[COPY_BUFFER];
-        long total = 0;
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-            if (n == 0) {
-                continue;
+    /**
+     * Makes a forced temp file a stored version: under the version's lock, unless the version was deleted or
+     * stored meanwhile, it is renamed into place (its directories created durably) and logged.
+     */
+    void commit(Path forcedTmp, Path target, BlobHeader header) throws IOException {
+        files.createDirectories(target.getParent());
+        var lock = lockOf(target);
+        lock.lock();
+        try {
+            String version = "version " + header.vtime() + " of " + Keys.printable(header.key());
+            if (Files.exists(tombstoneOf(target))) {
+                throw new SpreadFailure(FailureCode.DELETED, version + " was deleted");
             }
-            total += n;
-            if (total > maxObjectBytes) {
-                throw tooLarge(total, maxObjectBytes);
+            // rename(2) replaces silently: two copies of one version arriving at once (a forward and a pull)
+            // are told apart here, under the version's lock.
+            if (Files.exists(target)) {
+                throw new SpreadFailure(FailureCode.ALREADY_STORED, version + " is already stored");
             }
-            crc.update(buf, 0, n);
-            writeFully(ch, ByteBuffer.wrap(buf, 0, n), position);
-            position += n;
+            files.moveIntoPlace(forcedTmp, target);
+            items.incrementAndGet();
+            updateLog(header.rsid())
+                    .append(UpdateLog.Op.PUT, header.vtime(), header.key(), header.size(), header.crc32c());
+        } finally {
+            lock.unlock();
         }
-        return total;
     }
 
     public Optional<StoredBlob> find(int rsid, byte[] key, long vtime) throws IOException {

@@ -60,6 +60,7 @@ public final class Gateway {
     private final VersionLocator locator;
     private final Limits limits;
 
+    /** @param blocking where the calls to {@code mds} run: the metadata store's dispatcher, no disk work */
     public Gateway(
             MetadataStore mds,
             ClusterView view,

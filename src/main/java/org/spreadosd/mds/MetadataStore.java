@@ -10,7 +10,7 @@ import org.spreadosd.model.VersionRecord;
 
 /**
  * The metadata store (MDS): one row per version. Calls block on the database, so callers run them
- * on the blocking-I/O dispatcher, never on an actor or stream thread.
+ * on the metadata store's dispatcher ({@code spreadosd.mds-dispatcher}), never on an actor or stream thread.
  *
  * <p>An add is two steps: {@link #reserve} claims the next vtime of the key as a <em>pending</em>
  * row that no read can see, the data is then stored on the replication-set, and {@link #commit}

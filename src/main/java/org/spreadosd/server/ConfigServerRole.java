@@ -2,7 +2,6 @@ package org.spreadosd.server;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Scheduler;
@@ -41,7 +40,7 @@ final class ConfigServerRole {
             ActorRef<ConfigServer.Command> configServer,
             BlobStreamClient blobs,
             MetadataStoreOpening mdsOpening,
-            Executor blocking,
+            WorkPools pools,
             ActorRef<NodeGuardian.Command> guardian) {
         return Behaviors.setup(ctx -> {
             ctx.spawn(
@@ -58,17 +57,17 @@ final class ConfigServerRole {
                     })
                     .thenComposeAsync(
                             config -> announceMetadataStore(scheduler, settings, configServer, mdsOpening, config),
-                            blocking)
+                            pools.metadata())
                     .thenApplyAsync(
                             ignored -> {
                                 MetadataStore mds = mdsOpening.open();
-                                VersionLocator locator = new VersionLocator(mds, blobs, blocking, mat);
+                                VersionLocator locator = new VersionLocator(mds, blobs, pools.metadata(), mat);
                                 return new Ready(
                                         new ConfigRpc(configServer, scheduler, locator, csAddress(settings)),
                                         mds,
                                         null);
                             },
-                            blocking);
+                            pools.metadata());
             ctx.pipeToSelf(ready, (r, e) -> e == null ? r : new Ready(null, null, e));
             return Behaviors.receive(Command.class)
                     .onMessage(Ready.class, r -> {

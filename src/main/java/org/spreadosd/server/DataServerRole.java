@@ -56,7 +56,7 @@ final class DataServerRole {
             ClusterView view,
             ActorRef<ConfigServer.Command> configServer,
             BlobStreamClient blobs,
-            Executor blocking,
+            WorkPools pools,
             BiPredicate<byte[], Long> referenced,
             ActorRef<NodeGuardian.Command> guardian) {
         return Behaviors.setup(ctx -> {
@@ -68,7 +68,7 @@ final class DataServerRole {
                         "cannot use store directory " + settings.store() + ": " + e.getMessage(), e)));
                 return Behaviors.empty();
             }
-            return new Starting(ctx, settings, view, configServer, blobs, blocking, referenced, guardian, store)
+            return new Starting(ctx, settings, view, configServer, blobs, pools.disk(), referenced, guardian, store)
                     .bindDataPort();
         });
     }
@@ -79,7 +79,9 @@ final class DataServerRole {
         private final NodeSettings settings;
         private final ClusterView view;
         private final ActorRef<ConfigServer.Command> configServer;
-        private final Executor blocking;
+        /** Where every call into the store runs. */
+        private final Executor disk;
+
         private final BiPredicate<byte[], Long> referenced;
         private final ActorRef<NodeGuardian.Command> guardian;
         private final DataStore store;
@@ -95,7 +97,7 @@ final class DataServerRole {
                 ClusterView view,
                 ActorRef<ConfigServer.Command> configServer,
                 BlobStreamClient blobs,
-                Executor blocking,
+                Executor disk,
                 BiPredicate<byte[], Long> referenced,
                 ActorRef<NodeGuardian.Command> guardian,
                 DataStore store) {
@@ -103,17 +105,17 @@ final class DataServerRole {
             this.settings = settings;
             this.view = view;
             this.configServer = configServer;
-            this.blocking = blocking;
+            this.disk = disk;
             this.referenced = referenced;
             this.guardian = guardian;
             this.store = store;
             this.mat = Materializer.matFromSystem(ctx.getSystem());
             replication.registerMBean();
-            replicas = new ReplicaClient(ctx.getSystem(), blobs, store, blocking);
-            repairer = new Repairer(settings.nid(), view, store, replicas, blocking, replication);
+            replicas = new ReplicaClient(ctx.getSystem(), blobs, store, disk);
+            repairer = new Repairer(settings.nid(), view, store, replicas, disk, replication);
             blobService = new BlobService(
                     store,
-                    blocking,
+                    disk,
                     mat,
                     settings.uploadIdleTimeout(),
                     new WriteCoordinator(settings.nid(), view, copyClient(ctx), store),
@@ -130,7 +132,7 @@ final class DataServerRole {
 
         Behavior<Command> bindDataPort() {
             BlobStreamServer blobServer = new BlobStreamServer(blobService, mat);
-            ReplicaApi replicaApi = new ReplicaApi(store, blocking, mat);
+            ReplicaApi replicaApi = new ReplicaApi(store, disk, mat);
             ctx.pipeToSelf(
                     Endpoints.http(
                             ctx.getSystem(),
@@ -202,7 +204,7 @@ final class DataServerRole {
                                         replication,
                                         settings.replication().forReplicator(),
                                         mat,
-                                        blocking),
+                                        disk),
                                 settings.restartBackoff()),
                         "replicator-" + rsid);
             }

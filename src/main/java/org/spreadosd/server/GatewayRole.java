@@ -49,7 +49,7 @@ final class GatewayRole {
             MetadataStoreOpening mdsOpening,
             MetadataStore mds,
             NodeGuardian.DataServerStarted dataServer,
-            Executor blocking,
+            WorkPools pools,
             ActorRef<NodeGuardian.Command> guardian) {
         return Behaviors.setup(ctx -> {
             ActorSystem<Void> system = ctx.getSystem();
@@ -61,9 +61,9 @@ final class GatewayRole {
                             settings.startupTimeout(),
                             () -> "no cluster configuration from the config server within " + settings.startupTimeout()
                                     + " (is a CS running and reachable?)")
-                    .thenApplyAsync(config -> mds != null ? mds : mdsOpening.open(), blocking)
+                    .thenApplyAsync(config -> mds != null ? mds : mdsOpening.open(), pools.metadata())
                     .thenCompose(store -> {
-                        Gateway gateway = gateway(settings, view, blobs, store, dataServer, blocking, mat);
+                        Gateway gateway = gateway(settings, view, blobs, store, dataServer, pools.metadata(), mat);
                         scheduleGarbageScan(system, settings, gateway);
                         RpcHandler rpc = new RpcService(
                                 gateway,
@@ -75,7 +75,7 @@ final class GatewayRole {
                         if (settings.httpPort() <= 0) {
                             return CompletableFuture.completedFuture(new Ready(rpc, store, null));
                         }
-                        HttpApi api = httpApi(settings, gateway, dataServer, blocking, mat);
+                        HttpApi api = httpApi(settings, gateway, dataServer, pools.disk(), mat);
                         return Endpoints.http(system, settings, "HTTP", settings.httpPort(), api::handle)
                                 .thenApply(b -> new Ready(rpc, store, null));
                     });
@@ -99,25 +99,25 @@ final class GatewayRole {
             BlobStreamClient blobs,
             MetadataStore mds,
             NodeGuardian.DataServerStarted dataServer,
-            Executor blocking,
+            Executor metadata,
             Materializer mat) {
         DataLinks links = dataServer == null
                 ? DataLinks.remote(blobs)
                 : DataLinks.withLocal(
                         blobs, settings.nid(), dataServer.blobService().link());
-        return new Gateway(mds, view, links, blocking, settings.mode(), settings.location(), settings.limits(), mat);
+        return new Gateway(mds, view, links, metadata, settings.mode(), settings.location(), settings.limits(), mat);
     }
 
     private static HttpApi httpApi(
             NodeSettings settings,
             Gateway gateway,
             NodeGuardian.DataServerStarted dataServer,
-            Executor blocking,
+            Executor disk,
             Materializer mat) {
         ErrorPages pages = errorPages(settings);
         return new HttpApi(
                 new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.limits()),
-                new DirectEndpoint(dataServer == null ? null : dataServer.store(), blocking),
+                new DirectEndpoint(dataServer == null ? null : dataServer.store(), disk),
                 pages,
                 mat,
                 settings.limits());

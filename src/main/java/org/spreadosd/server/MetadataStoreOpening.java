@@ -22,7 +22,7 @@ import org.spreadosd.model.VersionClock;
 
 /**
  * Opening the metadata store a node's gateway uses, and serving a config server's embedded H2 database.
- * Both block (JDBC): callers run them on the blocking-I/O dispatcher. What they open closes with the node.
+ * Both block (JDBC): callers run them on the metadata store's dispatcher. What they open closes with the node.
  */
 final class MetadataStoreOpening {
     private static final Logger log = LoggerFactory.getLogger(MetadataStoreOpening.class);
@@ -30,13 +30,13 @@ final class MetadataStoreOpening {
     private final NodeSettings settings;
     private final ClusterView view;
     private final ActorSystem<?> system;
-    private final Executor blocking;
+    private final Executor metadata;
 
-    MetadataStoreOpening(NodeSettings settings, ClusterView view, ActorSystem<?> system, Executor blocking) {
+    MetadataStoreOpening(NodeSettings settings, ClusterView view, ActorSystem<?> system, Executor metadata) {
         this.settings = settings;
         this.view = view;
         this.system = system;
-        this.blocking = blocking;
+        this.metadata = metadata;
     }
 
     /**
@@ -68,7 +68,7 @@ final class MetadataStoreOpening {
                         : MdsUri.toJdbcUrl(settings.mds());
         try {
             SwitchingMetadataStore store = new SwitchingMetadataStore(
-                    uri, url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), blocking);
+                    uri, url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), metadata);
             view.onChange(c -> store.switchTo(c.revision(), c.mdsUri()));
             // a change that arrived between the open and the listener's registration
             store.switchTo(view.config().revision(), view.config().mdsUri());

@@ -1,7 +1,6 @@
 package org.spreadosd.server;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiPredicate;
 import org.apache.pekko.Done;
@@ -9,7 +8,6 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.ChildFailed;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -31,6 +29,7 @@ import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.replication.ReplicationStatus;
 import org.spreadosd.mds.MetadataStore;
 import org.spreadosd.rpc.RpcHandler;
+import org.spreadosd.util.DurableFiles;
 import org.spreadosd.util.Supervised;
 
 /**
@@ -67,7 +66,7 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
     private final CompletableFuture<Ready> ready;
     private final ActorRef<ConfigServer.Command> configServer;
     private final BlobStreamClient blobs;
-    private final Executor blocking;
+    private final WorkPools pools;
     private final MetadataStoreOpening mdsOpening;
     /** The gateway's metadata store once it is open: the data server's scrub asks it which bytes are garbage. */
     private final AtomicReference<MetadataStore> mds = new AtomicReference<>();
@@ -86,7 +85,9 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         this.settings = settings;
         this.view = view;
         this.ready = ready;
-        ConfigCopy copy = new ConfigCopy(settings.store());
+        pools = WorkPools.of(ctx.getSystem());
+        // Saved on the disk's threads, so that the subscriber never waits on an fsync.
+        ConfigCopy copy = new ConfigCopy(settings.store(), DurableFiles.DISK, pools.disk());
         copy.load(log).ifPresent(view::update);
         ctx.spawn(supervised(MembershipTracker.create(view)), "membership");
         ClusterJoining joining = new ClusterJoining(settings, view);
@@ -97,9 +98,7 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                                 ClusterSingletonSettings.create(ctx.getSystem()).withRole("cs")));
         ctx.spawn(supervised(view.subscriber(configServer, copy)), "cluster-view");
         blobs = new BlobStreamClient(ctx.getSystem());
-        blocking =
-                ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("spreadosd.blocking-io-dispatcher"));
-        mdsOpening = new MetadataStoreOpening(settings, view, ctx.getSystem(), blocking);
+        mdsOpening = new MetadataStoreOpening(settings, view, ctx.getSystem(), pools.metadata());
         // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported
         // as a failure.
         CoordinatedShutdown.get(ctx.getSystem())
@@ -156,7 +155,7 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                                 configServer,
                                 blobs,
                                 mdsOpening,
-                                blocking,
+                                pools,
                                 getContext().getSelf()),
                         "cs"));
         return this;
@@ -176,7 +175,7 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                                 view,
                                 configServer,
                                 blobs,
-                                blocking,
+                                pools,
                                 referenced,
                                 getContext().getSelf()),
                         "ds"));
@@ -196,7 +195,7 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                                 mdsOpening,
                                 mds.get(),
                                 dataServer,
-                                blocking,
+                                pools,
                                 getContext().getSelf()),
                         "gw"));
         return this;

@@ -30,6 +30,7 @@ public record NodeSettings(
         String location,
         String mds,
         int mdsPoolSize,
+        int mdsThreads,
         GatewayMode mode,
         Duration startupTimeout,
         String errorPage,
@@ -51,6 +52,8 @@ public record NodeSettings(
     public static final int DEFAULT_CS_PORT = 18700;
     /** The cluster port of a node is its base port + this (see reference.conf). */
     static final int CLUSTER_PORT_OFFSET = 2000;
+    /** The threads of the metadata store's dispatcher, under {@code spreadosd}; -1 there means mds-pool-size. */
+    static final String MDS_THREADS = "mds-dispatcher.thread-pool-executor.fixed-pool-size";
 
     public static NodeSettings from(Config root) {
         Config c = root.getConfig("spreadosd");
@@ -86,6 +89,7 @@ public record NodeSettings(
                 location,
                 c.getString("mds"),
                 c.getInt("mds-pool-size"),
+                c.getInt(MDS_THREADS) > 0 ? c.getInt(MDS_THREADS) : c.getInt("mds-pool-size"),
                 mode,
                 c.getDuration("startup-timeout"),
                 c.getString("http.error-page"),

@@ -127,6 +127,7 @@ public final class SpreadNode implements AutoCloseable {
         m.put("pekko.management.http.bind-hostname", s.listenHost());
         m.put("pekko.management.http.port", s.managementPort());
         m.put("pekko.management.http.bind-port", s.managementPort());
+        m.put("spreadosd." + NodeSettings.MDS_THREADS, s.mdsThreads());
         Config journal;
         try {
             journal = JournalDatabase.of(s.csJournal(), s.store().resolve("cs")).pekkoConfig();

@@ -35,6 +35,22 @@ class ServerOptionsTest {
     }
 
     @Test
+    void theMetadataStoresThreadsFollowItsConnectionPoolUnlessSet() {
+        assertEquals(16, settings().mdsThreads());
+        assertEquals(
+                5,
+                NodeSettings.from(ConfigFactory.parseString("spreadosd.mds-pool-size = 5")
+                                .withFallback(ConfigFactory.load()))
+                        .mdsThreads());
+        assertEquals(
+                3,
+                NodeSettings.from(ConfigFactory.parseString(
+                                        "spreadosd.mds-dispatcher.thread-pool-executor.fixed-pool-size = 3")
+                                .withFallback(ConfigFactory.load()))
+                        .mdsThreads());
+    }
+
+    @Test
     void optionsWin() {
         NodeSettings s = settings(
                 "-s",

@@ -1,12 +1,12 @@
 package org.spreadosd.ds.replication;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -14,6 +14,7 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.stream.Materializer;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.BlobWriter;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.replication.ReplicaProtocol.Digests;
 import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
@@ -37,14 +38,17 @@ public final class ReplicaClient implements ReplicaPeers {
     private final Materializer mat;
     private final BlobStreamClient blobs;
     private final DataStore store;
-    private final Executor blocking;
+    private final Executor disk;
+    private final BlobWriter writer;
 
-    public ReplicaClient(ActorSystem<?> system, BlobStreamClient blobs, DataStore store, Executor blocking) {
+    /** @param disk where the store's blocking calls run (the disk dispatcher) */
+    public ReplicaClient(ActorSystem<?> system, BlobStreamClient blobs, DataStore store, Executor disk) {
         this.http = Http.get(system);
         this.mat = Materializer.matFromSystem(system);
         this.blobs = blobs;
         this.store = store;
-        this.blocking = blocking;
+        this.disk = disk;
+        this.writer = new BlobWriter(store, disk, mat, TIMEOUT);
     }
 
     @Override
@@ -94,7 +98,7 @@ public final class ReplicaClient implements ReplicaPeers {
                                 // it
                             }
                         },
-                        blocking)
+                        disk)
                 .thenCompose(known -> known != null
                         ? CompletableFuture.completedFuture(known)
                         : blobs.get(dataUrl, rsid, vtime, key, 0, Long.MAX_VALUE)
@@ -103,20 +107,19 @@ public final class ReplicaClient implements ReplicaPeers {
                                         return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
                                     }
                                     var download = found.get();
-                                    InputStream in = download.body().inputStream(TIMEOUT, mat);
-                                    return CompletableFuture.supplyAsync(
-                                            () -> {
-                                                try (in) {
-                                                    store.write(
-                                                            rsid,
-                                                            key,
-                                                            vtime,
-                                                            download.facts().contentType(),
-                                                            in,
-                                                            download.length(),
-                                                            download.facts().crc32c());
+                                    return writer.write(
+                                                    rsid,
+                                                    key,
+                                                    vtime,
+                                                    download.facts().contentType(),
+                                                    download.body(),
+                                                    download.facts().crc32c())
+                                            .handle((stored, e) -> {
+                                                if (e == null) {
                                                     return Copied.COPIED;
-                                                } catch (SpreadFailure refused) {
+                                                }
+                                                Throwable cause = SpreadFailure.cause(e);
+                                                if (cause instanceof SpreadFailure refused) {
                                                     return switch (refused.code()) {
                                                         case CORRUPT ->
                                                             throw new SpreadFailure(
@@ -129,11 +132,14 @@ public final class ReplicaClient implements ReplicaPeers {
                                                                     : Copied.ALREADY_HERE;
                                                         default -> throw refused;
                                                     };
-                                                } catch (IOException e) {
-                                                    throw new UncheckedIOException(e);
                                                 }
-                                            },
-                                            blocking);
+                                                if (cause instanceof IOException io) {
+                                                    throw new UncheckedIOException(io);
+                                                }
+                                                throw cause instanceof RuntimeException r
+                                                        ? r
+                                                        : new CompletionException(cause);
+                                            });
                                 }));
     }
 

@@ -26,12 +26,15 @@ import org.spreadosd.model.VersionRecord;
  */
 public final class DirectEndpoint {
     private final DataStore store;
-    private final Executor blocking;
+    private final Executor disk;
 
-    /** @param store this node's data store, or null on a gateway without one */
-    public DirectEndpoint(DataStore store, Executor blocking) {
+    /**
+     * @param store this node's data store, or null on a gateway without one
+     * @param disk where calls into the store run (the disk dispatcher)
+     */
+    public DirectEndpoint(DataStore store, Executor disk) {
         this.store = store;
-        this.blocking = blocking;
+        this.disk = disk;
     }
 
     CompletionStage<HttpResponse> read(HttpRequest request, String rest) {
@@ -65,7 +68,7 @@ public final class DirectEndpoint {
                                 throw new UncheckedIOException(e);
                             }
                         },
-                        blocking)
+                        disk)
                 .thenCompose((Optional<StoredBlob> found) -> {
                     if (found.isEmpty()) {
                         throw new SpreadFailure(
