@@ -27,6 +27,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
 
 /**
@@ -196,19 +197,18 @@ final class InMemoryPeer implements ReplicaPeers {
                                 h.bytes().length,
                                 crcOf(h.bytes()));
                         return ReplicaClient.Copied.COPIED;
-                    } catch (IOException refused) {
+                    } catch (SpreadFailure refused) {
                         // The store refuses a version it holds or deleted; anything else is a failure of the copy.
-                        if (here.isDeleted(rsid, key, vtime)) {
-                            return ReplicaClient.Copied.DELETED_HERE;
-                        }
-                        try {
-                            if (here.find(rsid, key, vtime).isPresent()) {
-                                return ReplicaClient.Copied.ALREADY_HERE;
-                            }
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
-                        throw new UncheckedIOException(refused);
+                        return switch (refused.code()) {
+                            case DELETED -> ReplicaClient.Copied.DELETED_HERE;
+                            case ALREADY_STORED ->
+                                here.isDeleted(rsid, key, vtime)
+                                        ? ReplicaClient.Copied.DELETED_HERE
+                                        : ReplicaClient.Copied.ALREADY_HERE;
+                            default -> throw refused;
+                        };
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
                     }
                 },
                 executor);
