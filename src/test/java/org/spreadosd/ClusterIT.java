@@ -33,6 +33,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.msgpack.value.Value;
+import org.msgpack.value.ValueFactory;
 import org.spreadosd.rpc.RpcConnection;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.testing.PostgresServer;
@@ -194,7 +195,7 @@ class ClusterIT {
                         "add",
                         ("rpc-" + nid).getBytes(StandardCharsets.UTF_8),
                         ("data " + nid).getBytes(StandardCharsets.UTF_8),
-                        org.msgpack.value.ValueFactory.emptyMap());
+                        ValueFactory.emptyMap());
             }
         }
         try (RpcConnection rpc = new RpcConnection("127.0.0.1", gwPort, 30_000)) {
@@ -254,7 +255,7 @@ class ClusterIT {
         try (RpcConnection rpc = new RpcConnection("127.0.0.1", gwPort, 30_000)) {
             for (int i = 0; keys.size() < 12 && i < 200; i++) {
                 byte[] key = ("restart-" + i).getBytes(StandardCharsets.UTF_8);
-                Value okey = rpc.call("add", key, key, org.msgpack.value.ValueFactory.emptyMap());
+                Value okey = rpc.call("add", key, key, ValueFactory.emptyMap());
                 if (okey.asArrayValue().get(2).asIntegerValue().toInt() == 0) {
                     keys.add("restart-" + i);
                 }

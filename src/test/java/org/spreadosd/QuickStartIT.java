@@ -22,7 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -188,12 +191,12 @@ class QuickStartIT {
         SpreadProcess first = start(store, FreePorts.next());
         first.awaitReady();
         String base = "http://127.0.0.1:" + first.httpPort + "/data/kill9/";
-        java.util.Set<Integer> added = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        java.util.Set<Integer> removed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<Integer> added = ConcurrentHashMap.newKeySet();
+        Set<Integer> removed = ConcurrentHashMap.newKeySet();
         // A delete that was sent but not answered when the node died may or may not have happened.
-        java.util.Set<Integer> removing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Set<Integer> removing = ConcurrentHashMap.newKeySet();
         AtomicInteger next = new AtomicInteger();
-        java.util.concurrent.CountDownLatch enough = new java.util.concurrent.CountDownLatch(300);
+        CountDownLatch enough = new CountDownLatch(300);
         List<Thread> writers = new ArrayList<>();
         for (int w = 0; w < 4; w++) {
             Thread t = new Thread(

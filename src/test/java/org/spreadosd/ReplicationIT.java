@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -304,8 +305,7 @@ class ReplicationIT {
         Acked victim =
                 acked.stream().filter(a -> a.rsid() == 1).skip(1).findFirst().orElseThrow();
         long copiedBefore = replication(3).path("anti_entropy_copied").asLong();
-        java.nio.file.Files.delete(
-                DataStore.pathOf(store(3), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
+        Files.delete(DataStore.pathOf(store(3), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
         assertEquals(404, blobStatus(3, victim));
         awaitCondition(
                 "anti-entropy on ds3 copied the lost version back",

@@ -7,12 +7,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.PostStop;
-import org.apache.pekko.actor.typed.PreRestart;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.spreadosd.cs.ConfigServer;
 
 /**
  * A node's copy of the cluster configuration, kept current by subscribing to the config server, and
@@ -140,39 +134,5 @@ public final class ClusterView {
     /** Runs {@code action} whenever the set of reachable members changes. */
     public Subscription onMembershipChange(Runnable action) {
         return add(membershipListeners, action);
-    }
-
-    /**
-     * An actor that subscribes to the config server, again whenever a config server comes up, feeds every
-     * configuration it is told into this view, and keeps the newest one in {@code copy} on disk. The copy is saved
-     * in the background ({@link ConfigCopy#saveLater}): an fsync never holds up the next configuration.
-     */
-    public Behavior<ClusterConfig> subscriber(ActorRef<ConfigServer.Command> configServer, ConfigCopy copy) {
-        return Behaviors.setup(ctx -> {
-            configServer.tell(new ConfigServer.Subscribe(ctx.getSelf()));
-            Subscription resubscribe =
-                    onConfigServerUp(() -> configServer.tell(new ConfigServer.Subscribe(ctx.getSelf())));
-            // What this incarnation saved: a restart may have cut off a save, so the first configuration after
-            // (re)start is saved even if the view already had it.
-            long[] saved = {-1};
-            return Behaviors.receive(ClusterConfig.class)
-                    .onMessage(ClusterConfig.class, config -> {
-                        update(config);
-                        ClusterConfig now = config();
-                        if (now.revision() != saved[0]) {
-                            copy.saveLater(now);
-                            saved[0] = now.revision();
-                        }
-                        return Behaviors.same();
-                    })
-                    .onSignal(PreRestart.class, s -> cancel(resubscribe))
-                    .onSignal(PostStop.class, s -> cancel(resubscribe))
-                    .build();
-        });
-    }
-
-    private static <T> Behavior<T> cancel(Subscription subscription) {
-        subscription.cancel();
-        return Behaviors.same();
     }
 }

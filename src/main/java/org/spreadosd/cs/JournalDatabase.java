@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -61,7 +62,7 @@ public final class JournalDatabase {
             for (String pair : url.substring(q + 1).split("&")) {
                 String[] kv = pair.split("=", 2);
                 if (kv[0].equals(name) && kv.length == 2) {
-                    return java.net.URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
+                    return URLDecoder.decode(kv[1], StandardCharsets.UTF_8);
                 }
             }
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.CRC32C;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
@@ -55,7 +56,7 @@ public record BlobHeader(
         readFully(ch, fixed, 0);
         byte[] magic = new byte[MAGIC.length];
         fixed.flip().get(magic);
-        if (!java.util.Arrays.equals(magic, MAGIC)) {
+        if (!Arrays.equals(magic, MAGIC)) {
             throw new SpreadFailure(FailureCode.CORRUPT, "not a SpreadOSD blob (bad magic)");
         }
         int length = fixed.getInt();

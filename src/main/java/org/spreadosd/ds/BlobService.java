@@ -19,7 +19,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
-import org.spreadosd.ds.replication.WriteCoordinator;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
@@ -46,7 +45,7 @@ public final class BlobService {
     private final Executor disk;
     private final BlobWriter writer;
     private final Materializer mat;
-    private final WriteCoordinator coordinator;
+    private final CopyFanOut coordinator;
     private final Consumer<BlobStreamPaths.Address> onCorrupt;
     private final long verifyBeforeSendBytes;
 
@@ -61,7 +60,7 @@ public final class BlobService {
             Executor disk,
             Materializer mat,
             Duration uploadIdleTimeout,
-            WriteCoordinator coordinator,
+            CopyFanOut coordinator,
             Consumer<BlobStreamPaths.Address> onCorrupt,
             long verifyBeforeSendBytes) {
         this.store = store;

@@ -4,6 +4,8 @@ import static org.spreadosd.util.DurableFiles.writeFully;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
@@ -15,9 +17,18 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,16 +62,14 @@ public final class DataStore {
     private final Path tmpDir;
     private final long maxObjectBytes;
     /** Versions stored here; counted once at open, then kept current by writes and deletes. */
-    private final java.util.concurrent.atomic.AtomicLong items = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong items = new AtomicLong();
 
     private final Path logDir;
     private final DurableFiles files;
     /** A version's rename into place and its deletion take the same lock, so a copy can never land after its tombstone. */
-    private final java.util.concurrent.locks.ReentrantLock[] versionLocks =
-            new java.util.concurrent.locks.ReentrantLock[64];
+    private final ReentrantLock[] versionLocks = new ReentrantLock[64];
 
-    private final java.util.concurrent.ConcurrentMap<Integer, UpdateLog> logs =
-            new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentMap<Integer, UpdateLog> logs = new ConcurrentHashMap<>();
 
     public DataStore(Path root, long maxObjectBytes) throws IOException {
         this(root, maxObjectBytes, null);
@@ -78,7 +87,7 @@ public final class DataStore {
         this.tmpDir = root.resolve("tmp");
         this.logDir = logDir != null ? logDir : root.resolve("ulog");
         for (int i = 0; i < versionLocks.length; i++) {
-            versionLocks[i] = new java.util.concurrent.locks.ReentrantLock();
+            versionLocks[i] = new ReentrantLock();
         }
         this.maxObjectBytes = maxObjectBytes;
         files.createDirectories(dataDir);
@@ -111,17 +120,17 @@ public final class DataStore {
                 try {
                     return UpdateLog.open(logDir.resolve(r + ".log"), files);
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
-        } catch (java.io.UncheckedIOException e) {
+        } catch (UncheckedIOException e) {
             throw e.getCause();
         }
     }
 
     /** The replication-sets this store holds data or a log of. */
-    public java.util.SortedSet<Integer> storedRsids() throws IOException {
-        java.util.SortedSet<Integer> out = new java.util.TreeSet<>(logs.keySet());
+    public SortedSet<Integer> storedRsids() throws IOException {
+        SortedSet<Integer> out = new TreeSet<>(logs.keySet());
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(dataDir)) {
             for (Path d : dirs) {
                 try {
@@ -276,8 +285,7 @@ public final class DataStore {
 
     public Optional<StoredBlob> find(int rsid, byte[] key, long vtime) throws IOException {
         try {
-            return Optional.of(
-                    read(pathOf(rsid, key, vtime), h -> h.vtime() == vtime && java.util.Arrays.equals(h.key(), key)));
+            return Optional.of(read(pathOf(rsid, key, vtime), h -> h.vtime() == vtime && Arrays.equals(h.key(), key)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -300,7 +308,7 @@ public final class DataStore {
     /** Reads the whole version and checks its checksum; throws a {@link FailureCode#CORRUPT} failure when the bytes are damaged. */
     public void verify(StoredBlob blob) throws IOException {
         try (InputStream in = open(blob, 0, blob.size())) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            in.transferTo(OutputStream.nullOutputStream());
         }
     }
 
@@ -320,7 +328,7 @@ public final class DataStore {
         }
     }
 
-    private java.util.concurrent.locks.ReentrantLock lockOf(Path path) {
+    private ReentrantLock lockOf(Path path) {
         return versionLocks[Math.floorMod(path.getFileName().hashCode(), versionLocks.length)];
     }
 
@@ -383,10 +391,10 @@ public final class DataStore {
     }
 
     /** Every version file of a set (not tombstones), for the scrub. */
-    public java.util.stream.Stream<Path> versionFiles(int rsid) throws IOException {
+    public Stream<Path> versionFiles(int rsid) throws IOException {
         Path dir = dataDir.resolve(Integer.toString(rsid));
         if (!Files.isDirectory(dir)) {
-            return java.util.stream.Stream.empty();
+            return Stream.empty();
         }
         return Files.walk(dir)
                 .filter(p ->
@@ -401,14 +409,14 @@ public final class DataStore {
         return read(file, h -> file.equals(pathOf(h.rsid(), h.key(), h.vtime())));
     }
 
-    private StoredBlob read(Path file, java.util.function.Predicate<BlobHeader> namesThisFile) throws IOException {
+    private StoredBlob read(Path file, Predicate<BlobHeader> namesThisFile) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return checkedHeader(ch, file, namesThisFile);
         }
     }
 
-    private static StoredBlob checkedHeader(
-            FileChannel ch, Path file, java.util.function.Predicate<BlobHeader> namesThisFile) throws IOException {
+    private static StoredBlob checkedHeader(FileChannel ch, Path file, Predicate<BlobHeader> namesThisFile)
+            throws IOException {
         BlobHeader header = BlobHeader.read(ch);
         if (!namesThisFile.test(header)) {
             throw new SpreadFailure(FailureCode.CORRUPT, "blob " + file.getFileName() + " holds another version");
@@ -434,7 +442,7 @@ public final class DataStore {
     public Optional<Loaded> load(int rsid, byte[] key, long vtime, long wholeUpTo) throws IOException {
         Path file = pathOf(rsid, key, vtime);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            StoredBlob blob = checkedHeader(ch, file, h -> h.vtime() == vtime && java.util.Arrays.equals(h.key(), key));
+            StoredBlob blob = checkedHeader(ch, file, h -> h.vtime() == vtime && Arrays.equals(h.key(), key));
             if (blob.size() > wholeUpTo) {
                 return Optional.of(new Loaded(blob, null));
             }

@@ -2,6 +2,7 @@ package org.spreadosd.ds;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -79,8 +80,7 @@ public final class Inventory {
             for (String yy : sortedNames(setDir.resolve(xx))) {
                 for (Map.Entry<String, Boolean> v :
                         versionsIn(setDir.resolve(xx).resolve(yy)).entrySet()) {
-                    md.update((v.getKey() + (v.getValue() ? "-" : "+"))
-                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    md.update((v.getKey() + (v.getValue() ? "-" : "+")).getBytes(StandardCharsets.US_ASCII));
                     any = true;
                 }
             }

@@ -2,6 +2,7 @@ package org.spreadosd.gw;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -340,7 +341,7 @@ public final class Gateway {
     private List<NodeInfo> readOrder(ClusterConfig config, int rsid, byte[] key) {
         return ReplicaOrder.of(config, rsid, key, location).stream()
                 .filter(view::isReachable)
-                .sorted(java.util.Comparator.comparingInt(n -> suspects.isSuspect(n.nid()) ? 1 : 0))
+                .sorted(Comparator.comparingInt(n -> suspects.isSuspect(n.nid()) ? 1 : 0))
                 .toList();
     }
 

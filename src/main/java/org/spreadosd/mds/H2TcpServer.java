@@ -2,6 +2,8 @@ package org.spreadosd.mds;
 
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import org.h2.tools.Server;
 
 /**
@@ -24,7 +26,7 @@ public final class H2TcpServer implements AutoCloseable {
      * @param allowOthers whether hosts other than this one may connect (a cluster spread over hosts)
      */
     public static H2TcpServer start(Path dir, String advertiseHost, int port, boolean allowOthers) throws SQLException {
-        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of(
+        List<String> args = new ArrayList<>(List.of(
                 "-tcpPort",
                 Integer.toString(port),
                 "-baseDir",

@@ -2,11 +2,13 @@ package org.spreadosd.model;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessagePack;
+import org.msgpack.core.MessagePackException;
 import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 import org.msgpack.value.ValueType;
@@ -58,7 +60,7 @@ public record Attributes(Map<String, String> map) {
                 throw new IllegalArgumentException("attributes have trailing bytes after the MessagePack map");
             }
             return fromMsgpackValue(value);
-        } catch (IOException | org.msgpack.core.MessagePackException e) {
+        } catch (IOException | MessagePackException e) {
             throw new IllegalArgumentException("attributes are not valid MessagePack: " + e.getMessage());
         }
     }
@@ -80,7 +82,7 @@ public record Attributes(Map<String, String> map) {
             return v.asStringValue().asString();
         }
         if (v.isBinaryValue()) {
-            return new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+            return new String(v.asBinaryValue().asByteArray(), StandardCharsets.UTF_8);
         }
         throw new IllegalArgumentException("attribute " + what + " must be a string, got "
                 + v.getValueType().name().toLowerCase());

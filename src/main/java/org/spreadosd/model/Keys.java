@@ -1,6 +1,7 @@
 package org.spreadosd.model;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 
@@ -15,7 +16,7 @@ public final class Keys {
         if (clean) {
             return text;
         }
-        byte[] head = key.length > 64 ? java.util.Arrays.copyOf(key, 64) : key;
+        byte[] head = key.length > 64 ? Arrays.copyOf(key, 64) : key;
         return "hex:" + HexFormat.of().formatHex(head) + (key.length > 64 ? "...(" + key.length + " bytes)" : "");
     }
 

@@ -1,5 +1,6 @@
 package org.spreadosd.rpc;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.msgpack.value.Value;
 import org.spreadosd.failure.FailureCode;
@@ -76,7 +77,7 @@ public final class RpcArgs {
     }
 
     public String text(int i) {
-        return new String(raw(i), java.nio.charset.StandardCharsets.UTF_8);
+        return new String(raw(i), StandardCharsets.UTF_8);
     }
 
     private SpreadFailure wrongType(int i, String expected, Value got) {

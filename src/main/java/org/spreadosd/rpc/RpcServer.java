@@ -1,6 +1,7 @@
 package org.spreadosd.rpc;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -159,7 +160,7 @@ public final class RpcServer {
     private static String name(Value v) {
         return v.isStringValue()
                 ? v.asStringValue().asString()
-                : new String(v.asBinaryValue().asByteArray(), java.nio.charset.StandardCharsets.UTF_8);
+                : new String(v.asBinaryValue().asByteArray(), StandardCharsets.UTF_8);
     }
 
     private static String abbreviate(Value v) {

@@ -23,6 +23,7 @@ import org.spreadosd.cluster.ConfigCopy;
 import org.spreadosd.cluster.MembershipTracker;
 import org.spreadosd.cs.ConfigRpc;
 import org.spreadosd.cs.ConfigServer;
+import org.spreadosd.cs.ConfigSubscriber;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.DataStore;
@@ -96,7 +97,7 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                 .init(SingletonActor.of(supervised(ConfigServer.create(view::isReachableMember)), "config-server")
                         .withSettings(
                                 ClusterSingletonSettings.create(ctx.getSystem()).withRole("cs")));
-        ctx.spawn(supervised(view.subscriber(configServer, copy)), "cluster-view");
+        ctx.spawn(supervised(ConfigSubscriber.create(configServer, view, copy)), "cluster-view");
         blobs = new BlobStreamClient(ctx.getSystem());
         mdsOpening = new MetadataStoreOpening(settings, view, ctx.getSystem(), pools.metadata());
         // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported

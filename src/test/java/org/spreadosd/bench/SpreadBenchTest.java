@@ -12,7 +12,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -220,7 +222,7 @@ class SpreadBenchTest {
         ObjectContent content = new ObjectContent("bench/gone/0", 10);
         IOException http = assertThrows(
                 IOException.class,
-                () -> new HttpTarget("127.0.0.1", closed, java.time.Duration.ofSeconds(5))
+                () -> new HttpTarget("127.0.0.1", closed, Duration.ofSeconds(5))
                         .open()
                         .put("bench/gone/0", content));
         assertTrue(http.getMessage().startsWith("PUT bench/gone/0: cannot connect"), http.getMessage());
@@ -244,7 +246,7 @@ class SpreadBenchTest {
             at += length;
         }
         assertArrayEquals(whole, pieces);
-        assertFalse(java.util.Arrays.equals(
+        assertFalse(Arrays.equals(
                 whole, new ObjectContent("bench/x/2", 1000).stream().readAllBytes()));
     }
 

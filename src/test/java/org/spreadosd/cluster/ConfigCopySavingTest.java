@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.cs.ConfigServer;
+import org.spreadosd.cs.ConfigSubscriber;
 import org.spreadosd.util.DurableFiles;
 
 /**
@@ -77,7 +78,7 @@ class ConfigCopySavingTest {
         ClusterView view = new ClusterView();
         ConfigCopy copy = new ConfigCopy(dir, new DurableFiles(stallingDisk), disk);
         TestProbe<ConfigServer.Command> cs = kit.createTestProbe();
-        ActorRef<ClusterConfig> subscriber = kit.spawn(view.subscriber(cs.ref(), copy), "cluster-view");
+        ActorRef<ClusterConfig> subscriber = kit.spawn(ConfigSubscriber.create(cs.ref(), view, copy), "cluster-view");
         cs.expectMessageClass(ConfigServer.Subscribe.class, Duration.ofSeconds(20));
 
         subscriber.tell(config(1));

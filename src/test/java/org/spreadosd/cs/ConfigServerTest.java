@@ -8,8 +8,16 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -37,34 +45,32 @@ class ConfigServerTest {
             pekko.persistence.journal.inmem.test-serialization = on
             pekko.persistence.snapshot-store.plugin = "pekko.persistence.snapshot-store.local"
             """)
-            .withFallback(ConfigFactory.parseMap(
-                    java.util.Map.of("pekko.persistence.snapshot-store.local.dir", snapshots.toString())))
+            .withFallback(
+                    ConfigFactory.parseMap(Map.of("pekko.persistence.snapshot-store.local.dir", snapshots.toString())))
             .withFallback(ConfigFactory.load()));
 
     static Path tempDir() {
         try {
-            return java.nio.file.Files.createTempDirectory("spread-cs-snapshots");
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return Files.createTempDirectory("spread-cs-snapshots");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     @AfterAll
-    static void stop() throws java.io.IOException {
+    static void stop() throws IOException {
         kit.shutdownTestKit();
-        try (var files = java.nio.file.Files.walk(snapshots)) {
-            files.sorted(java.util.Comparator.reverseOrder())
-                    .forEach(p -> p.toFile().delete());
+        try (var files = Files.walk(snapshots)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 
-    static final java.util.concurrent.atomic.AtomicInteger journals = new java.util.concurrent.atomic.AtomicInteger();
+    static final AtomicInteger journals = new AtomicInteger();
     /** Each test has its own journal: the in-memory journal lives as long as the test kit. */
-    final org.apache.pekko.persistence.typed.PersistenceId id =
-            org.apache.pekko.persistence.typed.PersistenceId.ofUniqueId("spread-config-" + journals.incrementAndGet());
+    final PersistenceId id = PersistenceId.ofUniqueId("spread-config-" + journals.incrementAndGet());
 
     /** Cluster addresses the test declares up and reachable. */
-    final java.util.Set<String> reachable = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    final Set<String> reachable = ConcurrentHashMap.newKeySet();
 
     ActorRef<ConfigServer.Command> configServer() {
         return kit.spawn(ConfigServer.create(id, reachable::contains));
@@ -165,7 +171,7 @@ class ConfigServerTest {
             change(cs, r -> new ConfigServer.SetWeight(1, weight, r));
         }
         kit.stop(cs);
-        try (var files = java.nio.file.Files.list(snapshots)) {
+        try (var files = Files.list(snapshots)) {
             assertTrue(
                     files.anyMatch(f -> f.getFileName().toString().startsWith("snapshot-" + id.id())),
                     "a snapshot file");
@@ -192,7 +198,7 @@ class ConfigServerTest {
         cs.tell(new ConfigServer.Subscribe(subscriber.getRef()));
         subscriber.receiveMessage();
         cs.tell(new ConfigServer.SetFault(4, true));
-        assertEquals(java.util.Set.of(4), subscriber.receiveMessage().fault());
+        assertEquals(Set.of(4), subscriber.receiveMessage().fault());
         cs.tell(new ConfigServer.RemoveNode(4, outcome.getRef()));
         assertEquals(null, outcome.receiveMessage().error());
         ClusterConfig after = subscriber.receiveMessage();

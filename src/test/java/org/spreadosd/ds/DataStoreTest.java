@@ -14,6 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -44,7 +45,7 @@ class DataStoreTest {
     void keysNeverChooseThePath() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
         byte[] longKey = new byte[1024];
-        java.util.Arrays.fill(longKey, (byte) '/');
+        Arrays.fill(longKey, (byte) '/');
         List<byte[]> keys = List.of(
                 Keys.utf8("../../etc/passwd"), new byte[] {0, '/', 0, (byte) 0xff}, longKey, Keys.utf8("a b/c"));
         int i = 0;
@@ -72,7 +73,7 @@ class DataStoreTest {
         byte[] data = bytes(300_000, 7);
         StoredBlob blob = store.write(1, Keys.utf8("k"), 5, null, new ByteArrayInputStream(data), -1);
         byte[] slice = readAll(store.open(blob, 1000, 70_000));
-        assertArrayEquals(java.util.Arrays.copyOfRange(data, 1000, 71_000), slice);
+        assertArrayEquals(Arrays.copyOfRange(data, 1000, 71_000), slice);
     }
 
     @Test

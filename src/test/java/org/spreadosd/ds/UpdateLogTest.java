@@ -18,9 +18,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,8 +71,8 @@ class UpdateLogTest {
     void concurrentAppendsShareFsyncsAndLoseNothing() throws Exception {
         DataStore store = new DataStore(root, 1 << 20);
         UpdateLog ulog = store.updateLog(0);
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
-        List<java.util.concurrent.Future<UpdateLog.Entry>> appended = new java.util.ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<UpdateLog.Entry>> appended = new ArrayList<>();
         for (int i = 0; i < 800; i++) {
             long vtime = i;
             appended.add(pool.submit(() -> ulog.append(UpdateLog.Op.PUT, vtime, Keys.utf8("k" + vtime), 10, 0)));

@@ -13,11 +13,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -168,7 +170,7 @@ class GatewayTest {
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     void aFrozenDataServerIsPassedOverWithinTheAnswerTimeout() throws Exception {
         try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            List<Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Socket> held = new CopyOnWriteArrayList<>();
             Thread acceptor = new Thread(() -> {
                 try {
                     while (true) {
@@ -261,7 +263,7 @@ class GatewayTest {
     @Test
     void readsFallBackToTheNextMember() {
         Gateway writer = gateway(GatewayMode.READ_WRITE, live);
-        List<VersionRecord> versions = new java.util.ArrayList<>();
+        List<VersionRecord> versions = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             versions.add(add(writer, "key" + i, "value" + i));
         }

@@ -6,19 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.spreadosd.testing.Http.text;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.spreadosd.ds.DataStore;
 import org.spreadosd.model.Attributes;
 import org.spreadosd.testing.Http;
 import org.spreadosd.testing.StandaloneNodeExtension;
@@ -294,9 +304,9 @@ class HttpApiTest {
         assertEquals(206, r.statusCode());
         assertEquals(
                 "bytes 10-19/100000", r.headers().firstValue("Content-Range").orElseThrow());
-        assertArrayEquals(java.util.Arrays.copyOfRange(body, 10, 20), r.body());
+        assertArrayEquals(Arrays.copyOfRange(body, 10, 20), r.body());
         HttpResponse<byte[]> suffix = http.get(uri("/data/" + k), "Range", "bytes=-5");
-        assertArrayEquals(java.util.Arrays.copyOfRange(body, 99_995, 100_000), suffix.body());
+        assertArrayEquals(Arrays.copyOfRange(body, 99_995, 100_000), suffix.body());
         HttpResponse<byte[]> open = http.get(uri("/data/" + k), "Range", "bytes=99990-");
         assertEquals(10, open.body().length);
         HttpResponse<byte[]> past = http.get(uri("/data/" + k), "Range", "bytes=100000-");
@@ -456,10 +466,10 @@ class HttpApiTest {
         byte[] body = random(3 << 20);
         long vtime = vtimeOf(http.put(uri("/data/" + k), body));
         damageLastByte(k, vtime, body);
-        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> {
+        IOException e = Assertions.assertThrows(IOException.class, () -> {
             try {
                 http.get(uri("/data/" + k));
-            } catch (java.io.UncheckedIOException u) {
+            } catch (UncheckedIOException u) {
                 throw u.getCause();
             }
         });
@@ -473,11 +483,10 @@ class HttpApiTest {
         assertEquals(206, http.get(uri("/data/" + k), "Range", "bytes=0-9").statusCode(), "slices are not verified");
     }
 
-    private Path damageLastByte(String k, long vtime, byte[] body) throws java.io.IOException {
-        Path file = org.spreadosd.ds.DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
-        try (java.nio.channels.FileChannel ch =
-                java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) ~body[body.length - 1]}), ch.size() - 1);
+    private Path damageLastByte(String k, long vtime, byte[] body) throws IOException {
+        Path file = DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) ~body[body.length - 1]}), ch.size() - 1);
         }
         return file;
     }
@@ -515,22 +524,21 @@ class HttpApiTest {
 
     /** Sends a request line that java.net.http refuses to build, and answers the status line and headers. */
     static String rawRequest(String requestLine) {
-        try (java.net.Socket s =
-                new java.net.Socket("127.0.0.1", standalone.node().httpPort())) {
+        try (Socket s = new Socket("127.0.0.1", standalone.node().httpPort())) {
             s.setSoTimeout(10_000);
             s.getOutputStream()
                     .write((requestLine + "\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                             .getBytes(StandardCharsets.ISO_8859_1));
             return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     record Part(String name, String filename, String contentType, byte[] body) {}
 
     static byte[] multipart(String boundary, Part... parts) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (Part p : parts) {
             StringBuilder h = new StringBuilder(
                     "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + p.name() + "\"");

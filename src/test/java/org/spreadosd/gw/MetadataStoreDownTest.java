@@ -7,6 +7,7 @@ import static org.spreadosd.testing.Http.text;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,11 +47,8 @@ class MetadataStoreDownTest {
                         answer.get(2).asStringValue().asString().contains("metadata store unavailable"),
                         answer.toString());
             }
-            try (var files = java.nio.file.Files.walk(dir.resolve("store").resolve("data"))) {
-                assertEquals(
-                        1,
-                        files.filter(java.nio.file.Files::isRegularFile).count(),
-                        "no bytes stored for the refused add");
+            try (var files = Files.walk(dir.resolve("store").resolve("data"))) {
+                assertEquals(1, files.filter(Files::isRegularFile).count(), "no bytes stored for the refused add");
             }
         }
     }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.spreadosd.testing.Http.text;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.testing.Http;
+import org.spreadosd.testing.RpcClient;
 import org.spreadosd.testing.TestNode;
 
 /** A node started read-only with the operator's own error page template. */
@@ -39,12 +42,12 @@ class ReadOnlyGatewayHttpTest {
                             .statusCode());
             assertEquals(
                     403, http.form("POST", node.uri("/attrs/k"), "attrs={}").statusCode());
-            try (org.spreadosd.testing.RpcClient rpc = new org.spreadosd.testing.RpcClient(node.rpcPort())) {
-                rpc.send(org.spreadosd.testing.RpcClient.request(1, "add_data", true, p -> {
+            try (RpcClient rpc = new RpcClient(node.rpcPort())) {
+                rpc.send(RpcClient.request(1, "add_data", true, p -> {
                     try {
                         p.packArrayHeader(2).packString("k").packString("x");
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
                     }
                 }));
                 var answer = rpc.receive().asArrayValue().list();

@@ -8,10 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,7 +54,7 @@ abstract class MetadataStoreContract {
             }
 
             @Override
-            public Clock withZone(java.time.ZoneId zone) {
+            public Clock withZone(ZoneId zone) {
                 return this;
             }
 
@@ -268,7 +273,7 @@ abstract class MetadataStoreContract {
         byte[] nul = {0, 1, 2, (byte) 0xff};
         byte[] traversal = Keys.utf8("../../etc/passwd");
         byte[] longKey = new byte[1024];
-        java.util.Arrays.fill(longKey, (byte) 'k');
+        Arrays.fill(longKey, (byte) 'k');
         byte[] prefix = key("");
         for (byte[] raw : List.of(nul, traversal, longKey)) {
             byte[] k = new byte[prefix.length + raw.length];
@@ -290,9 +295,9 @@ abstract class MetadataStoreContract {
         }
         add(k, "n", Map.of());
         String url = jdbcUrl();
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url)) {
+        try (Connection c = DriverManager.getConnection(url)) {
             if (url.startsWith("jdbc:postgresql:")) {
-                try (java.sql.Statement st = c.createStatement()) {
+                try (Statement st = c.createStatement()) {
                     st.execute("ANALYZE spread_version");
                 }
             }
@@ -314,15 +319,14 @@ abstract class MetadataStoreContract {
         }
     }
 
-    private static String plan(java.sql.Connection c, String sql, byte[] key, byte[] vname)
-            throws java.sql.SQLException {
-        try (java.sql.PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
+    private static String plan(Connection c, String sql, byte[] key, byte[] vname) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("EXPLAIN " + sql)) {
             ps.setBytes(1, key);
             if (vname != null) {
                 ps.setBytes(2, vname);
             }
             StringBuilder out = new StringBuilder();
-            try (java.sql.ResultSet rs = ps.executeQuery()) {
+            try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     out.append(rs.getString(1)).append('\n');
                 }

@@ -14,6 +14,8 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -169,7 +171,7 @@ class MsgpackFramingPropertyTest {
         Outcome expected = framed(chunks);
         long largestChunk = chunks.stream().mapToLong(ByteString::size).max().orElse(0);
         RpcConnectionStats stats = new RpcConnectionStats(budget);
-        List<ByteString> answered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<ByteString> answered = new CopyOnWriteArrayList<>();
         ConnectionPipeline.Calls echo = new ConnectionPipeline.Calls() {
             @Override
             public CompletionStage<ByteString> run(ByteString message) {
@@ -197,7 +199,7 @@ class MsgpackFramingPropertyTest {
             try {
                 out.get(10, TimeUnit.SECONDS);
                 throw new AssertionError("a malformed stream must end its connection with a failure");
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 assertInstanceOf(MsgpackFrames.MalformedStreamException.class, unwrap(e));
             }
             assertTrue(
@@ -225,8 +227,7 @@ class MsgpackFramingPropertyTest {
     }
 
     private static Throwable unwrap(Throwable e) {
-        while ((e instanceof java.util.concurrent.ExecutionException || e instanceof CompletionException)
-                && e.getCause() != null) {
+        while ((e instanceof ExecutionException || e instanceof CompletionException) && e.getCause() != null) {
             e = e.getCause();
         }
         return e;

@@ -6,14 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessagePacker;
 import org.msgpack.value.Value;
 import org.spreadosd.testing.RpcClient;
@@ -23,7 +28,7 @@ import org.spreadosd.testing.StandaloneNodeExtension;
 class RpcApiTest {
     @RegisterExtension
     static final StandaloneNodeExtension standalone =
-            new StandaloneNodeExtension(java.util.Map.of("spreadosd.rpc.max-message-size", "1 MiB"));
+            new StandaloneNodeExtension(Map.of("spreadosd.rpc.max-message-size", "1 MiB"));
 
     static final AtomicLong ids = new AtomicLong();
 
@@ -458,7 +463,7 @@ class RpcApiTest {
                         p.packArrayHeader(2).packString("too-big");
                         p.packBinaryHeader(2 << 20).writePayload(new byte[2 << 20]);
                     }));
-            c.send(java.util.Arrays.copyOf(message, 1000));
+            c.send(Arrays.copyOf(message, 1000));
             List<Value> answer = c.receive().asArrayValue().list();
             assertEquals(99, answer.get(1).asIntegerValue().toLong());
             assertTrue(
@@ -509,7 +514,7 @@ class RpcApiTest {
     @Test
     void notificationsRunWithoutAnAnswer() throws Exception {
         try (RpcClient c = new RpcClient(standalone.node().rpcPort())) {
-            try (var p = org.msgpack.core.MessagePack.newDefaultBufferPacker()) {
+            try (var p = MessagePack.newDefaultBufferPacker()) {
                 p.packArrayHeader(3)
                         .packInt(2)
                         .packString("add_data")
@@ -518,7 +523,7 @@ class RpcApiTest {
                         .packString("yes");
                 c.send(p.toByteArray());
             }
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             Value data;
             do {
                 data = result(call(c, "get_data", true, p -> raws(p, "notified")));
@@ -592,7 +597,7 @@ class RpcApiTest {
     private static void assertClosed(RpcClient c, String why) {
         try {
             assertEquals(-1, c.socket().getInputStream().read(), why);
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             assertTrue(String.valueOf(reset.getMessage()).contains("reset"), why + ": " + reset);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -609,7 +614,7 @@ class RpcApiTest {
             }
             n += r;
         }
-        return java.util.Arrays.copyOf(buf, n);
+        return Arrays.copyOf(buf, n);
     }
 
     interface IoAction {

@@ -3,6 +3,8 @@ package org.spreadosd.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -53,15 +55,15 @@ class NodeSupervisionTest {
             rpc.send(RpcClient.request(msgid, "set_replset_weight", true, p -> {
                 try {
                     p.packArrayHeader(2).packInt(0).packInt(weight);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             }));
             Value answer = rpc.receive();
             assertEquals("nil", answer.asArrayValue().get(2).toString().replace("null", "nil"), answer.toString());
             return answer;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -3,10 +3,15 @@ package org.spreadosd.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -95,8 +100,7 @@ class ServerOptionsTest {
         assertEquals(8080, overridden.httpPort());
     }
 
-    static NodeSettings of(
-            Object command, java.util.function.Supplier<com.typesafe.config.Config> config, String... args) {
+    static NodeSettings of(Object command, Supplier<Config> config, String... args) {
         new CommandLine(command).parseArgs(args);
         return NodeSettings.from(config.get().withFallback(ConfigFactory.load()));
     }
@@ -111,14 +115,14 @@ class ServerOptionsTest {
         assertEquals(19903, s.dataPort());
         assertEquals(20903, s.clusterPort());
         assertEquals(List.of("10.0.0.1:20700"), s.seedNodes(), "the CS's RPC port 18700 + 2000");
-        assertEquals(java.util.Set.of("ds", "gw"), s.roles());
+        assertEquals(Set.of("ds", "gw"), s.roles());
         assertEquals("subnet-010.000.000", s.location());
         assertTrue(s.store().endsWith("data-ds3"), s.store()::toString);
         assertEquals("10.0.0.5:20903", s.nodeInfo().clusterAddress());
         assertEquals(null, s.ulog(), "update logs under the store by default");
-        assertEquals(java.time.Duration.ofSeconds(1), s.replication().pollInterval());
+        assertEquals(Duration.ofSeconds(1), s.replication().pollInterval());
         NodeSettings withLog = of(ds, ds::config, "--cs", "10.0.0.1", "--nid", "3", "-u", "/var/spread/ulog");
-        assertEquals(java.nio.file.Path.of("/var/spread/ulog"), withLog.ulog());
+        assertEquals(Path.of("/var/spread/ulog"), withLog.ulog());
     }
 
     @Test
@@ -128,7 +132,7 @@ class ServerOptionsTest {
         assertEquals(18800, g.rpcPort());
         assertEquals(20800, g.clusterPort());
         assertEquals(List.of("cs.example:30700"), g.seedNodes());
-        assertEquals(java.util.Set.of("gw"), g.roles());
+        assertEquals(Set.of("gw"), g.roles());
         SpreadCs cs = new SpreadCs();
         NodeSettings c = of(cs, cs::config, "--journal", "jdbc:postgresql://db/spread");
         assertEquals(18700, c.rpcPort());
@@ -140,8 +144,8 @@ class ServerOptionsTest {
 
     @Test
     void aBadPortIsAUsageErrorNamingIt() {
-        CommandLine.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
-                CommandLine.ParameterException.class, () -> settings("-l", "127.0.0.1:abc"));
+        CommandLine.ParameterException e =
+                Assertions.assertThrows(CommandLine.ParameterException.class, () -> settings("-l", "127.0.0.1:abc"));
         assertEquals("not a port number: 'abc'", e.getMessage());
         assertEquals(443, ServerOptions.port("443"));
     }

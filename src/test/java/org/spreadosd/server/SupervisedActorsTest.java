@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -22,12 +23,14 @@ import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.ConfigCopy;
 import org.spreadosd.cluster.MembershipTracker;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cs.ConfigServer;
+import org.spreadosd.cs.ConfigSubscriber;
 import org.spreadosd.cs.FaultMarker;
 import org.spreadosd.cs.NodeRegistration;
 import org.spreadosd.testing.FailOnce;
@@ -67,8 +70,8 @@ class SupervisedActorsTest {
             }
         });
         ConfigCopy copy = new ConfigCopy(dir);
-        ActorRef<ClusterConfig> subscriber =
-                kit.spawn(Supervised.restarting(view.subscriber(cs.ref(), copy), BACKOFF), "cluster-view");
+        ActorRef<ClusterConfig> subscriber = kit.spawn(
+                Supervised.restarting(ConfigSubscriber.create(cs.ref(), view, copy), BACKOFF), "cluster-view");
         cs.expectMessageClass(ConfigServer.Subscribe.class, WAIT);
 
         LoggingTestKit.warn("actor cluster-view failed")
@@ -82,7 +85,7 @@ class SupervisedActorsTest {
         subscriber.tell(config(2, 30));
         awaitCondition(() -> view.config().revision() == 2, "revision 2 in the view");
         awaitCondition(
-                () -> copy.load(org.slf4j.LoggerFactory.getLogger("test"))
+                () -> copy.load(LoggerFactory.getLogger("test"))
                                 .map(ClusterConfig::revision)
                                 .orElse(0L)
                         == 2,
@@ -205,7 +208,7 @@ class SupervisedActorsTest {
                 nid, "ds" + nid, "127.0.0.1:1" + nid, List.of(0), "here", "http://127.0.0.1:1", null, clusterAddress);
     }
 
-    private static void awaitCondition(java.util.function.BooleanSupplier condition, String what) {
+    private static void awaitCondition(BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -10,6 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -81,10 +85,10 @@ public final class PostgresServer {
     public static String freshDatabase(String prefix) {
         String server = requireJdbcUrl();
         String name = prefix + "_" + Long.toHexString(System.nanoTime());
-        try (java.sql.Connection c = java.sql.DriverManager.getConnection(server);
-                java.sql.Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(server);
+                Statement st = c.createStatement()) {
             st.execute("CREATE DATABASE " + name);
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             throw new IllegalStateException("cannot create test database " + name + ": " + e.getMessage(), e);
         }
         return server.replaceFirst("/[^/?]+\\?", "/" + name + "?");

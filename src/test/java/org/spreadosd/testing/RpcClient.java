@@ -3,6 +3,7 @@ package org.spreadosd.testing;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.util.function.Consumer;
 import org.msgpack.core.MessageBufferPacker;
@@ -33,7 +34,7 @@ public final class RpcClient implements AutoCloseable {
             params.accept(p);
             return p.toByteArray();
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -3,6 +3,7 @@ package org.spreadosd.testing;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -67,13 +69,13 @@ public final class SpreadProcess {
         assertTrue(
                 Files.isRegularFile(home.resolve("target/spreadosd.jar")),
                 "target/spreadosd.jar missing: run mvn package first");
-        List<String> cmd = new java.util.ArrayList<>();
+        List<String> cmd = new ArrayList<>();
         cmd.add(path.toString());
         cmd.addAll(args);
         Path log = workDir.resolve(script + "-" + RUNS.incrementAndGet() + ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(workDir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().putAll(env);

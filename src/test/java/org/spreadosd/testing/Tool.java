@@ -2,6 +2,7 @@ package org.spreadosd.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,13 +42,13 @@ public final class Tool {
 
     /** {@code scripts/spreadctl [--json] 127.0.0.1:<csPort> <args>}; a leading "--json" goes before the address. */
     public static Result spreadctl(Path workDir, int csPort, String... args) throws IOException, InterruptedException {
-        java.util.List<String> all = new java.util.ArrayList<>();
+        List<String> all = new ArrayList<>();
         boolean json = args.length > 0 && args[0].equals("--json");
         if (json) {
             all.add("--json");
         }
         all.add("127.0.0.1:" + csPort);
-        all.addAll(java.util.List.of(args).subList(json ? 1 : 0, args.length));
+        all.addAll(List.of(args).subList(json ? 1 : 0, args.length));
         return run(workDir, script("spreadctl"), all.toArray(String[]::new));
     }
 
@@ -60,7 +61,7 @@ public final class Tool {
         Path err = workDir.resolve("tool-" + n + ".err");
         Process p = new ProcessBuilder(cmd)
                 .directory(workDir.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile())
                 .start();

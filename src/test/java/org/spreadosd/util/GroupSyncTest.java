@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -70,7 +71,7 @@ class GroupSyncTest {
         assertEquals(2, syncs.get());
     }
 
-    private static java.util.concurrent.Executor newThread() {
+    private static Executor newThread() {
         return r -> new Thread(r).start();
     }
 

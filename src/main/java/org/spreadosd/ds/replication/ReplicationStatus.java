@@ -1,11 +1,14 @@
 package org.spreadosd.ds.replication;
 
+import java.lang.management.ManagementFactory;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /**
  * What replication is doing on this DS, for {@code stat replication}, {@code spreadctl nodes} and metrics:
@@ -110,13 +113,13 @@ public final class ReplicationStatus implements ReplicationMXBean {
     /** Makes these figures readable over JMX; a second registration in one JVM (tests) replaces the first. */
     public void registerMBean() {
         try {
-            var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
-            var name = new javax.management.ObjectName(MBEAN_NAME);
+            var server = ManagementFactory.getPlatformMBeanServer();
+            var name = new ObjectName(MBEAN_NAME);
             if (server.isRegistered(name)) {
                 server.unregisterMBean(name);
             }
             server.registerMBean(this, name);
-        } catch (javax.management.JMException e) {
+        } catch (JMException e) {
             throw new IllegalStateException("cannot register " + MBEAN_NAME, e);
         }
     }

@@ -12,6 +12,7 @@ import org.spreadosd.cluster.WritePolicy;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.ds.CopyFanOut;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.failure.FailureCode;
@@ -24,7 +25,7 @@ import org.spreadosd.model.Keys;
  * durable copies exist, or fails when the set's write policy is not met. A member that misses the copy
  * (down, or it fails half-way) gets it later from this member's update log.
  */
-public final class WriteCoordinator {
+public final class WriteCoordinator implements CopyFanOut {
     private static final Logger log = LoggerFactory.getLogger(WriteCoordinator.class);
 
     private final int selfNid;
@@ -40,6 +41,7 @@ public final class WriteCoordinator {
     }
 
     /** Copies a version stored here to the set's other reachable members; answers the number of durable copies. */
+    @Override
     public CompletionStage<Integer> replicate(int rsid, byte[] key, long vtime, StoredBlob blob) {
         ClusterConfig config = view.config();
         List<NodeInfo> members = config.members(rsid);

@@ -1,5 +1,6 @@
 package org.spreadosd.gw.http;
 
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -268,8 +269,8 @@ public final class ObjectEndpoints {
 
     /** The commands of {@code /api/<cmd>} other than add. */
     private static final class ApiCommand {
-        private static final java.util.Set<String> NAMES =
-                java.util.Set.of("get_data", "get_attrs", "update_attrs", "delete", "remove", "url");
+        private static final Set<String> NAMES =
+                Set.of("get_data", "get_attrs", "update_attrs", "delete", "remove", "url");
 
         static boolean known(String cmd) {
             return NAMES.contains(cmd);

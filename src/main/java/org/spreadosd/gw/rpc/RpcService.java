@@ -1,10 +1,14 @@
 package org.spreadosd.gw.rpc;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
@@ -34,8 +38,8 @@ public final class RpcService implements RpcHandler {
     private final Materializer mat;
     private final long maxDataBytes;
     private final ProcessStats processStats;
-    private final java.util.function.LongSupplier storedItems;
-    private final java.util.function.Supplier<java.util.Map<String, Object>> replication;
+    private final LongSupplier storedItems;
+    private final Supplier<Map<String, Object>> replication;
 
     /**
      * @param storedItems versions held by this node's data store ({@code stat db_items}); null on a pure gateway,
@@ -47,8 +51,8 @@ public final class RpcService implements RpcHandler {
             Materializer mat,
             long maxDataBytes,
             String csAddress,
-            java.util.function.LongSupplier storedItems,
-            java.util.function.Supplier<java.util.Map<String, Object>> replication) {
+            LongSupplier storedItems,
+            Supplier<Map<String, Object>> replication) {
         this.storedItems = storedItems;
         this.replication = replication;
         this.gateway = gateway;
@@ -186,7 +190,7 @@ public final class RpcService implements RpcHandler {
     private CompletionStage<Object> both(byte[] key, Selector selector) {
         return gateway.find(key, selector)
                 .thenCompose(found -> found.isEmpty()
-                        ? done(java.util.Arrays.asList(null, null))
+                        ? done(Arrays.asList(null, null))
                         : bytes(found.get(), 0, -1).thenApply(data ->
                                 (Object) List.of(data, found.get().attrs())));
     }
@@ -269,8 +273,7 @@ public final class RpcService implements RpcHandler {
                         .filter(h -> h.held())
                         .map(h -> (long) h.node().nid())
                         .toList();
-                out.add(java.util.Arrays.asList(
-                        l.version().objectKey(), l.version().vname(), holders));
+                out.add(Arrays.asList(l.version().objectKey(), l.version().vname(), holders));
             }
             return out;
         });
