@@ -75,18 +75,22 @@ public final class BlobService {
     /**
      * Stores a version durably and, when this member coordinates the add, copies it to the set's other
      * members; answers what was stored and how many members hold it.
+     *
+     * @param expectedCrc the CRC-32C its sender announced (a coordinator's copy), or null: bytes that do not match
+     *     it are refused ({@link FailureCode#CORRUPT}) before the version enters the store or the update log
      */
     public CompletionStage<BlobFacts> put(
-            BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate) {
+            BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate, Integer expectedCrc) {
         long expected = body.size();
         if (expected > store.maxObjectBytes()) {
             return refuseTooLarge(body, expected);
         }
         CompletionStage<StoredBlob> stored = coordinate
                 ? CompletableFuture.supplyAsync(() -> held(a), disk)
-                        .thenCompose(
-                                held -> held.isPresent() ? sameBytes(a, body, held.get()) : write(a, contentType, body))
-                : write(a, contentType, body);
+                        .thenCompose(held -> held.isPresent()
+                                ? sameBytes(a, body, held.get())
+                                : write(a, contentType, body, expectedCrc))
+                : write(a, contentType, body, expectedCrc);
         return stored.thenCompose(blob -> (coordinate && coordinator != null
                         ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
                         : CompletableFuture.completedFuture(1))
@@ -94,8 +98,9 @@ public final class BlobService {
                         blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
     }
 
-    private CompletionStage<StoredBlob> write(BlobStreamPaths.Address a, String contentType, BlobBody body) {
-        return writer.write(a.rsid(), a.key(), a.vtime(), contentType, body, null)
+    private CompletionStage<StoredBlob> write(
+            BlobStreamPaths.Address a, String contentType, BlobBody body, Integer expectedCrc) {
+        return writer.write(a.rsid(), a.key(), a.vtime(), contentType, body, expectedCrc)
                 .thenApply(blob -> {
                     log.debug(
                             "stored rsid={} key={} vtime={} size={}",
@@ -264,7 +269,7 @@ public final class BlobService {
             public CompletionStage<BlobFacts> put(
                     int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
                 BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
-                return asClientSees(a, BlobService.this.put(a, contentType, body, coordinate));
+                return asClientSees(a, BlobService.this.put(a, contentType, body, coordinate, null));
             }
 
             @Override

@@ -90,6 +90,24 @@ public final class BlobStreamClient {
      */
     public CompletionStage<BlobFacts> put(
             String dataUrl, int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
+        return put(dataUrl, rsid, vtime, key, contentType, body, coordinate, null);
+    }
+
+    /**
+     * Streams a version whose checksum is known (a coordinator's copy of a stored version): the receiver checks the
+     * bytes against it before the version becomes visible there, and refuses a copy damaged on the way.
+     *
+     * @param crc32c the version's CRC-32C, announced in {@link BlobStreamPaths#CRC_HEADER}; null announces none
+     */
+    public CompletionStage<BlobFacts> put(
+            String dataUrl,
+            int rsid,
+            long vtime,
+            byte[] key,
+            String contentType,
+            BlobBody body,
+            boolean coordinate,
+            Integer crc32c) {
         RequestEntity entity;
         // The answer deadline runs from the moment the last byte is handed over: before that, the upload's own pace
         // (and the idle timeout) bounds it.
@@ -117,6 +135,9 @@ public final class BlobStreamClient {
         }
         if (coordinate) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.COORDINATE_HEADER, "1"));
+        }
+        if (crc32c != null) {
+            request = request.addHeader(RawHeader.create(BlobStreamPaths.CRC_HEADER, Integer.toString(crc32c)));
         }
         return send(request, dataUrl, sent).thenCompose(response -> {
             if (response.status().intValue() == 201) {

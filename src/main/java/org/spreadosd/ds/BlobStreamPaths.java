@@ -10,7 +10,12 @@ import org.spreadosd.model.Keys;
 public final class BlobStreamPaths {
     public static final String PREFIX = "/_spread/v1/blob/";
     public static final String SIZE_HEADER = "X-Spread-Size";
+    /**
+     * The version's CRC-32C: on an answer, that of the stored version; on a PUT (optional), the one the bytes must
+     * have, checked before the version becomes visible.
+     */
     public static final String CRC_HEADER = "X-Spread-Crc32c";
+
     public static final String CONTENT_TYPE_HEADER = "X-Spread-Content-Type";
     public static final String LENGTH_HEADER = "X-Spread-Length";
     /** On a PUT: the receiver coordinates the add and copies the version to the set's other members. */

@@ -61,7 +61,17 @@ public final class BlobStreamServer {
                 .orElse(null);
         boolean coordinate =
                 request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
-        return service.put(a, contentType, BlobBody.of(request.entity()), coordinate)
+        Integer expectedCrc;
+        try {
+            expectedCrc = request.getHeader(BlobStreamPaths.CRC_HEADER)
+                    .map(h -> Integer.valueOf(h.value().trim()))
+                    .orElse(null);
+        } catch (NumberFormatException e) {
+            request.discardEntityBytes(mat);
+            return CompletableFuture.completedFuture(
+                    text(StatusCodes.BAD_REQUEST, BlobStreamPaths.CRC_HEADER + " must be a 32-bit integer"));
+        }
+        return service.put(a, contentType, BlobBody.of(request.entity()), coordinate, expectedCrc)
                 .thenApply(facts -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), facts)
                         .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(facts.copies()))))
                 .exceptionally(e -> failure(a, e));

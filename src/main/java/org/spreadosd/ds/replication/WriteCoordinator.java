@@ -66,6 +66,7 @@ public final class WriteCoordinator implements CopyFanOut {
         });
     }
 
+    /** The copy announces the stored CRC, so the peer refuses bytes damaged on the way before they become visible. */
     private CompletableFuture<Integer> forward(NodeInfo peer, int rsid, byte[] key, long vtime, StoredBlob blob) {
         return blobs.put(
                         peer.dataUrl(),
@@ -74,7 +75,8 @@ public final class WriteCoordinator implements CopyFanOut {
                         key,
                         blob.header().contentType(),
                         BlobBody.streaming(BlobService.source(store, blob, 0, blob.size()), blob.size()),
-                        false)
+                        false,
+                        blob.header().crc32c())
                 .thenApply(facts -> 1)
                 .exceptionally(e -> {
                     if (SpreadFailure.is(e, FailureCode.ALREADY_STORED)) {
