@@ -43,6 +43,7 @@ import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.UpdateLog;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * A coordinated add through real data servers over HTTP, where the coordinator's copy to its peer passes a proxy that
@@ -121,16 +122,23 @@ class ForwardChecksumTest {
         new Random(7).nextBytes(data);
 
         BlobFacts facts = new BlobStreamClient(kit.system())
-                .put(url(coordinatorBinding), 0, VTIME, KEY, null, BlobBody.of(ByteString.fromArray(data)), true)
+                .put(
+                        url(coordinatorBinding),
+                        new VersionId(0, KEY, VTIME),
+                        null,
+                        BlobBody.of(ByteString.fromArray(data)),
+                        true)
                 .toCompletableFuture()
                 .get(60, TimeUnit.SECONDS);
 
         assertTrue(flipped.get(), "the proxy damaged the forwarded copy");
         assertEquals(1, facts.copies(), "the damaged copy is not counted");
-        assertTrue(coordinatorStore.find(0, KEY, VTIME).isPresent(), "the coordinator keeps its own copy");
+        assertTrue(
+                coordinatorStore.find(new VersionId(0, KEY, VTIME)).isPresent(), "the coordinator keeps its own copy");
 
-        assertTrue(peerStore.find(0, KEY, VTIME).isEmpty(), "the damaged copy is not in the peer's store");
-        assertFalse(Files.exists(peerStore.pathOf(0, KEY, VTIME)));
+        assertTrue(
+                peerStore.find(new VersionId(0, KEY, VTIME)).isEmpty(), "the damaged copy is not in the peer's store");
+        assertFalse(Files.exists(peerStore.pathOf(new VersionId(0, KEY, VTIME))));
         assertEquals(0, peerStore.items());
         assertEquals(
                 List.of(),
