@@ -39,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.msgpack.value.Value;
 import org.spreadosd.ds.BlobStreamPaths;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.rpc.RpcConnection;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.testing.MixedLoad;
@@ -287,7 +288,8 @@ class ReplicationIT {
     void aFileDamagedOnDiskIsRepairedByTheScrub() throws Exception {
         Acked victim = acked.stream().filter(a -> a.rsid() == 1).findFirst().orElseThrow();
         long repairedBefore = replication(2).path("repaired").asLong();
-        Path file = DataStore.pathOf(store(2), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime());
+        Path file = DataStore.pathOf(
+                store(2), new VersionId(1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) ~victim.data()[10]}), ch.size() - victim.data().length + 10);
         }
@@ -305,7 +307,8 @@ class ReplicationIT {
         Acked victim =
                 acked.stream().filter(a -> a.rsid() == 1).skip(1).findFirst().orElseThrow();
         long copiedBefore = replication(3).path("anti_entropy_copied").asLong();
-        Files.delete(DataStore.pathOf(store(3), 1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime()));
+        Files.delete(DataStore.pathOf(
+                store(3), new VersionId(1, victim.key().getBytes(StandardCharsets.UTF_8), victim.vtime())));
         assertEquals(404, blobStatus(3, victim));
         awaitCondition(
                 "anti-entropy on ds3 copied the lost version back",
@@ -437,7 +440,7 @@ class ReplicationIT {
 
     HttpResponse<byte[]> blobRequest(int nid, Acked a) throws IOException, InterruptedException {
         String url = "http://127.0.0.1:" + (dsPorts[nid] + 1000)
-                + BlobStreamPaths.path(a.rsid(), a.vtime(), a.key().getBytes(StandardCharsets.UTF_8));
+                + BlobStreamPaths.path(new VersionId(a.rsid(), a.key().getBytes(StandardCharsets.UTF_8), a.vtime()));
         return http.send(
                 HttpRequest.newBuilder(URI.create(url))
                         .timeout(Duration.ofSeconds(30))

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.zip.CRC32C;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
+import org.spreadosd.model.VersionId;
 
 /**
  * The header in front of the bytes of every stored version. It makes each file self-describing
@@ -23,6 +24,11 @@ public record BlobHeader(
         byte[] key, long vtime, int rsid, long size, int crc32c, long storedAtMillis, String contentType) {
     private static final byte[] MAGIC = "SPRDOSD1".getBytes(StandardCharsets.US_ASCII);
     private static final int FIXED = MAGIC.length + 4 + 8 + 4 + 8 + 4 + 8 + 2 + 4 + 4;
+
+    /** The version this header stores. */
+    public VersionId version() {
+        return new VersionId(rsid, key, vtime);
+    }
 
     public int length() {
         return FIXED + contentTypeBytes().length + key.length;

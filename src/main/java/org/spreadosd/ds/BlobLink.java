@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionStage;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.failure.SpreadFailure;
+import org.spreadosd.model.VersionId;
 
 /**
  * One data server as a gateway uses it, the same whether it runs in another process ({@link BlobStreamClient#to})
@@ -18,12 +19,11 @@ public interface BlobLink {
      * @param coordinate whether that DS coordinates the add: it copies the version to the set's other
      *     members and answers once the set's write policy is met; a member given a copy stores just its own
      */
-    CompletionStage<BlobFacts> put(
-            int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate);
+    CompletionStage<BlobFacts> put(VersionId v, String contentType, BlobBody body, boolean coordinate);
 
     /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
-    CompletionStage<Optional<BlobDownload>> get(int rsid, long vtime, byte[] key, long offset, long length);
+    CompletionStage<Optional<BlobDownload>> get(VersionId v, long offset, long length);
 
     /** Answers whether the DS held bytes of the version; it keeps a tombstone either way. */
-    CompletionStage<Boolean> delete(int rsid, long vtime, byte[] key);
+    CompletionStage<Boolean> delete(VersionId v);
 }

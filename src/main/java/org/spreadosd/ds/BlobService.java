@@ -22,6 +22,7 @@ import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * What a DS does with the versions it holds, whoever asks: the byte-stream HTTP server ({@link BlobStreamServer})
@@ -46,7 +47,7 @@ public final class BlobService {
     private final BlobWriter writer;
     private final Materializer mat;
     private final CopyFanOut coordinator;
-    private final Consumer<BlobStreamPaths.Address> onCorrupt;
+    private final Consumer<VersionId> onCorrupt;
     private final long verifyBeforeSendBytes;
 
     /**
@@ -61,7 +62,7 @@ public final class BlobService {
             Materializer mat,
             Duration uploadIdleTimeout,
             CopyFanOut coordinator,
-            Consumer<BlobStreamPaths.Address> onCorrupt,
+            Consumer<VersionId> onCorrupt,
             long verifyBeforeSendBytes) {
         this.store = store;
         this.disk = disk;
@@ -75,41 +76,39 @@ public final class BlobService {
     /**
      * Stores a version durably and, when this member coordinates the add, copies it to the set's other
      * members; answers what was stored and how many members hold it.
+     *
+     * @param expectedCrc the CRC-32C its sender announced (a coordinator's copy), or null: bytes that do not match
+     *     it are refused ({@link FailureCode#CORRUPT}) before the version enters the store or the update log
      */
     public CompletionStage<BlobFacts> put(
-            BlobStreamPaths.Address a, String contentType, BlobBody body, boolean coordinate) {
+            VersionId v, String contentType, BlobBody body, boolean coordinate, Integer expectedCrc) {
         long expected = body.size();
         if (expected > store.maxObjectBytes()) {
             return refuseTooLarge(body, expected);
         }
         CompletionStage<StoredBlob> stored = coordinate
-                ? CompletableFuture.supplyAsync(() -> held(a), disk)
-                        .thenCompose(
-                                held -> held.isPresent() ? sameBytes(a, body, held.get()) : write(a, contentType, body))
-                : write(a, contentType, body);
+                ? CompletableFuture.supplyAsync(() -> held(v), disk)
+                        .thenCompose(held -> held.isPresent()
+                                ? sameBytes(v, body, held.get())
+                                : write(v, contentType, body, expectedCrc))
+                : write(v, contentType, body, expectedCrc);
         return stored.thenCompose(blob -> (coordinate && coordinator != null
-                        ? coordinator.replicate(a.rsid(), a.key(), a.vtime(), blob)
+                        ? coordinator.replicate(v, blob)
                         : CompletableFuture.completedFuture(1))
                 .thenApply(copies -> new BlobFacts(
                         blob.size(), blob.header().crc32c(), blob.header().contentType(), copies)));
     }
 
-    private CompletionStage<StoredBlob> write(BlobStreamPaths.Address a, String contentType, BlobBody body) {
-        return writer.write(a.rsid(), a.key(), a.vtime(), contentType, body, null)
-                .thenApply(blob -> {
-                    log.debug(
-                            "stored rsid={} key={} vtime={} size={}",
-                            a.rsid(),
-                            Keys.printable(a.key()),
-                            a.vtime(),
-                            blob.size());
-                    return blob;
-                });
+    private CompletionStage<StoredBlob> write(VersionId v, String contentType, BlobBody body, Integer expectedCrc) {
+        return writer.write(v, contentType, body, expectedCrc).thenApply(blob -> {
+            log.debug("stored {} size={}", v, blob.size());
+            return blob;
+        });
     }
 
-    private Optional<StoredBlob> held(BlobStreamPaths.Address a) {
+    private Optional<StoredBlob> held(VersionId v) {
         try {
-            return store.find(a.rsid(), a.key(), a.vtime());
+            return store.find(v);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -121,7 +120,7 @@ public final class BlobService {
      * the version this add meant to store, so coordinating goes on from the stored copy; anything else stays a
      * conflict. The bytes are checked as they stream past, never gathered.
      */
-    private CompletionStage<StoredBlob> sameBytes(BlobStreamPaths.Address a, BlobBody body, StoredBlob held) {
+    private CompletionStage<StoredBlob> sameBytes(VersionId v, BlobBody body, StoredBlob held) {
         return body.source()
                 .runFold(
                         new CRC32C(),
@@ -134,14 +133,10 @@ public final class BlobService {
                     if (held.header().crc32c() != (int) crc.getValue()) {
                         throw new SpreadFailure(
                                 FailureCode.ALREADY_STORED,
-                                "version " + a.vtime() + " of " + Keys.printable(a.key())
+                                "version " + v.vtime() + " of " + Keys.printable(v.key())
                                         + " is already stored with other bytes");
                     }
-                    log.info(
-                            "coordinating an add already held rsid={} key={} vtime={}",
-                            a.rsid(),
-                            Keys.printable(a.key()),
-                            a.vtime());
+                    log.info("coordinating an add already held {}", v);
                     return held;
                 });
     }
@@ -164,11 +159,11 @@ public final class BlobService {
     }
 
     /** {@code length} bytes from {@code offset} (both cut to the version's size); empty when the version is not here. */
-    public CompletionStage<Optional<BlobDownload>> get(BlobStreamPaths.Address a, long offset, long length) {
+    public CompletionStage<Optional<BlobDownload>> get(VersionId v, long offset, long length) {
         return CompletableFuture.supplyAsync(
                 () -> {
                     try {
-                        Optional<DataStore.Loaded> found = store.load(a.rsid(), a.key(), a.vtime(), READ_WHOLE_BYTES);
+                        Optional<DataStore.Loaded> found = store.load(v, READ_WHOLE_BYTES);
                         if (found.isEmpty()) {
                             return Optional.<BlobDownload>empty();
                         }
@@ -199,11 +194,11 @@ public final class BlobService {
     }
 
     /** Deletes the version (leaving its tombstone); answers whether bytes were here. */
-    public CompletionStage<Boolean> delete(BlobStreamPaths.Address a) {
+    public CompletionStage<Boolean> delete(VersionId v) {
         return CompletableFuture.supplyAsync(
                 () -> {
                     try {
-                        return store.delete(a.rsid(), a.key(), a.vtime());
+                        return store.delete(v);
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
@@ -221,34 +216,16 @@ public final class BlobService {
      * What a failed request of this DS answers with, after logging it once and handing a damaged version to the
      * repairer.
      */
-    SpreadFailure failureOf(BlobStreamPaths.Address a, Throwable e) {
+    SpreadFailure failureOf(VersionId v, Throwable e) {
         SpreadFailure f = SpreadFailure.unwrap(e);
         switch (f.code()) {
             case CORRUPT -> {
-                log.error(
-                        "corrupt blob rsid={} key={} vtime={}: {}",
-                        a.rsid(),
-                        Keys.printable(a.key()),
-                        a.vtime(),
-                        f.getMessage());
-                onCorrupt.accept(a);
+                log.error("corrupt blob {}: {}", v, f.getMessage());
+                onCorrupt.accept(v);
             }
-            case STORE_FULL ->
-                log.error("store full: rsid={} key={} vtime={}", a.rsid(), Keys.printable(a.key()), a.vtime());
-            case UNAVAILABLE, PEER_LOST ->
-                log.warn(
-                        "blob request failed rsid={} key={} vtime={}: {}",
-                        a.rsid(),
-                        Keys.printable(a.key()),
-                        a.vtime(),
-                        f.getMessage());
-            case INTERNAL ->
-                log.error(
-                        "blob request failed unexpectedly rsid={} key={} vtime={}",
-                        a.rsid(),
-                        Keys.printable(a.key()),
-                        a.vtime(),
-                        f.getCause());
+            case STORE_FULL -> log.error("store full: {}", v);
+            case UNAVAILABLE, PEER_LOST -> log.warn("blob request failed {}: {}", v, f.getMessage());
+            case INTERNAL -> log.error("blob request failed unexpectedly {}", v, f.getCause());
             default -> {}
         }
         return f;
@@ -261,33 +238,28 @@ public final class BlobService {
     public BlobLink link() {
         return new BlobLink() {
             @Override
-            public CompletionStage<BlobFacts> put(
-                    int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
-                BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
-                return asClientSees(a, BlobService.this.put(a, contentType, body, coordinate));
+            public CompletionStage<BlobFacts> put(VersionId v, String contentType, BlobBody body, boolean coordinate) {
+                return asClientSees(v, BlobService.this.put(v, contentType, body, coordinate, null));
             }
 
             @Override
-            public CompletionStage<Optional<BlobDownload>> get(
-                    int rsid, long vtime, byte[] key, long offset, long length) {
-                BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
-                return asClientSees(a, BlobService.this.get(a, offset, length));
+            public CompletionStage<Optional<BlobDownload>> get(VersionId v, long offset, long length) {
+                return asClientSees(v, BlobService.this.get(v, offset, length));
             }
 
             @Override
-            public CompletionStage<Boolean> delete(int rsid, long vtime, byte[] key) {
-                BlobStreamPaths.Address a = new BlobStreamPaths.Address(rsid, vtime, key);
-                return asClientSees(a, BlobService.this.delete(a));
+            public CompletionStage<Boolean> delete(VersionId v) {
+                return asClientSees(v, BlobService.this.delete(v));
             }
         };
     }
 
-    private <T> CompletionStage<T> asClientSees(BlobStreamPaths.Address a, CompletionStage<T> result) {
+    private <T> CompletionStage<T> asClientSees(VersionId v, CompletionStage<T> result) {
         return result.handle((value, e) -> {
             if (e == null) {
                 return value;
             }
-            SpreadFailure f = failureOf(a, e);
+            SpreadFailure f = failureOf(v, e);
             throw f.acrossLink("local data server answered " + f.httpStatus() + ": ");
         });
     }

@@ -21,6 +21,7 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
+import org.spreadosd.model.VersionId;
 
 /** The gateway's side of the node-to-node byte stream API: streams versions to and from a DS. */
 public final class BlobStreamClient {
@@ -64,20 +65,18 @@ public final class BlobStreamClient {
     public BlobLink to(String dataUrl) {
         return new BlobLink() {
             @Override
-            public CompletionStage<BlobFacts> put(
-                    int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
-                return BlobStreamClient.this.put(dataUrl, rsid, vtime, key, contentType, body, coordinate);
+            public CompletionStage<BlobFacts> put(VersionId v, String contentType, BlobBody body, boolean coordinate) {
+                return BlobStreamClient.this.put(dataUrl, v, contentType, body, coordinate);
             }
 
             @Override
-            public CompletionStage<Optional<BlobDownload>> get(
-                    int rsid, long vtime, byte[] key, long offset, long length) {
-                return BlobStreamClient.this.get(dataUrl, rsid, vtime, key, offset, length);
+            public CompletionStage<Optional<BlobDownload>> get(VersionId v, long offset, long length) {
+                return BlobStreamClient.this.get(dataUrl, v, offset, length);
             }
 
             @Override
-            public CompletionStage<Boolean> delete(int rsid, long vtime, byte[] key) {
-                return BlobStreamClient.this.delete(dataUrl, rsid, vtime, key);
+            public CompletionStage<Boolean> delete(VersionId v) {
+                return BlobStreamClient.this.delete(dataUrl, v);
             }
         };
     }
@@ -89,7 +88,18 @@ public final class BlobStreamClient {
      *     members and answers once the set's write policy is met; a member given a copy stores just its own
      */
     public CompletionStage<BlobFacts> put(
-            String dataUrl, int rsid, long vtime, byte[] key, String contentType, BlobBody body, boolean coordinate) {
+            String dataUrl, VersionId v, String contentType, BlobBody body, boolean coordinate) {
+        return put(dataUrl, v, contentType, body, coordinate, null);
+    }
+
+    /**
+     * Streams a version whose checksum is known (a coordinator's copy of a stored version): the receiver checks the
+     * bytes against it before the version becomes visible there, and refuses a copy damaged on the way.
+     *
+     * @param crc32c the version's CRC-32C, announced in {@link BlobStreamPaths#CRC_HEADER}; null announces none
+     */
+    public CompletionStage<BlobFacts> put(
+            String dataUrl, VersionId v, String contentType, BlobBody body, boolean coordinate, Integer crc32c) {
         RequestEntity entity;
         // The answer deadline runs from the moment the last byte is handed over: before that, the upload's own pace
         // (and the idle timeout) bounds it.
@@ -110,13 +120,15 @@ public final class BlobStreamClient {
                     ? HttpEntities.create(ContentTypes.APPLICATION_OCTET_STREAM, body.size(), data)
                     : HttpEntities.createChunked(ContentTypes.APPLICATION_OCTET_STREAM, data);
         }
-        HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(rsid, vtime, key))
-                .withEntity(entity);
+        HttpRequest request = HttpRequest.PUT(dataUrl + BlobStreamPaths.path(v)).withEntity(entity);
         if (contentType != null) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.CONTENT_TYPE_HEADER, contentType));
         }
         if (coordinate) {
             request = request.addHeader(RawHeader.create(BlobStreamPaths.COORDINATE_HEADER, "1"));
+        }
+        if (crc32c != null) {
+            request = request.addHeader(RawHeader.create(BlobStreamPaths.CRC_HEADER, Integer.toString(crc32c)));
         }
         return send(request, dataUrl, sent).thenCompose(response -> {
             if (response.status().intValue() == 201) {
@@ -128,9 +140,8 @@ public final class BlobStreamClient {
     }
 
     /** Streams {@code length} bytes from {@code offset}; empty when the DS does not hold the version. */
-    public CompletionStage<Optional<BlobDownload>> get(
-            String dataUrl, int rsid, long vtime, byte[] key, long offset, long length) {
-        String url = dataUrl + BlobStreamPaths.path(rsid, vtime, key) + "?offset=" + offset + "&length=" + length;
+    public CompletionStage<Optional<BlobDownload>> get(String dataUrl, VersionId v, long offset, long length) {
+        String url = dataUrl + BlobStreamPaths.path(v) + "?offset=" + offset + "&length=" + length;
         return send(HttpRequest.GET(url), dataUrl, NOW).thenCompose(response -> {
             int status = response.status().intValue();
             if (status == 200) {
@@ -150,8 +161,8 @@ public final class BlobStreamClient {
         });
     }
 
-    public CompletionStage<Boolean> delete(String dataUrl, int rsid, long vtime, byte[] key) {
-        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(rsid, vtime, key)), dataUrl, NOW)
+    public CompletionStage<Boolean> delete(String dataUrl, VersionId v) {
+        return send(HttpRequest.DELETE(dataUrl + BlobStreamPaths.path(v)), dataUrl, NOW)
                 .thenCompose(response -> {
                     int status = response.status().intValue();
                     if (status == 200 || status == 404) {

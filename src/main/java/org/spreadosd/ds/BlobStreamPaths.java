@@ -1,6 +1,7 @@
 package org.spreadosd.ds;
 
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * The node-to-node byte stream API of a DS: {@code /_spread/v1/blob/<rsid>/<vtime>/<base64url key>}.
@@ -10,7 +11,12 @@ import org.spreadosd.model.Keys;
 public final class BlobStreamPaths {
     public static final String PREFIX = "/_spread/v1/blob/";
     public static final String SIZE_HEADER = "X-Spread-Size";
+    /**
+     * The version's CRC-32C: on an answer, that of the stored version; on a PUT (optional), the one the bytes must
+     * have, checked before the version becomes visible.
+     */
     public static final String CRC_HEADER = "X-Spread-Crc32c";
+
     public static final String CONTENT_TYPE_HEADER = "X-Spread-Content-Type";
     public static final String LENGTH_HEADER = "X-Spread-Length";
     /** On a PUT: the receiver coordinates the add and copies the version to the set's other members. */
@@ -20,12 +26,12 @@ public final class BlobStreamPaths {
 
     private BlobStreamPaths() {}
 
-    public static String path(int rsid, long vtime, byte[] key) {
-        return PREFIX + rsid + "/" + vtime + "/" + Keys.toBase64Url(key);
+    public static String path(VersionId v) {
+        return PREFIX + v.rsid() + "/" + v.vtime() + "/" + Keys.toBase64Url(v.key());
     }
 
-    /** The (rsid, vtime, key) a request path names, or null when it is not a blob path. */
-    public static Address parse(String path) {
+    /** The version a request path names, or null when it is not a blob path. */
+    public static VersionId parse(String path) {
         if (!path.startsWith(PREFIX)) {
             return null;
         }
@@ -34,11 +40,9 @@ public final class BlobStreamPaths {
             return null;
         }
         try {
-            return new Address(Integer.parseInt(parts[0]), Long.parseLong(parts[1]), Keys.fromBase64Url(parts[2]));
+            return new VersionId(Integer.parseInt(parts[0]), Keys.fromBase64Url(parts[2]), Long.parseLong(parts[1]));
         } catch (IllegalArgumentException e) {
             return null;
         }
     }
-
-    public record Address(int rsid, long vtime, byte[] key) {}
 }

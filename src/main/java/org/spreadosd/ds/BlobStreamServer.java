@@ -17,6 +17,7 @@ import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
+import org.spreadosd.model.VersionId;
 
 /**
  * Serves a DS's node-to-node byte stream API ({@link BlobStreamPaths}) over HTTP: gateways and peers in other
@@ -33,50 +34,60 @@ public final class BlobStreamServer {
     }
 
     public CompletionStage<HttpResponse> handle(HttpRequest request) {
-        BlobStreamPaths.Address a = BlobStreamPaths.parse(request.getUri().path());
-        if (a == null) {
+        VersionId v = BlobStreamPaths.parse(request.getUri().path());
+        if (v == null) {
             request.discardEntityBytes(mat);
             return CompletableFuture.completedFuture(text(StatusCodes.NOT_FOUND, "no such blob path"));
         }
         if (request.method().equals(HttpMethods.PUT)) {
-            return put(a, request);
+            return put(v, request);
         }
         request.discardEntityBytes(mat);
         if (request.method().equals(HttpMethods.GET)) {
-            return get(a, request.getUri().query().toMap());
+            return get(v, request.getUri().query().toMap());
         }
         if (request.method().equals(HttpMethods.DELETE)) {
-            return service.delete(a)
+            return service.delete(v)
                     .thenApply(deleted -> text(
                             deleted ? StatusCodes.OK : StatusCodes.NOT_FOUND, deleted ? "deleted" : "not stored here"))
-                    .exceptionally(e -> failure(a, e));
+                    .exceptionally(e -> failure(v, e));
         }
         return CompletableFuture.completedFuture(text(StatusCodes.METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"));
     }
 
-    private CompletionStage<HttpResponse> put(BlobStreamPaths.Address a, HttpRequest request) {
+    private CompletionStage<HttpResponse> put(VersionId v, HttpRequest request) {
         // An upload declared over the size limit is refused (413) by the service, which drains a modest excess first.
         String contentType = request.getHeader(BlobStreamPaths.CONTENT_TYPE_HEADER)
                 .map(h -> h.value())
                 .orElse(null);
         boolean coordinate =
                 request.getHeader(BlobStreamPaths.COORDINATE_HEADER).isPresent();
-        return service.put(a, contentType, BlobBody.of(request.entity()), coordinate)
+        Integer expectedCrc;
+        try {
+            expectedCrc = request.getHeader(BlobStreamPaths.CRC_HEADER)
+                    .map(h -> Integer.valueOf(h.value().trim()))
+                    .orElse(null);
+        } catch (NumberFormatException e) {
+            request.discardEntityBytes(mat);
+            return CompletableFuture.completedFuture(
+                    text(StatusCodes.BAD_REQUEST, BlobStreamPaths.CRC_HEADER + " must be a 32-bit integer"));
+        }
+        return service.put(v, contentType, BlobBody.of(request.entity()), coordinate, expectedCrc)
                 .thenApply(facts -> withFacts(HttpResponse.create().withStatus(StatusCodes.CREATED), facts)
                         .addHeader(RawHeader.create(BlobStreamPaths.COPIES_HEADER, Integer.toString(facts.copies()))))
-                .exceptionally(e -> failure(a, e));
+                .exceptionally(e -> failure(v, e));
     }
 
-    private CompletionStage<HttpResponse> get(BlobStreamPaths.Address a, Map<String, String> query) {
+    private CompletionStage<HttpResponse> get(VersionId v, Map<String, String> query) {
         long offset;
         long length;
         try {
             offset = parseLong(query.get("offset"), 0);
             length = parseLong(query.get("length"), Long.MAX_VALUE);
         } catch (SpreadFailure e) {
-            return CompletableFuture.completedFuture(failure(a, e));
+            return CompletableFuture.completedFuture(failure(v, e));
         }
-        return service.get(a, offset, length)
+        return service.get(v, offset, length)
                 .thenApply(found -> {
                     if (found.isEmpty()) {
                         return text(StatusCodes.NOT_FOUND, "not stored here");
@@ -94,7 +105,7 @@ public final class BlobStreamServer {
                                             : HttpEntities.create(
                                                     ContentTypes.APPLICATION_OCTET_STREAM, body.size(), body.stream()));
                 })
-                .exceptionally(e -> failure(a, e));
+                .exceptionally(e -> failure(v, e));
     }
 
     private static HttpResponse withFacts(HttpResponse response, BlobFacts facts) {
@@ -122,8 +133,8 @@ public final class BlobStreamServer {
         return v;
     }
 
-    private HttpResponse failure(BlobStreamPaths.Address a, Throwable e) {
-        SpreadFailure f = service.failureOf(a, e);
+    private HttpResponse failure(VersionId v, Throwable e) {
+        SpreadFailure f = service.failureOf(v, e);
         return text(StatusCodes.get(f.httpStatus()), String.valueOf(f.getMessage()));
     }
 

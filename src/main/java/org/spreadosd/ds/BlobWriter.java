@@ -10,6 +10,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.model.VersionId;
 
 /**
  * Stores a {@link BlobBody} in a {@link DataStore} without a thread waiting for the network: a streamed body's
@@ -43,11 +44,10 @@ public final class BlobWriter {
      *
      * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
      */
-    public CompletionStage<StoredBlob> write(
-            int rsid, byte[] key, long vtime, String contentType, BlobBody body, Integer expectedCrc) {
+    public CompletionStage<StoredBlob> write(VersionId v, String contentType, BlobBody body, Integer expectedCrc) {
         if (body.isWhole()) {
             return onDisk(() -> {
-                try (PendingWrite pending = store.begin(rsid, key, vtime, contentType, body.size(), expectedCrc)) {
+                try (PendingWrite pending = store.begin(v, contentType, body.size(), expectedCrc)) {
                     for (ByteBuffer buffer : body.bytes().getByteBuffers()) {
                         pending.append(buffer);
                     }
@@ -56,35 +56,33 @@ public final class BlobWriter {
             });
         }
         CompletableFuture<StoredBlob> stored = new CompletableFuture<>();
-        onDisk(() -> store.begin(rsid, key, vtime, contentType, body.size(), expectedCrc))
-                .whenComplete((pending, refused) -> {
-                    if (refused != null) {
-                        body.discard(mat);
-                        stored.completeExceptionally(refused);
-                        return;
-                    }
-                    body.stream()
-                            .idleTimeout(idleTimeout)
-                            .batchWeighted(
-                                    BATCH_BYTES, chunk -> (long) chunk.size(), chunk -> chunk, ByteString::concat)
-                            .runWith(Sink.foldAsync(pending, (p, chunk) -> append(p, chunk)), mat)
-                            .thenCompose(p -> onDisk(p::finish))
-                            .whenCompleteAsync(
-                                    (blob, failed) -> {
-                                        Throwable failure = failed;
-                                        try {
-                                            pending.close();
-                                        } catch (IOException | RuntimeException e) {
-                                            failure = failure != null ? failure : e;
-                                        }
-                                        if (failure != null) {
-                                            stored.completeExceptionally(unwrapped(failure));
-                                        } else {
-                                            stored.complete(blob);
-                                        }
-                                    },
-                                    disk);
-                });
+        onDisk(() -> store.begin(v, contentType, body.size(), expectedCrc)).whenComplete((pending, refused) -> {
+            if (refused != null) {
+                body.discard(mat);
+                stored.completeExceptionally(refused);
+                return;
+            }
+            body.stream()
+                    .idleTimeout(idleTimeout)
+                    .batchWeighted(BATCH_BYTES, chunk -> (long) chunk.size(), chunk -> chunk, ByteString::concat)
+                    .runWith(Sink.foldAsync(pending, (p, chunk) -> append(p, chunk)), mat)
+                    .thenCompose(p -> onDisk(p::finish))
+                    .whenCompleteAsync(
+                            (blob, failed) -> {
+                                Throwable failure = failed;
+                                try {
+                                    pending.close();
+                                } catch (IOException | RuntimeException e) {
+                                    failure = failure != null ? failure : e;
+                                }
+                                if (failure != null) {
+                                    stored.completeExceptionally(unwrapped(failure));
+                                } else {
+                                    stored.complete(blob);
+                                }
+                            },
+                            disk);
+        });
         return stored;
     }
 

@@ -1,6 +1,7 @@
 package org.spreadosd.ds;
 
 import java.util.concurrent.CompletionStage;
+import org.spreadosd.model.VersionId;
 
 /**
  * What a coordinating data server does with a version once it holds it durably: copy it to the set's other members
@@ -8,5 +9,5 @@ import java.util.concurrent.CompletionStage;
  * ({@code ds.replication.WriteCoordinator}) implements it; the store only calls it, so it knows nothing of peers.
  */
 public interface CopyFanOut {
-    CompletionStage<Integer> replicate(int rsid, byte[] key, long vtime, StoredBlob blob);
+    CompletionStage<Integer> replicate(VersionId v, StoredBlob blob);
 }

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.util.DurableFiles;
 
 /**
@@ -177,15 +178,15 @@ public final class DataStore {
         }
     }
 
-    public Path pathOf(int rsid, byte[] key, long vtime) {
-        return pathOf(dataDir.getParent(), rsid, key, vtime);
+    public Path pathOf(VersionId v) {
+        return pathOf(dataDir.getParent(), v);
     }
 
     /** Where a version lives in the store at {@code root}, without opening that store. */
-    public static Path pathOf(Path root, int rsid, byte[] key, long vtime) {
-        String name = HexFormat.of().formatHex(digest(key, vtime));
+    public static Path pathOf(Path root, VersionId v) {
+        String name = HexFormat.of().formatHex(digest(v.key(), v.vtime()));
         return root.resolve("data")
-                .resolve(Integer.toString(rsid))
+                .resolve(Integer.toString(v.rsid()))
                 .resolve(name.substring(0, 2))
                 .resolve(name.substring(2, 4))
                 .resolve(name);
@@ -196,9 +197,8 @@ public final class DataStore {
      *
      * @param expectedSize the Content-Length the sender announced, or -1 when it streams without one
      */
-    public StoredBlob write(int rsid, byte[] key, long vtime, String contentType, InputStream in, long expectedSize)
-            throws IOException {
-        return write(rsid, key, vtime, contentType, in, expectedSize, null);
+    public StoredBlob write(VersionId v, String contentType, InputStream in, long expectedSize) throws IOException {
+        return write(v, contentType, in, expectedSize, null);
     }
 
     /**
@@ -208,16 +208,9 @@ public final class DataStore {
      * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
      * @throws SpreadFailure {@link FailureCode#CORRUPT} when the bytes received do not match {@code expectedCrc}
      */
-    public StoredBlob write(
-            int rsid,
-            byte[] key,
-            long vtime,
-            String contentType,
-            InputStream in,
-            long expectedSize,
-            Integer expectedCrc)
+    public StoredBlob write(VersionId v, String contentType, InputStream in, long expectedSize, Integer expectedCrc)
             throws IOException {
-        try (PendingWrite pending = begin(rsid, key, vtime, contentType, expectedSize, expectedCrc)) {
+        try (PendingWrite pending = begin(v, contentType, expectedSize, expectedCrc)) {
             byte[] buf = new byte[COPY_BUFFER];
             int n;
             while ((n = in.read(buf)) >= 0) {
@@ -235,23 +228,23 @@ public final class DataStore {
      * @param expectedSize the length the sender announced, or -1 when it announced none
      * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
      */
-    public PendingWrite begin(
-            int rsid, byte[] key, long vtime, String contentType, long expectedSize, Integer expectedCrc)
+    public PendingWrite begin(VersionId v, String contentType, long expectedSize, Integer expectedCrc)
             throws IOException {
         if (expectedSize > maxObjectBytes) {
             throw tooLarge(expectedSize, maxObjectBytes);
         }
-        Path target = pathOf(rsid, key, vtime);
+        Path target = pathOf(v);
         if (Files.exists(target)) {
             throw new SpreadFailure(
                     FailureCode.ALREADY_STORED,
-                    "version " + vtime + " of " + Keys.printable(key) + " is already stored");
+                    "version " + v.vtime() + " of " + Keys.printable(v.key()) + " is already stored");
         }
         if (Files.exists(tombstoneOf(target))) {
             throw new SpreadFailure(
-                    FailureCode.DELETED, "version " + vtime + " of " + Keys.printable(key) + " was deleted");
+                    FailureCode.DELETED, "version " + v.vtime() + " of " + Keys.printable(v.key()) + " was deleted");
         }
-        BlobHeader placeholder = new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), contentType);
+        BlobHeader placeholder =
+                new BlobHeader(v.key(), v.vtime(), v.rsid(), 0, 0, System.currentTimeMillis(), contentType);
         return new PendingWrite(
                 this, tmpDir.resolve(UUID.randomUUID() + ".part"), target, placeholder, expectedSize, expectedCrc);
     }
@@ -283,9 +276,9 @@ public final class DataStore {
         }
     }
 
-    public Optional<StoredBlob> find(int rsid, byte[] key, long vtime) throws IOException {
+    public Optional<StoredBlob> find(VersionId v) throws IOException {
         try {
-            return Optional.of(read(pathOf(rsid, key, vtime), h -> h.vtime() == vtime && Arrays.equals(h.key(), key)));
+            return Optional.of(read(pathOf(v), h -> names(h, v)));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
@@ -317,12 +310,12 @@ public final class DataStore {
      * logged, so a member that missed it learns of it and a peer's copy can never bring it back. Answers
      * whether bytes were deleted; a version never stored here still gets its tombstone.
      */
-    public boolean delete(int rsid, byte[] key, long vtime) throws IOException {
-        Path path = pathOf(rsid, key, vtime);
+    public boolean delete(VersionId v) throws IOException {
+        Path path = pathOf(v);
         var lock = lockOf(path);
         lock.lock();
         try {
-            return deleteLocked(rsid, key, vtime, path);
+            return deleteLocked(v, path);
         } finally {
             lock.unlock();
         }
@@ -332,7 +325,7 @@ public final class DataStore {
         return versionLocks[Math.floorMod(path.getFileName().hashCode(), versionLocks.length)];
     }
 
-    private boolean deleteLocked(int rsid, byte[] key, long vtime, Path path) throws IOException {
+    private boolean deleteLocked(VersionId v, Path path) throws IOException {
         Path tombstone = tombstoneOf(path);
         if (Files.exists(tombstone)) {
             return dropBytes(path);
@@ -341,7 +334,9 @@ public final class DataStore {
         Path tmp = tmpDir.resolve(UUID.randomUUID() + ".part");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                writeFully(ch, new BlobHeader(key, vtime, rsid, 0, 0, System.currentTimeMillis(), null).encode(), 0);
+                BlobHeader tombstoneHeader =
+                        new BlobHeader(v.key(), v.vtime(), v.rsid(), 0, 0, System.currentTimeMillis(), null);
+                writeFully(ch, tombstoneHeader.encode(), 0);
                 files.force(ch);
             }
             // the directory is forced once, by dropBytes, for the tombstone and the bytes' removal together
@@ -350,7 +345,7 @@ public final class DataStore {
             Files.deleteIfExists(tmp);
         }
         boolean deleted = dropBytes(path);
-        updateLog(rsid).append(UpdateLog.Op.DELETE, vtime, key, 0, 0);
+        updateLog(v.rsid()).append(UpdateLog.Op.DELETE, v.vtime(), v.key(), 0, 0);
         return deleted;
     }
 
@@ -363,16 +358,16 @@ public final class DataStore {
         return deleted;
     }
 
-    public boolean isDeleted(int rsid, byte[] key, long vtime) {
-        return Files.exists(tombstoneOf(pathOf(rsid, key, vtime)));
+    public boolean isDeleted(VersionId v) {
+        return Files.exists(tombstoneOf(pathOf(v)));
     }
 
     /**
      * Moves a damaged version's file aside ({@code <store>/quarantine}) so that it can be fetched again from
      * a peer; the damaged bytes are kept for the operator to look at.
      */
-    public void quarantine(int rsid, byte[] key, long vtime) throws IOException {
-        quarantine(pathOf(rsid, key, vtime));
+    public void quarantine(VersionId v) throws IOException {
+        quarantine(pathOf(v));
     }
 
     /** Moves a damaged file aside, also one whose header is too damaged to name its version. */
@@ -406,7 +401,7 @@ public final class DataStore {
      * for, and the file as long as the header says.
      */
     public StoredBlob readStored(Path file) throws IOException {
-        return read(file, h -> file.equals(pathOf(h.rsid(), h.key(), h.vtime())));
+        return read(file, h -> file.equals(pathOf(new VersionId(h.rsid(), h.key(), h.vtime()))));
     }
 
     private StoredBlob read(Path file, Predicate<BlobHeader> namesThisFile) throws IOException {
@@ -439,10 +434,10 @@ public final class DataStore {
      *
      * @throws SpreadFailure {@link FailureCode#CORRUPT} when the bytes read do not match the checksum
      */
-    public Optional<Loaded> load(int rsid, byte[] key, long vtime, long wholeUpTo) throws IOException {
-        Path file = pathOf(rsid, key, vtime);
+    public Optional<Loaded> load(VersionId v, long wholeUpTo) throws IOException {
+        Path file = pathOf(v);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            StoredBlob blob = checkedHeader(ch, file, h -> h.vtime() == vtime && Arrays.equals(h.key(), key));
+            StoredBlob blob = checkedHeader(ch, file, h -> names(h, v));
             if (blob.size() > wholeUpTo) {
                 return Optional.of(new Loaded(blob, null));
             }
@@ -463,6 +458,11 @@ public final class DataStore {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
+    }
+
+    /** Whether a header read from a version's path is that version's (not another's left there by damage). */
+    private static boolean names(BlobHeader h, VersionId v) {
+        return h.vtime() == v.vtime() && Arrays.equals(h.key(), v.key());
     }
 
     private static Path tombstoneOf(Path path) {

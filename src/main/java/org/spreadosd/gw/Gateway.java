@@ -156,7 +156,7 @@ public final class Gateway {
             AtomicReference<Throwable> senderFailed) {
         NodeInfo writer = order.get(index);
         return links.to(writer)
-                .put(okey.rsid(), okey.vtime(), okey.key(), contentType, body, true)
+                .put(okey.version(), contentType, body, true)
                 .thenApply(facts -> new StagedVersion(okey, facts, contentType))
                 .exceptionallyCompose(e -> {
                     // An upload the client cut short (or sent malformed) fails the data server's write too: that is
@@ -309,7 +309,7 @@ public final class Gateway {
         }
         NodeInfo node = order.get(index);
         return links.to(node)
-                .get(v.rsid(), v.vtime(), v.key(), offset, length)
+                .get(v.version(), offset, length)
                 .handle((found, e) -> {
                     if (e == null) {
                         suspects.answered(node.nid());
@@ -442,7 +442,7 @@ public final class Gateway {
         List<NodeInfo> members = view.config().members(okey.rsid());
         CompletableFuture<?>[] all = members.stream()
                 .map(n -> links.to(n)
-                        .delete(okey.rsid(), okey.vtime(), okey.key())
+                        .delete(okey.version())
                         .exceptionally(e -> {
                             log.warn(
                                     "could not delete bytes key={} vtime={} rsid={} on nid={}: {}",

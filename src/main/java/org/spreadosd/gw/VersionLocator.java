@@ -57,7 +57,7 @@ public final class VersionLocator {
 
     /** A member that cannot be asked counts as not holding it: locate shows what can be read now. */
     private CompletionStage<Boolean> holds(NodeInfo node, VersionRecord v) {
-        return blobs.get(node.dataUrl(), v.rsid(), v.vtime(), v.key(), 0, 0)
+        return blobs.get(node.dataUrl(), v.version(), 0, 0)
                 .thenCompose(found -> found.isEmpty()
                         ? CompletableFuture.completedFuture(false)
                         : found.get().data().runWith(Sink.ignore(), mat).thenApply(done -> true))

@@ -8,6 +8,11 @@ import java.util.Arrays;
  */
 public record ObjectKey(byte[] key, long vtime, int rsid) {
 
+    /** The stored version this names. */
+    public VersionId version() {
+        return new VersionId(rsid, key, vtime);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ObjectKey other

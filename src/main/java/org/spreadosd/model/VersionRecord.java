@@ -17,6 +17,11 @@ public record VersionRecord(
         String contentType,
         Attributes attrs) {
 
+    /** The stored version this record names. */
+    public VersionId version() {
+        return new VersionId(rsid, key, vtime);
+    }
+
     public ObjectKey objectKey() {
         return new ObjectKey(key, vtime, rsid);
     }

@@ -119,7 +119,7 @@ final class DataServerRole {
                     mat,
                     settings.uploadIdleTimeout(),
                     new WriteCoordinator(settings.nid(), view, copyClient(ctx), store),
-                    a -> repairer.repair(a.rsid(), a.key(), a.vtime()),
+                    repairer::repair,
                     settings.replication().verifyBeforeSendBytes());
         }
 

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * Streamed bodies written chunk by chunk as they arrive keep every check of a write: the size limit without an
@@ -80,7 +81,7 @@ class BlobWriterTest {
 
     private StoredBlob write(long vtime, BlobBody body, Integer crc) throws Exception {
         try {
-            return writer.write(0, KEY, vtime, "application/x-test", body, crc)
+            return writer.write(new VersionId(0, KEY, vtime), "application/x-test", body, crc)
                     .toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
@@ -89,7 +90,7 @@ class BlobWriterTest {
     }
 
     private void assertNothingStored(long vtime) throws IOException {
-        assertTrue(store.find(0, KEY, vtime).isEmpty());
+        assertTrue(store.find(new VersionId(0, KEY, vtime)).isEmpty());
         assertEquals(0, store.items());
         assertEquals(List.of(), store.updateLog(0).read(UpdateLog.start(), 10));
         try (Stream<Path> tmp = Files.list(root.resolve("tmp"))) {
@@ -105,7 +106,7 @@ class BlobWriterTest {
         StoredBlob blob = write(1, BlobBody.streaming(chunks(data, 1000), data.length), (int) crc.getValue());
         assertEquals(data.length, blob.size());
         assertEquals((int) crc.getValue(), blob.header().crc32c());
-        try (var in = store.open(store.find(0, KEY, 1).orElseThrow(), 0, data.length)) {
+        try (var in = store.open(store.find(new VersionId(0, KEY, 1)).orElseThrow(), 0, data.length)) {
             assertArrayEquals(data, in.readAllBytes());
         }
         assertEquals(1, store.updateLog(0).read(UpdateLog.start(), 10).size());
@@ -152,7 +153,7 @@ class BlobWriterTest {
 
     @Test
     void aDeletedVersionIsRefusedAndItsStreamCancelled() throws Exception {
-        store.delete(0, KEY, 7);
+        store.delete(new VersionId(0, KEY, 7));
         AtomicBoolean cancelled = new AtomicBoolean();
         Source<ByteString, ?> body = Source.repeat(ByteString.fromArray(bytes(100)))
                 .watchTermination((mat, done) -> {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.util.RecordingSync;
 
 class DataStoreTest {
@@ -51,11 +52,12 @@ class DataStoreTest {
         int i = 0;
         for (byte[] key : keys) {
             byte[] data = bytes(1000 + i, i);
-            StoredBlob blob = store.write(0, key, 100 + i, "image/jpeg", new ByteArrayInputStream(data), data.length);
+            StoredBlob blob = store.write(
+                    new VersionId(0, key, 100 + i), "image/jpeg", new ByteArrayInputStream(data), data.length);
             assertTrue(
                     blob.path().normalize().startsWith(root.resolve("data")), "stays inside the store: " + blob.path());
             assertTrue(blob.path().getFileName().toString().matches("[0-9a-f]{64}"), "named by hash: " + blob.path());
-            StoredBlob found = store.find(0, key, 100 + i).orElseThrow();
+            StoredBlob found = store.find(new VersionId(0, key, 100 + i)).orElseThrow();
             assertArrayEquals(key, found.header().key());
             assertEquals("image/jpeg", found.header().contentType());
             assertArrayEquals(data, readAll(store.open(found, 0, found.size())));
@@ -71,7 +73,7 @@ class DataStoreTest {
     void rangesReadSlices() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
         byte[] data = bytes(300_000, 7);
-        StoredBlob blob = store.write(1, Keys.utf8("k"), 5, null, new ByteArrayInputStream(data), -1);
+        StoredBlob blob = store.write(new VersionId(1, Keys.utf8("k"), 5), null, new ByteArrayInputStream(data), -1);
         byte[] slice = readAll(store.open(blob, 1000, 70_000));
         assertArrayEquals(Arrays.copyOfRange(data, 1000, 71_000), slice);
     }
@@ -80,11 +82,12 @@ class DataStoreTest {
     void corruptionIsDetectedOnAWholeRead() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
         byte[] data = bytes(100_000, 3);
-        StoredBlob blob = store.write(0, Keys.utf8("c"), 9, null, new ByteArrayInputStream(data), data.length);
+        StoredBlob blob =
+                store.write(new VersionId(0, Keys.utf8("c"), 9), null, new ByteArrayInputStream(data), data.length);
         try (FileChannel ch = FileChannel.open(blob.path(), StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) (data[50_000] ^ 0x55)}), blob.dataOffset() + 50_000);
         }
-        StoredBlob found = store.find(0, Keys.utf8("c"), 9).orElseThrow();
+        StoredBlob found = store.find(new VersionId(0, Keys.utf8("c"), 9)).orElseThrow();
         assertEquals(
                 FailureCode.CORRUPT,
                 assertThrows(SpreadFailure.class, () -> readAll(store.open(found, 0, found.size())))
@@ -94,37 +97,42 @@ class DataStoreTest {
     @Test
     void aTornHeaderOrTruncatedFileIsCorrupt() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
-        StoredBlob blob = store.write(0, Keys.utf8("t"), 1, null, new ByteArrayInputStream(bytes(5000, 1)), 5000);
+        StoredBlob blob =
+                store.write(new VersionId(0, Keys.utf8("t"), 1), null, new ByteArrayInputStream(bytes(5000, 1)), 5000);
         try (FileChannel ch = FileChannel.open(blob.path(), StandardOpenOption.WRITE)) {
             ch.truncate(blob.dataOffset() + 100);
         }
         assertEquals(
                 FailureCode.CORRUPT,
-                assertThrows(SpreadFailure.class, () -> store.find(0, Keys.utf8("t"), 1))
+                assertThrows(SpreadFailure.class, () -> store.find(new VersionId(0, Keys.utf8("t"), 1)))
                         .code());
         try (FileChannel ch = FileChannel.open(blob.path(), StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {'X'}), 12);
         }
         assertEquals(
                 FailureCode.CORRUPT,
-                assertThrows(SpreadFailure.class, () -> store.find(0, Keys.utf8("t"), 1))
+                assertThrows(SpreadFailure.class, () -> store.find(new VersionId(0, Keys.utf8("t"), 1)))
                         .code());
     }
 
     @Test
     void versionsAreImmutable() throws IOException {
         DataStore store = new DataStore(root, 1 << 30);
-        store.write(0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {1}), 1);
+        store.write(new VersionId(0, Keys.utf8("i"), 1), null, new ByteArrayInputStream(new byte[] {1}), 1);
         assertEquals(
                 FailureCode.ALREADY_STORED,
                 assertThrows(
                                 SpreadFailure.class,
                                 () -> store.write(
-                                        0, Keys.utf8("i"), 1, null, new ByteArrayInputStream(new byte[] {2}), 1))
+                                        new VersionId(0, Keys.utf8("i"), 1),
+                                        null,
+                                        new ByteArrayInputStream(new byte[] {2}),
+                                        1))
                         .code());
         assertArrayEquals(
                 new byte[] {1},
-                readAll(store.open(store.find(0, Keys.utf8("i"), 1).orElseThrow(), 0, 1)));
+                readAll(store.open(
+                        store.find(new VersionId(0, Keys.utf8("i"), 1)).orElseThrow(), 0, 1)));
     }
 
     @Test
@@ -132,20 +140,27 @@ class DataStoreTest {
         DataStore store = new DataStore(root, 10_000);
         assertThrows(
                 IOException.class,
-                () -> store.write(0, Keys.utf8("short"), 1, null, new ByteArrayInputStream(new byte[100]), 200));
+                () -> store.write(
+                        new VersionId(0, Keys.utf8("short"), 1), null, new ByteArrayInputStream(new byte[100]), 200));
         assertEquals(
                 FailureCode.TOO_LARGE,
                 assertThrows(
                                 SpreadFailure.class,
                                 () -> store.write(
-                                        0, Keys.utf8("big"), 1, null, new ByteArrayInputStream(new byte[20_000]), -1))
+                                        new VersionId(0, Keys.utf8("big"), 1),
+                                        null,
+                                        new ByteArrayInputStream(new byte[20_000]),
+                                        -1))
                         .code());
         assertEquals(
                 FailureCode.TOO_LARGE,
                 assertThrows(
                                 SpreadFailure.class,
                                 () -> store.write(
-                                        0, Keys.utf8("big"), 2, null, new ByteArrayInputStream(new byte[0]), 20_000))
+                                        new VersionId(0, Keys.utf8("big"), 2),
+                                        null,
+                                        new ByteArrayInputStream(new byte[0]),
+                                        20_000))
                         .code());
         InputStream dying = new InputStream() {
             int left = 5000;
@@ -159,10 +174,10 @@ class DataStoreTest {
                 return 1;
             }
         };
-        assertThrows(IOException.class, () -> store.write(0, Keys.utf8("dying"), 1, null, dying, -1));
-        assertTrue(store.find(0, Keys.utf8("short"), 1).isEmpty());
-        assertTrue(store.find(0, Keys.utf8("big"), 1).isEmpty());
-        assertTrue(store.find(0, Keys.utf8("dying"), 1).isEmpty());
+        assertThrows(IOException.class, () -> store.write(new VersionId(0, Keys.utf8("dying"), 1), null, dying, -1));
+        assertTrue(store.find(new VersionId(0, Keys.utf8("short"), 1)).isEmpty());
+        assertTrue(store.find(new VersionId(0, Keys.utf8("big"), 1)).isEmpty());
+        assertTrue(store.find(new VersionId(0, Keys.utf8("dying"), 1)).isEmpty());
         try (Stream<Path> tmp = Files.list(root.resolve("tmp"))) {
             assertEquals(0, tmp.count(), "no partial file left");
         }
@@ -181,11 +196,12 @@ class DataStoreTest {
     @Test
     void deleteRemovesTheFile() throws IOException {
         DataStore store = new DataStore(root, 1 << 20);
-        StoredBlob blob = store.write(2, Keys.utf8("d"), 4, null, new ByteArrayInputStream(new byte[10]), 10);
-        assertTrue(store.delete(2, Keys.utf8("d"), 4));
+        StoredBlob blob =
+                store.write(new VersionId(2, Keys.utf8("d"), 4), null, new ByteArrayInputStream(new byte[10]), 10);
+        assertTrue(store.delete(new VersionId(2, Keys.utf8("d"), 4)));
         assertFalse(Files.exists(blob.path()));
-        assertFalse(store.delete(2, Keys.utf8("d"), 4));
-        assertTrue(store.find(2, Keys.utf8("d"), 4).isEmpty());
+        assertFalse(store.delete(new VersionId(2, Keys.utf8("d"), 4)));
+        assertTrue(store.find(new VersionId(2, Keys.utf8("d"), 4)).isEmpty());
     }
 
     @Test
@@ -194,9 +210,9 @@ class DataStoreTest {
         Path fresh = root.resolve("fresh-store");
         DataStore store = new DataStore(fresh, 1 << 20, null, sync.files());
         byte[] data = bytes(100, 1);
-        store.write(0, Keys.utf8("k"), 10, null, new ByteArrayInputStream(data), data.length);
-        store.delete(0, Keys.utf8("never stored"), 11);
-        store.quarantine(0, Keys.utf8("k"), 10);
+        store.write(new VersionId(0, Keys.utf8("k"), 10), null, new ByteArrayInputStream(data), data.length);
+        store.delete(new VersionId(0, Keys.utf8("never stored"), 11));
+        store.quarantine(new VersionId(0, Keys.utf8("k"), 10));
 
         List<Path> forced = sync.forcedDirectories();
         List<Path> created;

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /** The update log, tombstones and inventories that replication between members is built on. */
 class UpdateLogTest {
@@ -40,7 +41,7 @@ class UpdateLogTest {
 
     private static StoredBlob put(DataStore store, String key, long vtime, String data) throws IOException {
         byte[] b = Keys.utf8(data);
-        return store.write(0, Keys.utf8(key), vtime, null, new ByteArrayInputStream(b), b.length);
+        return store.write(new VersionId(0, Keys.utf8(key), vtime), null, new ByteArrayInputStream(b), b.length);
     }
 
     @Test
@@ -48,7 +49,7 @@ class UpdateLogTest {
         DataStore store = new DataStore(root, 1 << 20);
         put(store, "a", 10, "hello");
         put(store, "b", 11, "world!");
-        assertTrue(store.delete(0, Keys.utf8("a"), 10));
+        assertTrue(store.delete(new VersionId(0, Keys.utf8("a"), 10)));
         UpdateLog.Tail tail = store.updateLog(0).tail();
         assertEquals(3, tail.seq());
         assertEquals(11, tail.cumulativeBytes());
@@ -120,15 +121,15 @@ class UpdateLogTest {
         DataStore store = new DataStore(root, 1 << 20);
         put(store, "k", 5, "data");
         assertEquals(1, store.items());
-        assertTrue(store.delete(0, Keys.utf8("k"), 5));
+        assertTrue(store.delete(new VersionId(0, Keys.utf8("k"), 5)));
         assertEquals(0, store.items());
-        assertTrue(store.isDeleted(0, Keys.utf8("k"), 5));
+        assertTrue(store.isDeleted(new VersionId(0, Keys.utf8("k"), 5)));
         assertEquals(
                 FailureCode.DELETED,
                 assertThrows(SpreadFailure.class, () -> put(store, "k", 5, "data"))
                         .code());
         // A delete of a version this member never had still leaves a tombstone, so a late copy is refused.
-        assertFalse(store.delete(0, Keys.utf8("never"), 6));
+        assertFalse(store.delete(new VersionId(0, Keys.utf8("never"), 6)));
         assertEquals(
                 FailureCode.DELETED,
                 assertThrows(SpreadFailure.class, () -> put(store, "never", 6, "late copy"))
@@ -144,8 +145,8 @@ class UpdateLogTest {
             put(a, "key" + i, 100 + i, "v" + i);
             put(b, "key" + i, 100 + i, "v" + i);
         }
-        a.delete(0, Keys.utf8("key7"), 107);
-        b.delete(0, Keys.utf8("key7"), 107);
+        a.delete(new VersionId(0, Keys.utf8("key7"), 107));
+        b.delete(new VersionId(0, Keys.utf8("key7"), 107));
         assertEquals(new Inventory(a, 0).digests(), new Inventory(b, 0).digests());
 
         List<Inventory.Item> all = new Inventory(a, 0).list(null, 1000);
@@ -157,7 +158,7 @@ class UpdateLogTest {
         assertEquals(30, rest.size());
         assertEquals(all.get(20).name(), rest.get(0).name());
 
-        b.delete(0, Keys.utf8("key3"), 103);
+        b.delete(new VersionId(0, Keys.utf8("key3"), 103));
         put(b, "extra", 999, "z");
         Map<String, String> da = new Inventory(a, 0).digests();
         Map<String, String> db = new Inventory(b, 0).digests();
@@ -196,7 +197,7 @@ class UpdateLogTest {
         put(store, "a", 10, "one");
         put(store, "b", 11, "two!");
         put(store, "c", 12, "three");
-        assertTrue(store.delete(0, Keys.utf8("a"), 10));
+        assertTrue(store.delete(new VersionId(0, Keys.utf8("a"), 10)));
         UUID before = store.updateLog(0).id();
         List<UpdateLog.Entry> written = store.updateLog(0).read(UpdateLog.start(), 10);
         Path file = root.resolve("ulog").resolve("0.log");

@@ -55,6 +55,7 @@ import org.spreadosd.model.Limits;
 import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionClock;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.model.VersionRecord;
 import org.spreadosd.testing.FreePorts;
 
@@ -162,7 +163,8 @@ class GatewayTest {
         for (int i = 0; i < 20; i++) {
             VersionRecord v = add(gw, "lost" + i, "value" + i);
             assertEquals("value" + i, read(gw, v));
-            assertTrue(store.find(0, Keys.utf8("lost" + i), v.vtime()).isPresent());
+            assertTrue(store.find(new VersionId(0, Keys.utf8("lost" + i), v.vtime()))
+                    .isPresent());
         }
     }
 
@@ -213,13 +215,22 @@ class GatewayTest {
         byte[] key = Keys.utf8("held");
         Source<ByteString, ?> same =
                 Source.from(List.of(ByteString.fromString("same "), ByteString.fromString("bytes")));
-        await(client.put(live.dataUrl(), 0, 42, key, null, BlobBody.of(ByteString.fromString("same bytes")), false));
+        await(client.put(
+                live.dataUrl(),
+                new VersionId(0, key, 42),
+                null,
+                BlobBody.of(ByteString.fromString("same bytes")),
+                false));
         assertEquals(
                 10,
-                await(client.put(live.dataUrl(), 0, 42, key, null, BlobBody.streaming(same, 10), true))
+                await(client.put(live.dataUrl(), new VersionId(0, key, 42), null, BlobBody.streaming(same, 10), true))
                         .size());
-        Throwable e = failure(
-                client.put(live.dataUrl(), 0, 42, key, null, BlobBody.of(ByteString.fromString("diff bytes")), true));
+        Throwable e = failure(client.put(
+                live.dataUrl(),
+                new VersionId(0, key, 42),
+                null,
+                BlobBody.of(ByteString.fromString("diff bytes")),
+                true));
         assertEquals(FailureCode.ALREADY_STORED, ((SpreadFailure) e).code(), e.toString());
         assertEquals(409, ((SpreadFailure) e).httpStatus());
     }
@@ -233,26 +244,26 @@ class GatewayTest {
         BlobLink remote = new BlobStreamClient(kit.system()).to(live.dataUrl());
         BlobLink local = service.link();
         byte[] key = Keys.utf8("alike");
-        await(local.put(0, 7, key, null, BlobBody.of(ByteString.fromString("stored")), false));
-        await(local.delete(0, 8, key));
+        await(local.put(new VersionId(0, key, 7), null, BlobBody.of(ByteString.fromString("stored")), false));
+        await(local.delete(new VersionId(0, key, 8)));
         for (BlobLink link : List.of(remote, local)) {
-            SpreadFailure exists = (SpreadFailure)
-                    failure(link.put(0, 7, key, null, BlobBody.of(ByteString.fromString("others")), false));
+            SpreadFailure exists = (SpreadFailure) failure(
+                    link.put(new VersionId(0, key, 7), null, BlobBody.of(ByteString.fromString("others")), false));
             assertEquals(FailureCode.ALREADY_STORED, exists.code(), exists.getMessage());
             assertTrue(
                     exists.getMessage().contains("answered 409: version 7 of alike is already stored"),
                     exists::getMessage);
-            SpreadFailure deleted = (SpreadFailure)
-                    failure(link.put(0, 8, key, null, BlobBody.of(ByteString.fromString("late")), false));
+            SpreadFailure deleted = (SpreadFailure) failure(
+                    link.put(new VersionId(0, key, 8), null, BlobBody.of(ByteString.fromString("late")), false));
             assertEquals(FailureCode.DELETED, deleted.code(), deleted.getMessage());
             assertEquals(410, deleted.httpStatus());
         }
-        Path file = DataStore.pathOf(dir.resolve("ds"), 0, key, 7);
+        Path file = DataStore.pathOf(dir.resolve("ds"), new VersionId(0, key, 7));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {'X'}), ch.size() - 1);
         }
         for (BlobLink link : List.of(remote, local)) {
-            SpreadFailure damaged = (SpreadFailure) failure(link.get(0, 7, key, 0, Long.MAX_VALUE));
+            SpreadFailure damaged = (SpreadFailure) failure(link.get(new VersionId(0, key, 7), 0, Long.MAX_VALUE));
             // the data server answers 500 for its damaged copy; to the gateway that member could not serve
             assertEquals(FailureCode.UNAVAILABLE, damaged.code(), damaged.getMessage());
             assertTrue(damaged.getMessage().contains("answered 500: "), damaged::getMessage);
@@ -285,16 +296,14 @@ class GatewayTest {
         await(new BlobStreamClient(kit.system())
                 .put(
                         live.dataUrl(),
-                        0,
-                        reserved.vtime(),
-                        key,
+                        reserved.version(),
                         null,
                         BlobBody.streaming(Source.single(ByteString.fromString("half")), 4),
                         false));
-        assertTrue(store.find(0, key, reserved.vtime()).isPresent());
+        assertTrue(store.find(new VersionId(0, key, reserved.vtime())).isPresent());
         assertEquals(0, await(gw.sweepStaleReservations(Duration.ofHours(1))), "young reservations are left alone");
         assertEquals(1, await(gw.sweepStaleReservations(Duration.ZERO)));
-        assertTrue(store.find(0, key, reserved.vtime()).isEmpty(), "bytes removed");
+        assertTrue(store.find(new VersionId(0, key, reserved.vtime())).isEmpty(), "bytes removed");
         assertTrue(mds.stalePending(Long.MAX_VALUE, 10).isEmpty(), "reservation removed");
     }
 
@@ -302,9 +311,9 @@ class GatewayTest {
     void deleteRemovesBytesFromTheDataServer() throws Exception {
         Gateway gw = gateway(GatewayMode.READ_WRITE, live);
         VersionRecord v = add(gw, "del", "bytes");
-        assertTrue(store.find(0, Keys.utf8("del"), v.vtime()).isPresent());
+        assertTrue(store.find(new VersionId(0, Keys.utf8("del"), v.vtime())).isPresent());
         assertTrue(await(gw.delete(Keys.utf8("del"), Selector.HEAD)).isPresent());
-        assertTrue(store.find(0, Keys.utf8("del"), v.vtime()).isEmpty());
+        assertTrue(store.find(new VersionId(0, Keys.utf8("del"), v.vtime())).isEmpty());
     }
 
     @Test

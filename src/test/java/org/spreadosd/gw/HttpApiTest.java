@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.model.Attributes;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.testing.Http;
 import org.spreadosd.testing.StandaloneNodeExtension;
 
@@ -484,7 +485,7 @@ class HttpApiTest {
     }
 
     private Path damageLastByte(String k, long vtime, byte[] body) throws IOException {
-        Path file = DataStore.pathOf(standalone.store(), 0, k.getBytes(StandardCharsets.UTF_8), vtime);
+        Path file = DataStore.pathOf(standalone.store(), new VersionId(0, k.getBytes(StandardCharsets.UTF_8), vtime));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {(byte) ~body[body.length - 1]}), ch.size() - 1);
         }

@@ -14,6 +14,7 @@ import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.Inventory;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
+import org.spreadosd.model.VersionId;
 
 /**
  * Makes this member hold what a peer says it holds, for one set: a version is copied from the peer (unless it is
@@ -47,7 +48,10 @@ final class PeerApplier {
 
     CompletionStage<Applied> applyLog(NodeInfo peer, List<LogRecord> entries) {
         return inParallel(
-                entries, e -> e.isDelete() ? delete(e.key(), e.vtime()) : copy(peer, e.key(), e.vtime(), e.size()));
+                entries,
+                e -> e.isDelete()
+                        ? delete(new VersionId(rsid, e.key(), e.vtime()))
+                        : copy(peer, new VersionId(rsid, e.key(), e.vtime()), e.size()));
     }
 
     CompletionStage<Applied> applyItems(NodeInfo peer, List<Inventory.Item> items) {
@@ -63,19 +67,20 @@ final class PeerApplier {
 
     /** The version, or its tombstone. */
     private CompletionStage<Applied> apply(NodeInfo peer, Inventory.Item item) {
-        return item.deleted() ? delete(item.key(), item.vtime()) : copy(peer, item.key(), item.vtime(), item.size());
+        VersionId v = new VersionId(rsid, item.key(), item.vtime());
+        return item.deleted() ? delete(v) : copy(peer, v, item.size());
     }
 
-    private CompletionStage<Applied> copy(NodeInfo peer, byte[] key, long vtime, long size) {
-        return peers.copy(peer.dataUrl(), rsid, key, vtime)
+    private CompletionStage<Applied> copy(NodeInfo peer, VersionId v, long size) {
+        return peers.copy(peer.dataUrl(), v)
                 .thenApply(c -> c == ReplicaClient.Copied.COPIED ? new Applied(1, size) : Applied.NOTHING);
     }
 
-    private CompletionStage<Applied> delete(byte[] key, long vtime) {
+    private CompletionStage<Applied> delete(VersionId v) {
         return CompletableFuture.supplyAsync(
                 () -> {
                     try {
-                        store.delete(rsid, key, vtime);
+                        store.delete(v);
                         return Applied.NOTHING;
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);

@@ -2,7 +2,6 @@ package org.spreadosd.ds.replication;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,7 +18,7 @@ import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
-import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * Replaces a damaged version: moves the file aside and copies the version again from a member that holds it.
@@ -35,10 +34,7 @@ public final class Repairer {
     private final ReplicaClient client;
     private final Executor blocking;
     private final ReplicationStatus status;
-    private final Map<Version, CompletableFuture<Boolean>> running = new ConcurrentHashMap<>();
-
-    /** A version by value (a key's bytes compare by content here). */
-    private record Version(int rsid, ByteBuffer key, long vtime) {}
+    private final Map<VersionId, CompletableFuture<Boolean>> running = new ConcurrentHashMap<>();
 
     public Repairer(
             int selfNid,
@@ -56,40 +52,36 @@ public final class Repairer {
     }
 
     /** Answers whether a good copy is in place again; joins the repair of the version already under way, if any. */
-    public CompletionStage<Boolean> repair(int rsid, byte[] key, long vtime) {
-        Version version = new Version(rsid, ByteBuffer.wrap(key.clone()), vtime);
+    public CompletionStage<Boolean> repair(VersionId v) {
+        // keyed by a copy: the caller's array must not change the entry while the repair runs
+        VersionId version = new VersionId(v.rsid(), v.key().clone(), v.vtime());
         CompletableFuture<Boolean> mine = new CompletableFuture<>();
         CompletableFuture<Boolean> underWay = running.putIfAbsent(version, mine);
         if (underWay != null) {
             return underWay;
         }
-        repairOnce(rsid, key, vtime).whenComplete((repaired, e) -> {
+        repairOnce(version).whenComplete((repaired, e) -> {
             running.remove(version, mine);
             mine.complete(e == null && repaired);
         });
         return mine;
     }
 
-    private CompletionStage<Boolean> repairOnce(int rsid, byte[] key, long vtime) {
-        return CompletableFuture.supplyAsync(() -> damaged(rsid, key, vtime), blocking)
+    private CompletionStage<Boolean> repairOnce(VersionId v) {
+        return CompletableFuture.supplyAsync(() -> damaged(v), blocking)
                 .thenCompose(damaged -> {
                     if (!damaged) {
                         return CompletableFuture.completedFuture(true);
                     }
                     ClusterConfig config = view.config();
-                    List<NodeInfo> peers = config.members(rsid).stream()
+                    List<NodeInfo> peers = config.members(v.rsid()).stream()
                             .filter(n -> n.nid() != selfNid)
                             .sorted((a, b) -> Boolean.compare(!view.isReachable(a), !view.isReachable(b)))
                             .toList();
-                    return tryPeers(peers, 0, rsid, key, vtime);
+                    return tryPeers(peers, 0, v);
                 })
                 .exceptionally(e -> {
-                    log.error(
-                            "repair failed rsid={} key={} vtime={}: {}",
-                            rsid,
-                            Keys.printable(key),
-                            vtime,
-                            SpreadFailure.describe(e));
+                    log.error("repair failed {}: {}", v, SpreadFailure.describe(e));
                     return false;
                 });
     }
@@ -99,9 +91,9 @@ public final class Repairer {
      * aside. The file is checked first because a report can come late (a read that opened the damaged file
      * before an earlier repair replaced it), and the good copy must stay.
      */
-    private boolean damaged(int rsid, byte[] key, long vtime) {
+    private boolean damaged(VersionId v) {
         try {
-            Optional<StoredBlob> blob = store.find(rsid, key, vtime);
+            Optional<StoredBlob> blob = store.find(v);
             if (blob.isPresent()) {
                 store.verify(blob.get());
                 return false;
@@ -114,39 +106,30 @@ public final class Repairer {
             }
         }
         try {
-            store.quarantine(rsid, key, vtime);
+            store.quarantine(v);
             return true;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private CompletionStage<Boolean> tryPeers(List<NodeInfo> peers, int i, int rsid, byte[] key, long vtime) {
+    private CompletionStage<Boolean> tryPeers(List<NodeInfo> peers, int i, VersionId v) {
         if (i >= peers.size()) {
-            log.error(
-                    "cannot repair rsid={} key={} vtime={}: no other member holds a good copy",
-                    rsid,
-                    Keys.printable(key),
-                    vtime);
+            log.error("cannot repair {}: no other member holds a good copy", v);
             return CompletableFuture.completedFuture(false);
         }
         NodeInfo peer = peers.get(i);
-        return client.copy(peer.dataUrl(), rsid, key, vtime)
+        return client.copy(peer.dataUrl(), v)
                 .handle((copied, e) -> {
                     if (e == null && copied == ReplicaClient.Copied.COPIED) {
                         status.repaired.incrementAndGet();
-                        log.info(
-                                "repaired rsid={} key={} vtime={} with the copy of nid={}",
-                                rsid,
-                                Keys.printable(key),
-                                vtime,
-                                peer.nid());
+                        log.info("repaired {} with the copy of nid={}", v, peer.nid());
                         return CompletableFuture.completedFuture(true);
                     }
                     if (e == null && copied == ReplicaClient.Copied.DELETED_HERE) {
                         return CompletableFuture.completedFuture(true);
                     }
-                    return tryPeers(peers, i + 1, rsid, key, vtime);
+                    return tryPeers(peers, i + 1, v);
                 })
                 .thenCompose(s -> s);
     }

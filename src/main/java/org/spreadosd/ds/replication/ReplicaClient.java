@@ -21,6 +21,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
+import org.spreadosd.model.VersionId;
 
 /** A DS's side of {@link ReplicaProtocol}: asks a peer about its log and inventory, and copies versions from it. */
 public final class ReplicaClient implements ReplicaPeers {
@@ -80,14 +81,14 @@ public final class ReplicaClient implements ReplicaPeers {
      * becomes visible here or enters the update log.
      */
     @Override
-    public CompletionStage<Copied> copy(String dataUrl, int rsid, byte[] key, long vtime) {
+    public CompletionStage<Copied> copy(String dataUrl, VersionId v) {
         return CompletableFuture.supplyAsync(
                         () -> {
-                            if (store.isDeleted(rsid, key, vtime)) {
+                            if (store.isDeleted(v)) {
                                 return Copied.DELETED_HERE;
                             }
                             try {
-                                return store.find(rsid, key, vtime).isPresent() ? Copied.ALREADY_HERE : null;
+                                return store.find(v).isPresent() ? Copied.ALREADY_HERE : null;
                             } catch (IOException e) {
                                 return null; // an unreadable copy here is replaced below
                             } catch (SpreadFailure e) {
@@ -101,46 +102,39 @@ public final class ReplicaClient implements ReplicaPeers {
                         disk)
                 .thenCompose(known -> known != null
                         ? CompletableFuture.completedFuture(known)
-                        : blobs.get(dataUrl, rsid, vtime, key, 0, Long.MAX_VALUE)
-                                .thenCompose(found -> {
-                                    if (found.isEmpty()) {
-                                        return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
-                                    }
-                                    var download = found.get();
-                                    return writer.write(
-                                                    rsid,
-                                                    key,
-                                                    vtime,
-                                                    download.facts().contentType(),
-                                                    download.body(),
-                                                    download.facts().crc32c())
-                                            .handle((stored, e) -> {
-                                                if (e == null) {
-                                                    return Copied.COPIED;
-                                                }
-                                                Throwable cause = SpreadFailure.cause(e);
-                                                if (cause instanceof SpreadFailure refused) {
-                                                    return switch (refused.code()) {
-                                                        case CORRUPT ->
-                                                            throw new SpreadFailure(
-                                                                    FailureCode.UNAVAILABLE,
-                                                                    "copy of vtime " + vtime + " from " + dataUrl
-                                                                            + " does not match its checksum");
-                                                        case ALREADY_STORED, DELETED ->
-                                                            store.isDeleted(rsid, key, vtime)
-                                                                    ? Copied.DELETED_HERE
-                                                                    : Copied.ALREADY_HERE;
-                                                        default -> throw refused;
-                                                    };
-                                                }
-                                                if (cause instanceof IOException io) {
-                                                    throw new UncheckedIOException(io);
-                                                }
-                                                throw cause instanceof RuntimeException r
-                                                        ? r
-                                                        : new CompletionException(cause);
-                                            });
-                                }));
+                        : blobs.get(dataUrl, v, 0, Long.MAX_VALUE).thenCompose(found -> {
+                            if (found.isEmpty()) {
+                                return CompletableFuture.completedFuture(Copied.NOT_ON_PEER);
+                            }
+                            var download = found.get();
+                            return writer.write(
+                                            v,
+                                            download.facts().contentType(),
+                                            download.body(),
+                                            download.facts().crc32c())
+                                    .handle((stored, e) -> {
+                                        if (e == null) {
+                                            return Copied.COPIED;
+                                        }
+                                        Throwable cause = SpreadFailure.cause(e);
+                                        if (cause instanceof SpreadFailure refused) {
+                                            return switch (refused.code()) {
+                                                case CORRUPT ->
+                                                    throw new SpreadFailure(
+                                                            FailureCode.UNAVAILABLE,
+                                                            "copy of vtime " + v.vtime() + " from " + dataUrl
+                                                                    + " does not match its checksum");
+                                                case ALREADY_STORED, DELETED ->
+                                                    store.isDeleted(v) ? Copied.DELETED_HERE : Copied.ALREADY_HERE;
+                                                default -> throw refused;
+                                            };
+                                        }
+                                        if (cause instanceof IOException io) {
+                                            throw new UncheckedIOException(io);
+                                        }
+                                        throw cause instanceof RuntimeException r ? r : new CompletionException(cause);
+                                    });
+                        }));
     }
 
     private <T> CompletionStage<T> get(String url, Class<T> type) {

@@ -5,6 +5,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.Digests;
 import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
+import org.spreadosd.model.VersionId;
 
 /**
  * What a member asks of the other members of its set (their logs, inventories, digests) and copies from them;
@@ -20,5 +21,5 @@ public interface ReplicaPeers {
     CompletionStage<InventoryPage> bucket(String dataUrl, int rsid, String bucket);
 
     /** Copies one version from a peer unless this member holds it or deleted it. */
-    CompletionStage<ReplicaClient.Copied> copy(String dataUrl, int rsid, byte[] key, long vtime);
+    CompletionStage<ReplicaClient.Copied> copy(String dataUrl, VersionId v);
 }

@@ -20,6 +20,7 @@ import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * The checksum scrub: reads every version this DS holds, at a bounded rate so it never competes with
@@ -144,7 +145,7 @@ public final class Scrubber implements AutoCloseable {
         }
         for (StoredBlob b : unreferenced) {
             BlobHeader h = b.header();
-            store.delete(h.rsid(), h.key(), h.vtime());
+            store.delete(h.version());
             status.garbageRemoved.incrementAndGet();
             log.info(
                     "garbage: removed rsid={} key={} vtime={} size={}: no metadata names it (an add that failed half-way)",
@@ -186,15 +187,9 @@ public final class Scrubber implements AutoCloseable {
                 throw e;
             }
             status.scrubDamaged.incrementAndGet();
-            byte[] key = blob.header().key();
-            long vtime = blob.header().vtime();
-            log.error(
-                    "scrub: damaged version rsid={} key={} vtime={}: {}; repairing from a peer",
-                    rsid,
-                    Keys.printable(key),
-                    vtime,
-                    e.getMessage());
-            repairer.repair(rsid, key, vtime).toCompletableFuture().join();
+            VersionId v = blob.header().version();
+            log.error("scrub: damaged version {}: {}; repairing from a peer", v, e.getMessage());
+            repairer.repair(v).toCompletableFuture().join();
             return null;
         }
     }

@@ -17,7 +17,7 @@ import org.spreadosd.ds.DataStore;
 import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
-import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * The coordinator's half of a replicated add: once this member has stored a version durably, it streams
@@ -42,15 +42,15 @@ public final class WriteCoordinator implements CopyFanOut {
 
     /** Copies a version stored here to the set's other reachable members; answers the number of durable copies. */
     @Override
-    public CompletionStage<Integer> replicate(int rsid, byte[] key, long vtime, StoredBlob blob) {
+    public CompletionStage<Integer> replicate(VersionId v, StoredBlob blob) {
+        int rsid = v.rsid();
         ClusterConfig config = view.config();
         List<NodeInfo> members = config.members(rsid);
         List<NodeInfo> peers = members.stream()
                 .filter(n -> n.nid() != selfNid && !config.isFault(n.nid()) && view.isReachable(n))
                 .toList();
-        List<CompletableFuture<Integer>> copies = peers.stream()
-                .map(peer -> forward(peer, rsid, key, vtime, blob))
-                .toList();
+        List<CompletableFuture<Integer>> copies =
+                peers.stream().map(peer -> forward(peer, v, blob)).toList();
         return CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
             int made = 1 + copies.stream().mapToInt(CompletableFuture::join).sum();
             WritePolicy policy = config.writePolicy(rsid);
@@ -60,31 +60,29 @@ public final class WriteCoordinator implements CopyFanOut {
                         FailureCode.UNAVAILABLE,
                         "write policy '" + policy + "' of replication-set " + rsid + " needs " + required
                                 + " copies, only " + made + " of " + members.size() + " members stored version "
-                                + vtime);
+                                + v.vtime());
             }
             return made;
         });
     }
 
-    private CompletableFuture<Integer> forward(NodeInfo peer, int rsid, byte[] key, long vtime, StoredBlob blob) {
+    /** The copy announces the stored CRC, so the peer refuses bytes damaged on the way before they become visible. */
+    private CompletableFuture<Integer> forward(NodeInfo peer, VersionId v, StoredBlob blob) {
         return blobs.put(
                         peer.dataUrl(),
-                        rsid,
-                        vtime,
-                        key,
+                        v,
                         blob.header().contentType(),
                         BlobBody.streaming(BlobService.source(store, blob, 0, blob.size()), blob.size()),
-                        false)
+                        false,
+                        blob.header().crc32c())
                 .thenApply(facts -> 1)
                 .exceptionally(e -> {
                     if (SpreadFailure.is(e, FailureCode.ALREADY_STORED)) {
                         return 1; // it already pulled the version from this member's log
                     }
                     log.warn(
-                            "replica not written key={} vtime={} rsid={} to nid={}: {} (it catches up from the update log)",
-                            Keys.printable(key),
-                            vtime,
-                            rsid,
+                            "replica not written {} to nid={}: {} (it catches up from the update log)",
+                            v,
                             peer.nid(),
                             SpreadFailure.describe(e));
                     return 0;

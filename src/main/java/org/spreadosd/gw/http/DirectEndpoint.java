@@ -18,6 +18,7 @@ import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.PathCodec;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.model.VersionRecord;
 
 /**
@@ -63,7 +64,7 @@ public final class DirectEndpoint {
         return CompletableFuture.supplyAsync(
                         () -> {
                             try {
-                                return store.find(rsid, key, vtime);
+                                return store.find(new VersionId(rsid, key, vtime));
                             } catch (IOException e) {
                                 throw new UncheckedIOException(e);
                             }

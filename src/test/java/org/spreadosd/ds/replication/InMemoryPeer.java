@@ -29,6 +29,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * One peer of a set held in memory behind {@link ReplicaPeers}, for one replication-set: its versions and
@@ -176,7 +177,9 @@ final class InMemoryPeer implements ReplicaPeers {
     }
 
     @Override
-    public CompletionStage<ReplicaClient.Copied> copy(String dataUrl, int rsid, byte[] key, long vtime) {
+    public CompletionStage<ReplicaClient.Copied> copy(String dataUrl, VersionId v) {
+        byte[] key = v.key();
+        long vtime = v.vtime();
         return CompletableFuture.supplyAsync(
                 () -> {
                     copyRequests.add(Keys.printable(key) + "@" + vtime);
@@ -188,21 +191,14 @@ final class InMemoryPeer implements ReplicaPeers {
                         return ReplicaClient.Copied.NOT_ON_PEER;
                     }
                     try {
-                        here.write(
-                                rsid,
-                                key,
-                                vtime,
-                                null,
-                                new ByteArrayInputStream(h.bytes()),
-                                h.bytes().length,
-                                crcOf(h.bytes()));
+                        here.write(v, null, new ByteArrayInputStream(h.bytes()), h.bytes().length, crcOf(h.bytes()));
                         return ReplicaClient.Copied.COPIED;
                     } catch (SpreadFailure refused) {
                         // The store refuses a version it holds or deleted; anything else is a failure of the copy.
                         return switch (refused.code()) {
                             case DELETED -> ReplicaClient.Copied.DELETED_HERE;
                             case ALREADY_STORED ->
-                                here.isDeleted(rsid, key, vtime)
+                                here.isDeleted(v)
                                         ? ReplicaClient.Copied.DELETED_HERE
                                         : ReplicaClient.Copied.ALREADY_HERE;
                             default -> throw refused;
@@ -247,7 +243,9 @@ final class InMemoryPeer implements ReplicaPeers {
     }
 
     private String name(byte[] key, long vtime) {
-        return DataStore.pathOf(Path.of(""), rsid, key, vtime).getFileName().toString();
+        return DataStore.pathOf(Path.of(""), new VersionId(rsid, key, vtime))
+                .getFileName()
+                .toString();
     }
 
     static byte[] bytesOf(String key, long vtime) {

@@ -29,6 +29,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogRecord;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * A peer that follows a member's update log by position, over the replica protocol on a real HTTP port, when
@@ -61,7 +62,7 @@ class LogDamageFollowTest {
 
     private static void put(DataStore store, String key, long vtime) throws IOException {
         byte[] b = Keys.utf8("bytes of " + key);
-        store.write(0, Keys.utf8(key), vtime, null, new ByteArrayInputStream(b), b.length);
+        store.write(new VersionId(0, Keys.utf8(key), vtime), null, new ByteArrayInputStream(b), b.length);
     }
 
     private String serve(DataStore store) throws Exception {

@@ -39,6 +39,7 @@ import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.model.VersionId;
 
 /** The repair of a damaged version, with a peer that serves its copy over the data port. */
 class RepairerTest {
@@ -100,9 +101,9 @@ class RepairerTest {
 
     /** Stores the version on both members, then damages one byte of its body here. */
     void damagedHere() throws IOException {
-        here.write(RSID, KEY, VTIME, "text/plain", new ByteArrayInputStream(BODY), BODY.length);
-        peer.write(RSID, KEY, VTIME, "text/plain", new ByteArrayInputStream(BODY), BODY.length);
-        Path file = here.pathOf(RSID, KEY, VTIME);
+        here.write(new VersionId(RSID, KEY, VTIME), "text/plain", new ByteArrayInputStream(BODY), BODY.length);
+        peer.write(new VersionId(RSID, KEY, VTIME), "text/plain", new ByteArrayInputStream(BODY), BODY.length);
+        Path file = here.pathOf(new VersionId(RSID, KEY, VTIME));
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {'#'}), Files.size(file) - 10);
         }
@@ -123,7 +124,7 @@ class RepairerTest {
                         } catch (InterruptedException e) {
                             throw new IllegalStateException(e);
                         }
-                        return repairer.repair(RSID, KEY, VTIME)
+                        return repairer.repair(new VersionId(RSID, KEY, VTIME))
                                 .toCompletableFuture()
                                 .join();
                     },
@@ -137,7 +138,7 @@ class RepairerTest {
 
         assertEquals(1, served.get(), "one copy from the peer");
         assertEquals(1, status.repaired.get());
-        here.verify(here.find(RSID, KEY, VTIME).orElseThrow());
+        here.verify(here.find(new VersionId(RSID, KEY, VTIME)).orElseThrow());
         try (Stream<Path> aside = Files.list(dir.resolve("here").resolve("quarantine"))) {
             assertEquals(1, aside.count(), "only the damaged file was moved aside");
         }
@@ -146,9 +147,13 @@ class RepairerTest {
     @Test
     void aReportAfterTheRepairLeavesTheGoodCopyInPlace() throws Exception {
         damagedHere();
-        assertTrue(repairer.repair(RSID, KEY, VTIME).toCompletableFuture().get(60, TimeUnit.SECONDS));
-        assertTrue(repairer.repair(RSID, KEY, VTIME).toCompletableFuture().get(60, TimeUnit.SECONDS));
+        assertTrue(repairer.repair(new VersionId(RSID, KEY, VTIME))
+                .toCompletableFuture()
+                .get(60, TimeUnit.SECONDS));
+        assertTrue(repairer.repair(new VersionId(RSID, KEY, VTIME))
+                .toCompletableFuture()
+                .get(60, TimeUnit.SECONDS));
         assertEquals(1, served.get(), "a late report of the old damage copies nothing");
-        here.verify(here.find(RSID, KEY, VTIME).orElseThrow());
+        here.verify(here.find(new VersionId(RSID, KEY, VTIME)).orElseThrow());
     }
 }

@@ -35,6 +35,7 @@ import org.spreadosd.ds.UpdateLog;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /** Copies from a peer over real HTTP: a peer that serves the blob stream API's GET from a JDK HTTP server. */
 class ReplicaClientTest {
@@ -62,7 +63,7 @@ class ReplicaClientTest {
         store = new DataStore(dir.resolve("ds"), 1 << 30);
         client = new ReplicaClient(kit.system(), new BlobStreamClient(kit.system()), store, blocking);
         peer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        peer.createContext(BlobStreamPaths.path(0, VTIME, KEY), exchange -> {
+        peer.createContext(BlobStreamPaths.path(new VersionId(0, KEY, VTIME)), exchange -> {
             CRC32C crc = new CRC32C();
             crc.update(original);
             exchange.getResponseHeaders().add(BlobStreamPaths.SIZE_HEADER, Long.toString(original.length));
@@ -87,7 +88,9 @@ class ReplicaClientTest {
     }
 
     private ReplicaClient.Copied copy() throws Exception {
-        return client.copy(peerUrl(), 0, KEY, VTIME).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        return client.copy(peerUrl(), new VersionId(0, KEY, VTIME))
+                .toCompletableFuture()
+                .get(60, TimeUnit.SECONDS);
     }
 
     /** Small copies arrive whole, large ones as a stream: both are checked before they become visible. */
@@ -105,8 +108,8 @@ class ReplicaClientTest {
         assertTrue(
                 failed.getCause().getMessage().contains("does not match its checksum"), failed.getCause()::getMessage);
 
-        assertTrue(store.find(0, KEY, VTIME).isEmpty(), "the damaged copy is not in the store");
-        assertFalse(Files.exists(store.pathOf(0, KEY, VTIME)));
+        assertTrue(store.find(new VersionId(0, KEY, VTIME)).isEmpty(), "the damaged copy is not in the store");
+        assertFalse(Files.exists(store.pathOf(new VersionId(0, KEY, VTIME))));
         assertEquals(0, store.items());
         assertEquals(
                 List.of(), store.updateLog(0).read(UpdateLog.start(), 10), "the damaged copy is not in the update log");
@@ -116,7 +119,7 @@ class ReplicaClientTest {
 
         sent = original; // the next attempt gets intact bytes and stores them
         assertEquals(ReplicaClient.Copied.COPIED, copy());
-        assertTrue(store.find(0, KEY, VTIME).isPresent());
+        assertTrue(store.find(new VersionId(0, KEY, VTIME)).isPresent());
         List<UpdateLog.Entry> logged = store.updateLog(0).read(UpdateLog.start(), 10);
         assertEquals(1, logged.size());
         assertEquals(UpdateLog.Op.PUT, logged.get(0).op());

@@ -43,6 +43,7 @@ import org.spreadosd.ds.replication.ReplicaProtocol.InventoryPage;
 import org.spreadosd.ds.replication.ReplicaProtocol.LogBatch;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.util.Supervised;
 
@@ -151,14 +152,15 @@ class SetReplicatorRestartTest {
     private void storeOnPeer(String prefix, int... vtimes) throws IOException {
         for (int v : vtimes) {
             byte[] data = (prefix + v).getBytes();
-            peerStore.write(RSID, Keys.utf8(prefix + v), v, null, new ByteArrayInputStream(data), data.length);
+            peerStore.write(
+                    new VersionId(RSID, Keys.utf8(prefix + v), v), null, new ByteArrayInputStream(data), data.length);
         }
     }
 
     private boolean holds(String prefix, int... vtimes) {
         for (int v : vtimes) {
             try {
-                if (ownStore.find(RSID, Keys.utf8(prefix + v), v).isEmpty()) {
+                if (ownStore.find(new VersionId(RSID, Keys.utf8(prefix + v), v)).isEmpty()) {
                     return false;
                 }
             } catch (IOException e) {
@@ -219,8 +221,8 @@ class SetReplicatorRestartTest {
         }
 
         @Override
-        public CompletionStage<ReplicaClient.Copied> copy(String dataUrl, int rsid, byte[] key, long vtime) {
-            return real.copy(dataUrl, rsid, key, vtime);
+        public CompletionStage<ReplicaClient.Copied> copy(String dataUrl, VersionId v) {
+            return real.copy(dataUrl, v);
         }
     }
 }

@@ -31,6 +31,7 @@ import org.spreadosd.ds.StoredBlob;
 import org.spreadosd.ds.replication.ReplicaProtocol.Position;
 import org.spreadosd.ds.replication.ReplicationStatus.PeerSync;
 import org.spreadosd.model.Keys;
+import org.spreadosd.model.VersionId;
 
 /**
  * One set's replicator alone: this member's real store on a temporary directory, the other member of the set an
@@ -91,7 +92,7 @@ class SetReplicatorTest {
             }
             assertTrue(holds("during", 200));
         });
-        assertTrue(here.isDeleted(RSID, Keys.utf8("k6"), 106), "the peer's tombstone became one here");
+        assertTrue(here.isDeleted(new VersionId(RSID, Keys.utf8("k6"), 106)), "the peer's tombstone became one here");
         assertFalse(holds("k6", 106));
         Position began = peer.inventoryTails.get(0);
         assertEquals(8, began.seq(), "the copy began after the 8 records logged before it");
@@ -144,7 +145,9 @@ class SetReplicatorTest {
         });
 
         peer.delete("doomed", 10);
-        eventually("the delete is applied", () -> assertTrue(here.isDeleted(RSID, Keys.utf8("doomed"), 10)));
+        eventually(
+                "the delete is applied",
+                () -> assertTrue(here.isDeleted(new VersionId(RSID, Keys.utf8("doomed"), 10))));
         assertFalse(holds("doomed", 10), "the bytes are gone");
 
         // A late copy of the deleted version reaches the peer (a retried add with the same vtime): its log says PUT
@@ -153,7 +156,7 @@ class SetReplicatorTest {
         Position after = peer.tail();
         eventually("the late record is applied", () -> assertEquals(after, saved()));
         assertEquals(2, peer.copyRequests.stream().filter("doomed@10"::equals).count(), "the copy was asked for");
-        assertTrue(here.isDeleted(RSID, Keys.utf8("doomed"), 10));
+        assertTrue(here.isDeleted(new VersionId(RSID, Keys.utf8("doomed"), 10)));
         assertFalse(holds("doomed", 10), "the tombstone wins over the copy");
         assertTrue(holds("kept", 11));
     }
@@ -170,7 +173,7 @@ class SetReplicatorTest {
                 () -> assertEquals(new Inventory(here, RSID).digests(), peer.digestsNow()));
 
         // Deleted here, while the peer missed the delete and still holds the bytes.
-        here.delete(RSID, Keys.utf8("gone"), 21);
+        here.delete(new VersionId(RSID, Keys.utf8("gone"), 21));
         peer.holdUnlogged("gone", 21);
         // Deleted on the peer, the record lost with its log.
         peer.deleteUnlogged("k1", 101);
@@ -178,12 +181,12 @@ class SetReplicatorTest {
         peer.holdUnlogged("gap", 20);
         eventually("the gap is copied and the peer's tombstone applied", () -> {
             assertTrue(holds("gap", 20));
-            assertTrue(here.isDeleted(RSID, Keys.utf8("k1"), 101));
+            assertTrue(here.isDeleted(new VersionId(RSID, Keys.utf8("k1"), 101)));
         });
         long rounds = status.getAntiEntropyRounds();
         eventually("a later anti-entropy round is complete", () -> assertTrue(status.getAntiEntropyRounds() > rounds));
 
-        assertTrue(here.isDeleted(RSID, Keys.utf8("gone"), 21));
+        assertTrue(here.isDeleted(new VersionId(RSID, Keys.utf8("gone"), 21)));
         assertFalse(holds("gone", 21), "the local tombstone wins");
         assertFalse(peer.copyRequests.contains("gone@21"), "a version deleted here is never asked for");
         assertFalse(holds("k1", 101));
@@ -208,7 +211,7 @@ class SetReplicatorTest {
     }
 
     private boolean holds(String key, long vtime) throws IOException {
-        var found = here.find(RSID, Keys.utf8(key), vtime);
+        var found = here.find(new VersionId(RSID, Keys.utf8(key), vtime));
         if (found.isEmpty()) {
             return false;
         }
