@@ -3,6 +3,10 @@ package org.spreadosd.rpc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -19,33 +23,31 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.lifecycle.AfterContainer;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessageFormatException;
 import org.msgpack.core.MessageInsufficientBufferException;
 import org.msgpack.core.MessagePack;
 import org.msgpack.core.MessageSizeException;
 import org.msgpack.core.MessageUnpacker;
+import org.quicktheories.api.Pair;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * The MessagePack-RPC framing, differential against msgpack-core's own {@link MessageUnpacker}: random
  * MessagePack streams (every format, in every header width), mutated ones and random bytes, cut into chunks at
  * random points, must come out as the same messages, found incomplete or malformed at the same place, by
  * {@link MsgpackFrames} alone and by a connection's {@link ConnectionPipeline} with a random budget.
+ *
+ * <p>A failure names its values and "Seed was N"; the same examples come again with
+ * {@code mvn -B verify -Dtest=MsgpackFramingPropertyTest#<property> -DQT_SEED=N} (Surefire hands -D on to the tests).
  */
 class MsgpackFramingPropertyTest {
     private static final ActorSystem system = ActorSystem.create("framing-property");
@@ -53,7 +55,7 @@ class MsgpackFramingPropertyTest {
     private static final ExecutorService calls = Executors.newFixedThreadPool(4);
     private static final ByteString REFUSED = ByteString.fromString("refused");
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         calls.shutdownNow();
         system.terminate();
@@ -145,9 +147,12 @@ class MsgpackFramingPropertyTest {
         return new Outcome(messages, buffer.isEmpty() ? End.COMPLETE : End.INCOMPLETE);
     }
 
-    @Property(tries = 2000)
-    void framingAgreesWithMsgpackCore(
-            @ForAll("streams") byte[] stream, @ForAll @Size(max = 6) List<@IntRange(max = 100_000) Integer> cuts) {
+    @Test
+    void framingAgreesWithMsgpackCore() {
+        qt().withExamples(2000).forAll(streams(), cuts()).checkAssert(MsgpackFramingPropertyTest::framingAgrees);
+    }
+
+    private static void framingAgrees(byte[] stream, List<Integer> cuts) {
         Outcome expected = reference(stream);
         Outcome actual = framed(chunks(stream, cuts));
         assertEquals(hex(expected.messages()), hex(actual.messages()));
@@ -159,13 +164,24 @@ class MsgpackFramingPropertyTest {
         }
     }
 
-    @Property(tries = 500)
-    void aConnectionRunsEveryCompleteMessageWithinItsBudget(
-            @ForAll("streams") byte[] stream,
-            @ForAll @Size(max = 6) List<@IntRange(max = 100_000) Integer> cuts,
-            @ForAll @IntRange(min = 1, max = 4096) int budget,
-            @ForAll @IntRange(min = 1, max = 8) int maxCalls)
-            throws Exception {
+    @Test
+    void aConnectionRunsEveryCompleteMessageWithinItsBudget() {
+        qt().withExamples(500)
+                .forAll(
+                        streams(),
+                        cuts(),
+                        integers().between(1, 4096),
+                        integers().between(1, 8))
+                .checkAssert((stream, cuts, budget, maxCalls) -> {
+                    try {
+                        connectionAgrees(stream, cuts, budget, maxCalls);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+    }
+
+    private static void connectionAgrees(byte[] stream, List<Integer> cuts, int budget, int maxCalls) throws Exception {
         // The framing agrees with msgpack-core (the property above); the pipeline must agree with the framing.
         List<ByteString> chunks = chunks(stream, cuts);
         Outcome expected = framed(chunks);
@@ -262,25 +278,30 @@ class MsgpackFramingPropertyTest {
 
     // ---- streams ----
 
-    @Provide
-    Arbitrary<byte[]> streams() {
-        Arbitrary<byte[]> valid = Arbitraries.longs().map(seed -> values(new Random(seed)));
-        Arbitrary<byte[]> mutated = Combinators.combine(
-                        valid, mutations().list().ofMinSize(1).ofMaxSize(4))
-                .as(MsgpackFramingPropertyTest::mutate);
-        Arbitrary<byte[]> random = Arbitraries.bytes().array(byte[].class).ofMaxSize(64);
-        return Arbitraries.frequencyOf(Tuple.of(3, valid), Tuple.of(5, mutated), Tuple.of(2, random));
+    /** Up to six cut points anywhere in a stream (taken modulo its length). */
+    static Gen<List<Integer>> cuts() {
+        return lists().of(integers().between(0, 100_000)).ofSizeBetween(0, 6);
+    }
+
+    /** Well-formed streams, mutated ones and random bytes, 3 : 5 : 2. */
+    static Gen<byte[]> streams() {
+        Gen<byte[]> valid = longs().all().map(seed -> values(new Random(seed)));
+        Gen<byte[]> mutated =
+                valid.zip(lists().of(mutations()).ofSizeBetween(1, 4), MsgpackFramingPropertyTest::mutate);
+        Gen<byte[]> random = Generate.byteArrays(integers().between(0, 64), anyByte());
+        return Generate.frequency(Pair.of(3, valid), Pair.of(5, mutated), Pair.of(2, random))
+                .describedAs(stream -> HexFormat.of().formatHex(stream));
+    }
+
+    static Gen<Byte> anyByte() {
+        return Generate.bytes(Byte.MIN_VALUE, Byte.MAX_VALUE, (byte) 0);
     }
 
     /** One change to a stream: a byte flipped, set, inserted or deleted, the stream cut, or a range doubled. */
     record Mutation(int kind, int position, byte value) {}
 
-    Arbitrary<Mutation> mutations() {
-        return Combinators.combine(
-                        Arbitraries.integers().between(0, 5),
-                        Arbitraries.integers().greaterOrEqual(0),
-                        Arbitraries.bytes())
-                .as(Mutation::new);
+    static Gen<Mutation> mutations() {
+        return integers().between(0, 5).zip(integers().between(0, Integer.MAX_VALUE), anyByte(), Mutation::new);
     }
 
     static byte[] mutate(byte[] stream, List<Mutation> mutations) {
