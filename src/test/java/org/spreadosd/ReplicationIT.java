@@ -389,7 +389,9 @@ class ReplicationIT {
         assertEquals(503, down.statusCode());
         startDs(2, 1).awaitLog("SpreadOSD node ready");
         awaitCondition("set 1 serves again", () -> get(inSet1.key()).statusCode() == 200);
-        assertArrayEquals(inSet1.data(), get(inSet1.key()).body());
+        HttpResponse<byte[]> again = get(inSet1.key());
+        assertEquals(200, again.statusCode(), () -> new String(again.body(), StandardCharsets.UTF_8));
+        assertArrayEquals(inSet1.data(), again.body());
     }
 
     // ---- helpers ----

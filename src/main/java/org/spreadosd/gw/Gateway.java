@@ -278,7 +278,12 @@ public final class Gateway {
         }
         reads.increment();
         ClusterConfig config = view.config();
-        List<NodeInfo> order = readOrder(config, okey.rsid(), okey.key());
+        List<NodeInfo> reachable = readOrder(config, okey.rsid(), okey.key());
+        // With no member reachable, every member is tried anyway, each for at most the answer timeout: an
+        // "unreachable" verdict of the failure detector may be a member that missed heartbeats on a busy host (a
+        // JVM just started, a long GC pause), and a read it can still serve beats a certain 503.
+        List<NodeInfo> order =
+                reachable.isEmpty() ? ReplicaOrder.of(config, okey.rsid(), okey.key(), location) : reachable;
         // Only when every member answered "not here" is it a 404; a FAULT member left out may hold it.
         boolean askedEveryMember = order.size() == config.members(okey.rsid()).size();
         String down = askedEveryMember

@@ -272,6 +272,26 @@ class GatewayTest {
     }
 
     @Test
+    void withNoMemberReachableTheMembersAreTriedAnyway() {
+        Gateway writer = gateway(GatewayMode.READ_WRITE, live);
+        VersionRecord v = add(writer, "unreachable", "still here");
+        // the failure detector calls the live member unreachable (a busy host, a GC pause): the read tries it anyway
+        NodeInfo doubted = new NodeInfo(
+                live.nid(),
+                live.name(),
+                live.address(),
+                live.rsids(),
+                live.location(),
+                live.dataUrl(),
+                null,
+                "127.0.0.1:9");
+        Gateway reader = gateway(GatewayMode.READ_WRITE, doubted);
+        view.membershipChanged(Set.of(), Set.of());
+        assertTrue(!view.isReachable(doubted));
+        assertEquals("still here", read(reader, v));
+    }
+
+    @Test
     void readsFallBackToTheNextMember() {
         Gateway writer = gateway(GatewayMode.READ_WRITE, live);
         List<VersionRecord> versions = new ArrayList<>();
