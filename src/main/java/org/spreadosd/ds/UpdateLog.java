@@ -2,6 +2,7 @@ package org.spreadosd.ds;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,8 @@ import org.spreadosd.util.DurableFiles;
  * A crash can leave a torn last record; it was never acknowledged, so opening the log cuts it off. The
  * log's id, written in its first bytes, changes when a log is created anew (a lost disk) or rewritten
  * around a damaged record, so a peer holding a position in an older log starts over instead of skipping.
+ * Damage is found when the log is opened, or by a read while it runs (bit rot under records already
+ * written); both rewrite it the same way.
  */
 public final class UpdateLog implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(UpdateLog.class);
@@ -44,21 +47,32 @@ public final class UpdateLog implements AutoCloseable {
     /** Where the log ends: its byte offset, the sequence number of its last entry and the bytes stored so far. */
     public record Tail(UUID logId, long offset, long seq, long cumulativeBytes) {}
 
+    /**
+     * Entries read from {@code from} in the log {@code tail.logId}, whose durable end was {@code tail} when they
+     * were read. {@code from} is the log's start when the position asked for belongs to no record of that log.
+     */
+    public record Batch(Tail tail, long from, List<Entry> entries) {}
+
+    /** The file a log id is written in: a rewrite while running replaces both at once. */
+    private record Generation(UUID id, FileChannel ch) {}
+
+    /** A generation with a durable end of that same generation. */
+    private record Snapshot(Generation gen, Tail durable) {}
+
     private final Path file;
-    private final FileChannel ch;
     private final DurableFiles files;
-    private final UUID logId;
+    /** Changed only under this log's lock and {@link #syncLock} together, with {@link #tail} and {@link #durable}. */
+    private volatile Generation gen;
     /** Where the written records end; {@link #durable} is how far of that an fsync has covered. */
     private volatile Tail tail;
 
     private volatile Tail durable;
     private final Object syncLock = new Object();
 
-    private UpdateLog(Path file, FileChannel ch, DurableFiles files, UUID logId, Tail tail) {
+    private UpdateLog(Path file, FileChannel ch, DurableFiles files, Tail tail) {
         this.file = file;
-        this.ch = ch;
         this.files = files;
-        this.logId = logId;
+        this.gen = new Generation(tail.logId(), ch);
         this.tail = tail;
         this.durable = tail;
     }
@@ -85,7 +99,7 @@ public final class UpdateLog implements AutoCloseable {
                 DurableFiles.writeFully(ch, fileHeader(id), 0);
                 files.force(ch);
                 files.forceDirectory(dir);
-                return new UpdateLog(file, ch, files, id, new Tail(id, FILE_HEADER, 0, 0));
+                return new UpdateLog(file, ch, files, new Tail(id, FILE_HEADER, 0, 0));
             }
             ByteBuffer h = ByteBuffer.allocate(FILE_HEADER);
             read(ch, h, 0);
@@ -96,7 +110,7 @@ public final class UpdateLog implements AutoCloseable {
             UUID id = new UUID(h.getLong(), h.getLong());
             Tail intact = scan(ch, id);
             if (intact.offset() == ch.size()) {
-                return new UpdateLog(file, ch, files, id, intact);
+                return new UpdateLog(file, ch, files, intact);
             }
             String damage = nextIntact(ch, intact.offset() + 1, ch.size()) >= 0
                     ? "intact records follow it"
@@ -108,10 +122,12 @@ public final class UpdateLog implements AutoCloseable {
                         ch.size() - intact.offset());
                 ch.truncate(intact.offset());
                 files.force(ch);
-                return new UpdateLog(file, ch, files, id, intact);
+                return new UpdateLog(file, ch, files, intact);
             }
             ch.close();
-            return rewrite(file, files, id, intact.offset(), damage);
+            Tail rewritten = rewrite(file, files, id, intact.offset(), damage);
+            return new UpdateLog(
+                    file, FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE), files, rewritten);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -154,7 +170,7 @@ public final class UpdateLog implements AutoCloseable {
      * hold in the old log may now point anywhere, so the new id sends every peer back to the start; the
      * versions the damaged records named are still on the members, and anti-entropy copies what a peer lacks.
      */
-    private static UpdateLog rewrite(Path file, DurableFiles files, UUID oldId, long damagedAt, String damage)
+    private static Tail rewrite(Path file, DurableFiles files, UUID oldId, long damagedAt, String damage)
             throws IOException {
         UUID newId = UUID.randomUUID();
         Path kept = file.resolveSibling(file.getFileName() + ".damaged-" + System.currentTimeMillis());
@@ -204,8 +220,7 @@ public final class UpdateLog implements AutoCloseable {
                 done.records,
                 done.skippedBytes,
                 kept.getFileName());
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        return new UpdateLog(file, ch, files, newId, new Tail(newId, done.end, done.records, done.cumulativeBytes));
+        return new Tail(newId, done.end, done.records, done.cumulativeBytes);
     }
 
     /**
@@ -245,7 +260,7 @@ public final class UpdateLog implements AutoCloseable {
     }
 
     public UUID id() {
-        return logId;
+        return gen.id();
     }
 
     /** Where the durable part of the log ends: peers read and count only what a crash cannot take back. */
@@ -275,8 +290,10 @@ public final class UpdateLog implements AutoCloseable {
             if (durable.offset() >= offset) {
                 return;
             }
+            // A rewrite while running may have come in between: then the record is in the new file, which the
+            // rewrite made durable, and forcing the new file again is harmless.
             Tail written = tail;
-            files.forceData(ch);
+            files.forceData(gen.ch());
             durable = written;
         }
     }
@@ -287,8 +304,8 @@ public final class UpdateLog implements AutoCloseable {
         long cumulative = t.cumulativeBytes() + (op == Op.PUT ? size : 0);
         ByteBuffer record = encode(op, seq, vtime, key, size, blobCrc, cumulative);
         long next = t.offset() + record.remaining();
-        DurableFiles.writeFully(ch, record, t.offset());
-        tail = new Tail(logId, next, seq, cumulative);
+        DurableFiles.writeFully(gen.ch(), record, t.offset());
+        tail = new Tail(t.logId(), next, seq, cumulative);
         return new Entry(op, seq, vtime, key, size, blobCrc, cumulative, next);
     }
 
@@ -318,30 +335,89 @@ public final class UpdateLog implements AutoCloseable {
      * where an intact record begins. A position past a cut-off last record that the log has grown over since
      * is none of these.
      */
-    public boolean startsRecord(long offset) throws IOException {
-        Tail t = durable;
+    private static boolean startsRecord(Snapshot s, long offset) throws IOException {
+        long end = s.durable().offset();
         return offset == FILE_HEADER
-                || offset == t.offset()
-                || (offset > FILE_HEADER && offset < t.offset() && readEntry(ch, offset, t.offset()) != null);
+                || offset == end
+                || (offset > FILE_HEADER && offset < end && readEntry(s.gen().ch(), offset, end) != null);
     }
 
-    /** Up to {@code max} entries from {@code offset} (a position a previous read or the tail gave). */
+    /**
+     * Up to {@code max} entries of the current log from {@code offset}, or from its start (see {@link
+     * #read(UUID, long, int)}).
+     */
     public List<Entry> read(long offset, int max) throws IOException {
-        Tail t = durable;
-        if (offset < FILE_HEADER || offset > t.offset()) {
-            throw new IllegalArgumentException(
-                    "position " + offset + " is outside the update log (it ends at " + t.offset() + ")");
-        }
-        List<Entry> out = new ArrayList<>();
-        while (out.size() < max && offset < t.offset()) {
-            Entry e = readEntry(ch, offset, t.offset());
-            if (e == null) {
-                throw new IOException("update log " + file + " is damaged at " + offset);
+        return read(id(), offset, max).entries();
+    }
+
+    /**
+     * Up to {@code max} entries from {@code offset} in the log {@code logId} (a position a previous read or the
+     * tail gave). A position in another log, or that starts no record of this one, reads from the start, and
+     * the batch's id says which log it is. A record below the durable end that fails its checksum is damage
+     * found while running: the log is rewritten under a new id as at open ({@link #rewrite}), and the read
+     * answers from the start of the new log, so a reader is never stuck behind it.
+     */
+    public Batch read(UUID logId, long offset, int max) throws IOException {
+        while (true) {
+            Snapshot s = snapshot();
+            long from = s.gen().id().equals(logId) && startsRecord(s, offset) ? offset : FILE_HEADER;
+            try {
+                List<Entry> out = new ArrayList<>();
+                long at = from;
+                long end = s.durable().offset();
+                while (out.size() < max && at < end) {
+                    Entry e = readEntry(s.gen().ch(), at, end);
+                    if (e == null) {
+                        repair(s, at);
+                        break;
+                    }
+                    out.add(e);
+                    at = e.next();
+                }
+                if (gen == s.gen()) {
+                    return new Batch(s.durable(), from, out);
+                }
+            } catch (ClosedChannelException e) {
+                if (gen == s.gen()) {
+                    throw e;
+                }
             }
-            out.add(e);
-            offset = e.next();
+            // The log was rewritten under this read: the position belongs to the old id, so read the new one.
+            logId = null;
         }
-        return out;
+    }
+
+    /** The current generation with a durable end of its own (a rewrite replaces both, but not at once). */
+    private Snapshot snapshot() {
+        Generation g = gen;
+        Tail d = durable;
+        if (d.logId().equals(g.id())) {
+            return new Snapshot(g, d);
+        }
+        synchronized (syncLock) {
+            return new Snapshot(gen, durable);
+        }
+    }
+
+    /**
+     * Rewrites the log around the bad record a read found at {@code at}, unless another read did so first.
+     * Appends wait on the log's lock and fsyncs on {@link #syncLock} meanwhile; the rewrite copies the records
+     * written but not yet forced too, and makes them durable in the new file, so their writers' wait for the
+     * fsync is over as soon as they get the lock.
+     */
+    private synchronized void repair(Snapshot seen, long at) throws IOException {
+        synchronized (syncLock) {
+            Generation g = gen;
+            if (g != seen.gen() || readEntry(g.ch(), at, durable.offset()) != null) {
+                return;
+            }
+            Tail rewritten = rewrite(file, files, g.id(), at, "found by a read below the durable end while running");
+            gen = new Generation(
+                    rewritten.logId(), FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE));
+            tail = rewritten;
+            durable = rewritten;
+            g.ch().close();
+        }
     }
 
     /** The entry at {@code offset}, or null when the bytes up to {@code limit} do not hold a whole, intact one. */
@@ -406,7 +482,7 @@ public final class UpdateLog implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        ch.close();
+        gen.ch().close();
     }
 
     private static void read(FileChannel ch, ByteBuffer b, long position) throws IOException {

@@ -243,6 +243,79 @@ class UpdateLogTest {
     }
 
     @Test
+    void damageFoundByAReadWhileRunningRewritesTheLogOnceWhileAppendsGoOn() throws Exception {
+        DataStore store = new DataStore(root, 1 << 20);
+        for (int i = 0; i < 5; i++) {
+            put(store, "k" + i, 10 + i, "data " + i);
+        }
+        UpdateLog log = store.updateLog(0);
+        UUID before = log.id();
+        List<UpdateLog.Entry> written = log.read(UpdateLog.start(), 10);
+        Path file = root.resolve("ulog").resolve("0.log");
+        long damagedAt = written.get(1).next(); // the record of k2
+        flipByteAt(file, damagedAt + 20);
+
+        ListAppender<ILoggingEvent> appender = captureLog();
+        ExecutorService appenders = Executors.newFixedThreadPool(2);
+        try {
+            // Appends race the rewrite: none may be lost, whichever side of it they land on.
+            List<Future<?>> appends = new ArrayList<>();
+            for (int i = 5; i < 25; i++) {
+                int n = i;
+                appends.add(appenders.submit(() -> put(store, "k" + n, 10 + n, "data " + n)));
+            }
+            UpdateLog.Batch first = log.read(before, written.get(0).next(), 1000);
+            assertNotEquals(before, first.tail().logId(), "the read across the damage resets the log");
+            assertEquals(UpdateLog.start(), first.from());
+            assertEquals(log.id(), first.tail().logId());
+            for (Future<?> f : appends) {
+                f.get();
+            }
+            List<String> errors = errors(appender);
+            assertEquals(1, errors.size(), "one ERROR line: " + errors);
+            assertTrue(errors.get(0).contains("offset " + damagedAt), errors.get(0));
+            assertTrue(errors.get(0).contains(log.id().toString()), errors.get(0));
+
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 25; i++) {
+                if (i != 2) {
+                    expected.add("k" + i);
+                }
+            }
+            List<UpdateLog.Entry> all = log.read(UpdateLog.start(), 1000);
+            assertEquals(
+                    expected,
+                    all.stream()
+                            .map(e -> Keys.printable(e.key()))
+                            .sorted((a, b) ->
+                                    Integer.compare(Integer.parseInt(a.substring(1)), Integer.parseInt(b.substring(1))))
+                            .toList(),
+                    "every record that still reads, and every append made while the log was rewritten");
+            assertEquals(all.get(all.size() - 1).next(), log.tail().offset());
+            for (int i = 0; i < all.size(); i++) {
+                assertEquals(i + 1, all.get(i).seq(), "the new log counts its records from one");
+            }
+            UpdateLog.Batch again = log.read(log.id(), first.from(), 1000);
+            assertEquals(log.id(), again.tail().logId(), "the rewritten log reads without another reset");
+            assertEquals(1, errors(appender).size());
+
+            UpdateLog reopened = new DataStore(root, 1 << 20).updateLog(0);
+            assertEquals(log.id(), reopened.id(), "a restart finds the rewritten log intact");
+            assertEquals(all.size(), reopened.read(UpdateLog.start(), 1000).size());
+        } finally {
+            appenders.shutdownNow();
+            ((Logger) LoggerFactory.getLogger(UpdateLog.class)).detachAppender(appender);
+        }
+        try (Stream<Path> files = Files.list(root.resolve("ulog"))) {
+            assertEquals(
+                    1,
+                    files.filter(p -> p.getFileName().toString().startsWith("0.log.damaged-"))
+                            .count(),
+                    "the damaged log is kept for the operator");
+        }
+    }
+
+    @Test
     void aWholeLastRecordFailingItsChecksumIsDamageNotATear() throws IOException {
         DataStore store = new DataStore(root, 1 << 20);
         put(store, "a", 10, "one");

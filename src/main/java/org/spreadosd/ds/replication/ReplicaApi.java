@@ -3,6 +3,7 @@ package org.spreadosd.ds.replication;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -91,15 +92,20 @@ public final class ReplicaApi {
     }
 
     private LogBatch log(int rsid, Map<String, String> q) throws IOException {
-        UpdateLog ulog = store.updateLog(rsid);
-        UpdateLog.Tail tail = ulog.tail();
         long from = q.containsKey("from") ? Long.parseLong(q.get("from")) : UpdateLog.start();
-        // A position past a bad last record that was cut off may now fall inside a later record: start over.
-        if (!ulog.id().toString().equals(q.get("log")) || from > tail.offset() || !ulog.startsRecord(from)) {
-            from = UpdateLog.start();
+        // A position in another log, or past a bad last record that was cut off and may now fall inside a later
+        // record, reads from the start; the batch's log id tells the peer.
+        UpdateLog.Batch read = store.updateLog(rsid).read(logId(q.get("log")), from, max(q));
+        var entries = read.entries().stream().map(LogRecord::of).toList();
+        return new LogBatch(read.from(), entries, Position.of(read.tail()));
+    }
+
+    private static UUID logId(String text) {
+        try {
+            return text == null ? null : UUID.fromString(text);
+        } catch (IllegalArgumentException notAnId) {
+            return null;
         }
-        var entries = ulog.read(from, max(q)).stream().map(LogRecord::of).toList();
-        return new LogBatch(from, entries, Position.of(ulog.tail()));
     }
 
     private static int max(Map<String, String> q) {

@@ -178,4 +178,58 @@ class LogDamageFollowTest {
         assertEquals(UpdateLog.start(), batch.from());
         assertEquals(3, batch.entries().size());
     }
+
+    @Test
+    void damageFoundWhileTheMemberRunsResetsTheLogOnceAndThePeerReadsEveryIntactRecord() throws Exception {
+        DataStore member = new DataStore(dir.resolve("member"), 1 << 20);
+        for (int i = 0; i < 6; i++) {
+            put(member, "k" + i, 100 + i);
+        }
+        UpdateLog log = member.updateLog(0);
+        UpdateLog.Tail tailBefore = log.tail();
+        List<UpdateLog.Entry> written = log.read(UpdateLog.start(), 10);
+        String url = serve(member);
+        ReplicaClient peer = new ReplicaClient(
+                kit.system(),
+                new BlobStreamClient(kit.system()),
+                new DataStore(dir.resolve("peer"), 1 << 20),
+                blocking);
+        // The peer has applied the first record; then bit rot hits the third while the member runs.
+        UpdateLog.Entry first = written.get(0);
+        Position peerAt =
+                new Position(tailBefore.logId().toString(), first.next(), first.seq(), first.cumulativeBytes());
+        try (FileChannel ch = FileChannel.open(
+                dir.resolve("member").resolve("ulog").resolve("0.log"),
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) 0xee}), written.get(1).next() + 30);
+        }
+
+        LogBatch batch = peer.log(url, 0, peerAt, 100).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertNotEquals(peerAt.logId(), batch.tail().logId(), "the first read across the damage resets the log");
+        assertEquals(UpdateLog.start(), batch.from());
+        assertEquals(
+                List.of("k0", "k1", "k3", "k4", "k5"),
+                batch.entries().stream().map(e -> Keys.printable(e.key())).toList(),
+                "every record that still reads, those after the damage too");
+        assertEquals(log.id().toString(), batch.tail().logId(), "the running log goes on under the new id");
+
+        LogRecord last = batch.entries().get(batch.entries().size() - 1);
+        Position next = new Position(batch.tail().logId(), last.next(), last.seq(), last.cumulativeBytes());
+        put(member, "k6", 106);
+        LogBatch more = peer.log(url, 0, next, 100).toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertEquals(next.logId(), more.tail().logId(), "no second reset");
+        assertEquals(last.next(), more.from());
+        assertEquals(
+                List.of("k6"),
+                more.entries().stream().map(e -> Keys.printable(e.key())).toList(),
+                "appends after the rewrite are read under the new id");
+        assertEquals(
+                List.of("k0", "k1", "k3", "k4", "k5", "k6"),
+                new DataStore(dir.resolve("member"), 1 << 20)
+                        .updateLog(0).read(UpdateLog.start(), 100).stream()
+                                .map(e -> Keys.printable(e.key()))
+                                .toList(),
+                "what was rewritten while running is what a restart finds");
+    }
 }
