@@ -5,20 +5,24 @@ import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.JournalPersistFailed;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.spreadosd.cluster.CborSerializable;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
 import org.spreadosd.cluster.WritePolicy;
 import org.spreadosd.mds.MdsUri;
+import org.spreadosd.util.Supervised;
 
 /**
  * The config server: the one keeper of the cluster configuration, run as a Cluster Singleton on the
@@ -28,6 +32,12 @@ import org.spreadosd.mds.MdsUri;
  *
  * <p>A command is checked before its event is journaled ({@link #refusal}): recovery replays every
  * journaled event, so one that cannot be applied would stop the config server on every start.
+ *
+ * <p>It restarts with backoff, both when a command handler throws and when the journal fails a write (an
+ * event-sourced behavior stops for good on a failed write unless told otherwise), and recovers its state
+ * from the journal. Its subscribers are kept across restarts: they subscribe again only when a config
+ * server comes up on another node, so a restart that forgot them would leave every node on an old
+ * configuration.
  */
 public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Command, ConfigServer.Event, ClusterConfig> {
     public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("spread-config");
@@ -86,25 +96,46 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
 
     private final ActorContext<Command> context;
     private final Predicate<String> isReachable;
-    private final Set<ActorRef<ClusterConfig>> subscribers = new HashSet<>();
+    private final Set<ActorRef<ClusterConfig>> subscribers;
+    private final Supervised.Backoff backoff;
 
     /**
+     * A supervised config server: it restarts with {@code backoff} after a failure (do not wrap it in
+     * {@link Supervised#restarting} again).
+     *
      * @param isReachable whether the cluster member at a {@code host:port} cluster address is up and reachable:
      *     a nid held by such a member is refused to anyone else
      */
-    public static Behavior<Command> create(Predicate<String> isReachable) {
-        return create(PERSISTENCE_ID, isReachable);
+    public static Behavior<Command> create(Predicate<String> isReachable, Supervised.Backoff backoff) {
+        return create(PERSISTENCE_ID, isReachable, backoff);
     }
 
     /** A config server with its own journal, e.g. one per test. */
-    public static Behavior<Command> create(PersistenceId id, Predicate<String> isReachable) {
-        return Behaviors.setup(ctx -> new ConfigServer(ctx, id, isReachable));
+    public static Behavior<Command> create(
+            PersistenceId id, Predicate<String> isReachable, Supervised.Backoff backoff) {
+        return Behaviors.setup(outer -> {
+            // Outside the restarted behavior, so that a restart keeps them (their watches stay on the actor).
+            Set<ActorRef<ClusterConfig>> subscribers = new HashSet<>();
+            return Supervised.restarting(
+                    Behaviors.setup(ctx -> new ConfigServer(ctx, id, isReachable, backoff, subscribers)), backoff);
+        });
     }
 
-    private ConfigServer(ActorContext<Command> context, PersistenceId id, Predicate<String> isReachable) {
-        super(id);
+    private ConfigServer(
+            ActorContext<Command> context,
+            PersistenceId id,
+            Predicate<String> isReachable,
+            Supervised.Backoff backoff,
+            Set<ActorRef<ClusterConfig>> subscribers) {
+        super(
+                id,
+                SupervisorStrategy.restartWithBackoff(
+                                backoff.minBackoff(), backoff.maxBackoff(), backoff.randomFactor())
+                        .withLoggingEnabled(false));
         this.context = context;
         this.isReachable = isReachable;
+        this.backoff = backoff;
+        this.subscribers = subscribers;
     }
 
     @Override
@@ -115,6 +146,23 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
     @Override
     public RetentionCriteria retentionCriteria() {
         return RetentionCriteria.snapshotEvery(SNAPSHOT_EVERY, 2);
+    }
+
+    /** The one line of a failed journal write; the restart that follows recovers the state from the journal. */
+    @Override
+    public SignalHandler<ClusterConfig> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(
+                        JournalPersistFailed.class,
+                        (config, failed) -> context.getLog()
+                                .warn(
+                                        "config server could not journal a change at revision {}: {}; restarting it in {} ms"
+                                                + " (up to {} ms for failures in a row) to recover from the journal",
+                                        config.revision(),
+                                        failed.getFailure().toString(),
+                                        backoff.minBackoff().toMillis(),
+                                        backoff.maxBackoff().toMillis()))
+                .build();
     }
 
     @Override

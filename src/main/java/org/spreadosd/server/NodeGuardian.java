@@ -94,7 +94,9 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
         ClusterJoining joining = new ClusterJoining(settings, view);
         joining.join(ctx);
         configServer = ClusterSingleton.get(ctx.getSystem())
-                .init(SingletonActor.of(supervised(ConfigServer.create(view::isReachableMember)), "config-server")
+                .init(SingletonActor.of(
+                                ConfigServer.create(view::isReachableMember, settings.restartBackoff()),
+                                "config-server")
                         .withSettings(
                                 ClusterSingletonSettings.create(ctx.getSystem()).withRole("cs")));
         ctx.spawn(supervised(ConfigSubscriber.create(configServer, view, copy)), "cluster-view");

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +35,11 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.CborSerializable;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.util.Supervised;
 
 /** The config server's protocol. Every message is serialized, as it would be between cluster nodes. */
 class ConfigServerTest {
+    static final Supervised.Backoff BACKOFF = new Supervised.Backoff(Duration.ofMillis(100), Duration.ofSeconds(1), 0);
     static final Path snapshots = tempDir();
     static final ActorTestKit kit = ActorTestKit.create(ConfigFactory.parseString("""
             pekko.actor.provider = local
@@ -73,7 +76,7 @@ class ConfigServerTest {
     final Set<String> reachable = ConcurrentHashMap.newKeySet();
 
     ActorRef<ConfigServer.Command> configServer() {
-        return kit.spawn(ConfigServer.create(id, reachable::contains));
+        return kit.spawn(ConfigServer.create(id, reachable::contains, BACKOFF));
     }
 
     static NodeInfo member(int nid, String address, String clusterAddress) {

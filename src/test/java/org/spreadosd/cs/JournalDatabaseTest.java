@@ -57,8 +57,8 @@ class JournalDatabaseTest {
         ClusterConfig written;
         ActorTestKit first = kit(journal);
         try {
-            ActorRef<ConfigServer.Command> cs =
-                    first.spawn(ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false));
+            ActorRef<ConfigServer.Command> cs = first.spawn(
+                    ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false, ConfigServerTest.BACKOFF));
             TestProbe<ConfigServer.Registered> registered = first.createTestProbe();
             cs.tell(new ConfigServer.RegisterNode(
                     new NodeInfo(4, "ds4", "127.0.0.1:18904", List.of(2), "here", "http://x", null),
@@ -72,8 +72,8 @@ class JournalDatabaseTest {
         }
         ActorTestKit second = kit(journal);
         try {
-            ActorRef<ConfigServer.Command> cs =
-                    second.spawn(ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false));
+            ActorRef<ConfigServer.Command> cs = second.spawn(
+                    ConfigServer.create(ConfigServer.PERSISTENCE_ID, address -> false, ConfigServerTest.BACKOFF));
             TestProbe<ClusterConfig> probe = second.createTestProbe();
             cs.tell(new ConfigServer.GetConfig(probe.getRef()));
             ClusterConfig recovered = probe.receiveMessage();
