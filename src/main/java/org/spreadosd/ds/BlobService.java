@@ -121,16 +121,17 @@ public final class BlobService {
      * conflict. The bytes are checked as they stream past, never gathered.
      */
     private CompletionStage<StoredBlob> sameBytes(VersionId v, BlobBody body, StoredBlob held) {
+        CRC32C crc = new CRC32C();
+        long[] size = {0};
         return body.source()
-                .runFold(
-                        new CRC32C(),
-                        (crc, chunk) -> {
+                .runForeach(
+                        chunk -> {
                             crc.update(chunk.asByteBuffer());
-                            return crc;
+                            size[0] += chunk.size();
                         },
                         mat)
-                .thenApply(crc -> {
-                    if (held.header().crc32c() != (int) crc.getValue()) {
+                .thenApply(done -> {
+                    if (size[0] != held.size() || held.header().crc32c() != (int) crc.getValue()) {
                         throw new SpreadFailure(
                                 FailureCode.ALREADY_STORED,
                                 "version " + v.vtime() + " of " + Keys.printable(v.key())

@@ -4,12 +4,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.model.VersionId;
 
 /**
@@ -38,9 +38,9 @@ public final class BlobWriter {
     }
 
     /**
-     * Stores one version and completes once it is durable and logged. Fails with the store's own exception, not
-     * wrapped (an {@link ObjectTooLargeException}, {@link BlobExistsException}, {@link VersionDeletedException},
-     * {@link CorruptBlobException}, an {@link IOException}), or with the stream's failure.
+     * Stores one version and completes once it is durable and logged. Fails with the store's own failure, not
+     * wrapped (a {@link SpreadFailure}: {@code TOO_LARGE}, {@code ALREADY_STORED}, {@code DELETED}, {@code CORRUPT};
+     * an {@link IOException}), or with the stream's failure.
      *
      * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
      */
@@ -48,10 +48,7 @@ public final class BlobWriter {
         if (body.isWhole()) {
             return onDisk(() -> {
                 try (PendingWrite pending = store.begin(v, contentType, body.size(), expectedCrc)) {
-                    for (ByteBuffer buffer : body.bytes().getByteBuffers()) {
-                        pending.append(buffer);
-                    }
-                    return pending.finish();
+                    return appendAll(pending, body.bytes()).finish();
                 }
             });
         }
@@ -76,7 +73,7 @@ public final class BlobWriter {
                                     failure = failure != null ? failure : e;
                                 }
                                 if (failure != null) {
-                                    stored.completeExceptionally(unwrapped(failure));
+                                    stored.completeExceptionally(SpreadFailure.cause(failure));
                                 } else {
                                     stored.complete(blob);
                                 }
@@ -87,12 +84,14 @@ public final class BlobWriter {
     }
 
     private CompletableFuture<PendingWrite> append(PendingWrite pending, ByteString chunk) {
-        return onDisk(() -> {
-            for (ByteBuffer buffer : chunk.getByteBuffers()) {
-                pending.append(buffer);
-            }
-            return pending;
-        });
+        return onDisk(() -> appendAll(pending, chunk));
+    }
+
+    private static PendingWrite appendAll(PendingWrite pending, ByteString bytes) throws IOException {
+        for (ByteBuffer buffer : bytes.getByteBuffers()) {
+            pending.append(buffer);
+        }
+        return pending;
     }
 
     /** What a step on the disk does; it may throw what the store throws. */
@@ -111,9 +110,5 @@ public final class BlobWriter {
             }
         });
         return done;
-    }
-
-    private static Throwable unwrapped(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 }

@@ -132,18 +132,21 @@ public final class JdbcMetadataStore implements MetadataStore {
 
     /** The rsid of the key's newest row: every version of a key lives on the set its first version was placed on. */
     private static Integer newestRsid(Connection c, byte[] key) throws SQLException {
-        try (PreparedStatement ps =
-                c.prepareStatement("SELECT rsid FROM spread_version WHERE okey = ? ORDER BY vtime DESC LIMIT 1")) {
-            ps.setBytes(1, key);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : null;
-            }
-        }
+        Long rsid = firstLong(
+                c,
+                "SELECT rsid FROM spread_version WHERE okey = ? ORDER BY vtime DESC LIMIT 1",
+                ps -> ps.setBytes(1, key));
+        return rsid == null ? null : rsid.intValue();
     }
 
     private static Long selectLong(Connection c, String sql, byte[] key) throws SQLException {
+        return firstLong(c, sql, ps -> ps.setBytes(1, key));
+    }
+
+    /** The first column of the first row as a number; null when there is no row or the value is NULL. */
+    private static Long firstLong(Connection c, String sql, Binder binder) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setBytes(1, key);
+            binder.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     return null;
@@ -442,16 +445,7 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     private Long queryLong(String sql, Binder binder) {
-        return inTx(c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                binder.bind(ps);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    long v = rs.getLong(1);
-                    return rs.wasNull() ? null : v;
-                }
-            }
-        });
+        return inTx(c -> firstLong(c, sql, binder));
     }
 
     private SpreadFailure failure(SQLException e) {

@@ -254,7 +254,7 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
     /** One line per new kind of failure with a peer; the status keeps the last one until a round succeeds. */
     private void noteFailure(int peerNid, Throwable error) {
         PeerSync last = status.get(rsid, peerNid);
-        String why = describe(error);
+        String why = SpreadFailure.describe(error);
         if (last == null || !why.equals(last.lastError())) {
             log.warn("replication rsid={} from nid={}: {} (retrying)", rsid, peerNid, why);
         }
@@ -271,12 +271,6 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
                                 last.copiedBytes(),
                                 last.percent(),
                                 why));
-    }
-
-    /** A failure in words; many exceptions (EOFException, ClosedChannelException, ...) carry no message. */
-    private static String describe(Throwable error) {
-        Throwable cause = SpreadFailure.cause(error);
-        return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     }
 
     /** One line per round that copied from a peer's log (in steady state the forwards arrive first and nothing is copied). */
@@ -307,7 +301,11 @@ public final class SetReplicator extends AbstractBehavior<SetReplicator.Command>
         }
         status.antiEntropyRounds.incrementAndGet();
         if (m.error() != null) {
-            log.warn("anti-entropy rsid={} with nid={} failed: {}", rsid, m.peerNid(), describe(m.error()));
+            log.warn(
+                    "anti-entropy rsid={} with nid={} failed: {}",
+                    rsid,
+                    m.peerNid(),
+                    SpreadFailure.describe(m.error()));
             return this;
         }
         Repairs r = m.repairs();
