@@ -75,20 +75,38 @@ public final class Inventory {
     public Map<String, String> digests() throws IOException {
         Map<String, String> out = new TreeMap<>();
         for (String xx : sortedNames(setDir)) {
-            MessageDigest md = sha256();
-            boolean any = false;
+            BucketDigest bucket = new BucketDigest();
             for (String yy : sortedNames(setDir.resolve(xx))) {
-                for (Map.Entry<String, Boolean> v :
-                        versionsIn(setDir.resolve(xx).resolve(yy)).entrySet()) {
-                    md.update((v.getKey() + (v.getValue() ? "-" : "+")).getBytes(StandardCharsets.US_ASCII));
-                    any = true;
-                }
+                versionsIn(setDir.resolve(xx).resolve(yy)).forEach(bucket::add);
             }
-            if (any) {
-                out.put(xx, HexFormat.of().formatHex(md.digest()));
+            if (!bucket.isEmpty()) {
+                out.put(xx, bucket.hex());
             }
         }
         return out;
+    }
+
+    /**
+     * The digest of one bucket: each version's file name and whether it is deleted, in name order. Anything that
+     * answers for an inventory (a peer stand-in in a test, too) must digest the same way, or anti-entropy copies what
+     * is there already.
+     */
+    public static final class BucketDigest {
+        private final MessageDigest md = sha256();
+        private boolean any;
+
+        public void add(String name, boolean deleted) {
+            md.update((name + (deleted ? "-" : "+")).getBytes(StandardCharsets.US_ASCII));
+            any = true;
+        }
+
+        public boolean isEmpty() {
+            return !any;
+        }
+
+        public String hex() {
+            return HexFormat.of().formatHex(md.digest());
+        }
     }
 
     /**

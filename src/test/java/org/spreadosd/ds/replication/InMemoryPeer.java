@@ -5,10 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -120,12 +117,12 @@ final class InMemoryPeer implements ReplicaPeers {
 
     /** The digest per bucket a real store holding the same versions and tombstones gives. */
     synchronized Map<String, String> digestsNow() {
-        Map<String, MessageDigest> perBucket = new TreeMap<>();
+        Map<String, Inventory.BucketDigest> perBucket = new TreeMap<>();
         held.forEach((name, h) -> perBucket
-                .computeIfAbsent(name.substring(0, 2), b -> sha256())
-                .update((name + (h.bytes() == null ? "-" : "+")).getBytes(StandardCharsets.US_ASCII)));
+                .computeIfAbsent(name.substring(0, 2), b -> new Inventory.BucketDigest())
+                .add(name, h.bytes() == null));
         Map<String, String> out = new TreeMap<>();
-        perBucket.forEach((bucket, md) -> out.put(bucket, HexFormat.of().formatHex(md.digest())));
+        perBucket.forEach((bucket, digest) -> out.put(bucket, digest.hex()));
         return out;
     }
 
@@ -256,13 +253,5 @@ final class InMemoryPeer implements ReplicaPeers {
         CRC32C crc = new CRC32C();
         crc.update(bytes);
         return (int) crc.getValue();
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
