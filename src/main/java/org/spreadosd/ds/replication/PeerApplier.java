@@ -73,7 +73,7 @@ final class PeerApplier {
 
     private CompletionStage<Applied> copy(NodeInfo peer, VersionId v, long size) {
         return peers.copy(peer.dataUrl(), v)
-                .thenApply(c -> c == ReplicaClient.Copied.COPIED ? new Applied(1, size) : Applied.NOTHING);
+                .thenApply(c -> c == ReplicaPeers.Copied.COPIED ? new Applied(1, size) : Applied.NOTHING);
     }
 
     private CompletionStage<Applied> delete(VersionId v) {

@@ -121,12 +121,12 @@ public final class Repairer {
         NodeInfo peer = peers.get(i);
         return client.copy(peer.dataUrl(), v)
                 .handle((copied, e) -> {
-                    if (e == null && copied == ReplicaClient.Copied.COPIED) {
+                    if (e == null && copied == ReplicaPeers.Copied.COPIED) {
                         status.repaired.incrementAndGet();
                         log.info("repaired {} with the copy of nid={}", v, peer.nid());
                         return CompletableFuture.completedFuture(true);
                     }
-                    if (e == null && copied == ReplicaClient.Copied.DELETED_HERE) {
+                    if (e == null && copied == ReplicaPeers.Copied.DELETED_HERE) {
                         return CompletableFuture.completedFuture(true);
                     }
                     return tryPeers(peers, i + 1, v);

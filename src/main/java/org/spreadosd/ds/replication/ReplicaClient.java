@@ -27,14 +27,6 @@ import org.spreadosd.model.VersionId;
 public final class ReplicaClient implements ReplicaPeers {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-    /** What a copy from a peer did. */
-    public enum Copied {
-        COPIED,
-        ALREADY_HERE,
-        DELETED_HERE,
-        NOT_ON_PEER
-    }
-
     private final Http http;
     private final Materializer mat;
     private final BlobStreamClient blobs;

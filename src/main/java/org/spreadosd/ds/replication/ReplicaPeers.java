@@ -12,6 +12,14 @@ import org.spreadosd.model.VersionId;
  * {@link ReplicaClient} over HTTP is the one in production. Each peer is named by its data URL.
  */
 public interface ReplicaPeers {
+    /** What a copy from a peer did. */
+    enum Copied {
+        COPIED,
+        ALREADY_HERE,
+        DELETED_HERE,
+        NOT_ON_PEER
+    }
+
     CompletionStage<LogBatch> log(String dataUrl, int rsid, Position from, int max);
 
     CompletionStage<InventoryPage> inventory(String dataUrl, int rsid, String after, int max);
@@ -21,5 +29,5 @@ public interface ReplicaPeers {
     CompletionStage<InventoryPage> bucket(String dataUrl, int rsid, String bucket);
 
     /** Copies one version from a peer unless this member holds it or deleted it. */
-    CompletionStage<ReplicaClient.Copied> copy(String dataUrl, VersionId v);
+    CompletionStage<ReplicaPeers.Copied> copy(String dataUrl, VersionId v);
 }

@@ -174,7 +174,7 @@ final class InMemoryPeer implements ReplicaPeers {
     }
 
     @Override
-    public CompletionStage<ReplicaClient.Copied> copy(String dataUrl, VersionId v) {
+    public CompletionStage<ReplicaPeers.Copied> copy(String dataUrl, VersionId v) {
         byte[] key = v.key();
         long vtime = v.vtime();
         return CompletableFuture.supplyAsync(
@@ -185,19 +185,17 @@ final class InMemoryPeer implements ReplicaPeers {
                         h = held.get(name(key, vtime));
                     }
                     if (h == null || h.bytes() == null) {
-                        return ReplicaClient.Copied.NOT_ON_PEER;
+                        return ReplicaPeers.Copied.NOT_ON_PEER;
                     }
                     try {
                         here.write(v, null, new ByteArrayInputStream(h.bytes()), h.bytes().length, crcOf(h.bytes()));
-                        return ReplicaClient.Copied.COPIED;
+                        return ReplicaPeers.Copied.COPIED;
                     } catch (SpreadFailure refused) {
                         // The store refuses a version it holds or deleted; anything else is a failure of the copy.
                         return switch (refused.code()) {
-                            case DELETED -> ReplicaClient.Copied.DELETED_HERE;
+                            case DELETED -> ReplicaPeers.Copied.DELETED_HERE;
                             case ALREADY_STORED ->
-                                here.isDeleted(v)
-                                        ? ReplicaClient.Copied.DELETED_HERE
-                                        : ReplicaClient.Copied.ALREADY_HERE;
+                                here.isDeleted(v) ? ReplicaPeers.Copied.DELETED_HERE : ReplicaPeers.Copied.ALREADY_HERE;
                             default -> throw refused;
                         };
                     } catch (IOException e) {

@@ -87,7 +87,7 @@ class ReplicaClientTest {
         return "http://127.0.0.1:" + peer.getAddress().getPort();
     }
 
-    private ReplicaClient.Copied copy() throws Exception {
+    private ReplicaPeers.Copied copy() throws Exception {
         return client.copy(peerUrl(), new VersionId(0, KEY, VTIME))
                 .toCompletableFuture()
                 .get(60, TimeUnit.SECONDS);
@@ -118,7 +118,7 @@ class ReplicaClientTest {
         }
 
         sent = original; // the next attempt gets intact bytes and stores them
-        assertEquals(ReplicaClient.Copied.COPIED, copy());
+        assertEquals(ReplicaPeers.Copied.COPIED, copy());
         assertTrue(store.find(new VersionId(0, KEY, VTIME)).isPresent());
         List<UpdateLog.Entry> logged = store.updateLog(0).read(UpdateLog.start(), 10);
         assertEquals(1, logged.size());

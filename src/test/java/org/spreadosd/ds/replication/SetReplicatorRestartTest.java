@@ -221,7 +221,7 @@ class SetReplicatorRestartTest {
         }
 
         @Override
-        public CompletionStage<ReplicaClient.Copied> copy(String dataUrl, VersionId v) {
+        public CompletionStage<ReplicaPeers.Copied> copy(String dataUrl, VersionId v) {
             return real.copy(dataUrl, v);
         }
     }
