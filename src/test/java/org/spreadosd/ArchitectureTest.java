@@ -28,7 +28,11 @@ class ArchitectureTest {
         layeredArchitecture()
                 .consideringOnlyDependenciesInLayers()
                 .layer("base")
-                .definedBy("org.spreadosd.model..", "org.spreadosd.failure..", "org.spreadosd.util..")
+                .definedBy(
+                        "org.spreadosd.model..",
+                        "org.spreadosd.failure..",
+                        "org.spreadosd.util..",
+                        "org.spreadosd.edge..")
                 .layer("wire protocol")
                 .definedBy("org.spreadosd.rpc..")
                 .layer("metadata store")
