@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,8 @@ public final class JdbcMetadataStore implements MetadataStore {
      * the changes made meanwhile. PostgreSQL fsyncs its WAL at commit itself (null here).
      */
     private final GroupSync durable;
+    /** When a failure closed the database (0: open), so that its closing and its return are logged once each. */
+    private final AtomicLong databaseClosedSince = new AtomicLong();
 
     public JdbcMetadataStore(String jdbcUrl, int poolSize, VersionClock clock) {
         this.jdbcUrl = jdbcUrl;
@@ -50,6 +53,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         hc.setPoolName("mds");
         hc.setConnectionTimeout(5_000);
         hc.setInitializationFailTimeout(-1);
+        hc.setExceptionOverride(new DeadConnections());
         this.pool = new HikariDataSource(hc);
         this.durable = dialect == SqlDialect.H2 ? new GroupSync(this::checkpointSync) : null;
         try {
@@ -398,7 +402,15 @@ public final class JdbcMetadataStore implements MetadataStore {
 
     private <T> T inTx(TxBody<T> body) {
         try (Connection c = pool.getConnection()) {
-            return body.run(c);
+            T result = body.run(c);
+            long closedSince = databaseClosedSince.get();
+            if (closedSince != 0 && databaseClosedSince.compareAndSet(closedSince, 0)) {
+                log.info(
+                        "metadata store {} open again after {} ms",
+                        describe(),
+                        System.currentTimeMillis() - closedSince);
+            }
+            return result;
         } catch (SQLException e) {
             throw failure(e);
         }
@@ -449,6 +461,16 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     private SpreadFailure failure(SQLException e) {
+        if (DeadConnections.diedWithDatabase(e)) {
+            // the pool evicts the connection that saw it; the others died with the database too
+            pool.getHikariPoolMXBean().softEvictConnections();
+            if (databaseClosedSince.compareAndSet(0, System.currentTimeMillis())) {
+                log.warn(
+                        "metadata store {} closed under the node ({}): reopening it with new connections",
+                        describe(),
+                        e.getMessage());
+            }
+        }
         return new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "metadata store unavailable: " + e.getMessage(), e);
     }
 }
