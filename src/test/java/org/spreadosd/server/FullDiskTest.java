@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,10 +37,8 @@ import org.spreadosd.testing.TestNode;
 class FullDiskTest {
     private static final long MiB = 1 << 20;
     private static final Duration COMES_BACK_WITHIN = Duration.ofSeconds(15);
-    private static final Map<String, Object> SETTINGS = Map.of(
-            "spreadosd.ds.free-space-reserve", "16 MiB",
-            "spreadosd.ds.held-back-space", "4 MiB",
-            "spreadosd.ds.free-space-check-interval", "200ms");
+    private static final String RESERVE = "16 MiB";
+    private static final String HELD_BACK = "4 MiB";
 
     private final Http http = new Http();
     private final Map<String, Map<Integer, AtomicInteger>> counts = new ConcurrentHashMap<>();
@@ -47,9 +46,18 @@ class FullDiskTest {
     private TestNode node;
 
     @BeforeEach
-    void start() throws Exception {
+    void mount() throws Exception {
         disk = SmallDisk.mount(64);
-        node = TestNode.standalone(disk.dir().resolve("store"), SETTINGS);
+    }
+
+    /** @param heldBack the space the node holds back for deletes on a full disk */
+    private void startNode(String heldBack) {
+        node = TestNode.standalone(
+                disk.dir().resolve("store"),
+                Map.of(
+                        "spreadosd.ds.free-space-reserve", RESERVE,
+                        "spreadosd.ds.held-back-space", heldBack,
+                        "spreadosd.ds.free-space-check-interval", "200ms"));
     }
 
     @AfterEach
@@ -68,6 +76,7 @@ class FullDiskTest {
 
     @Test
     void addsStopAtTheReserveDeletesMakeRoomAndTheNodeIsReadyAgainByItself() throws Exception {
+        startNode(HELD_BACK);
         byte[] body = new byte[(int) MiB];
         int added = 0;
         HttpResponse<byte[]> refused = null;
@@ -103,24 +112,25 @@ class FullDiskTest {
     }
 
     @Test
-    void theMetadataStoreComesBackByItselfAfterTheDiskWasFilledFromOutside() throws Exception {
+    void deletesAreWrittenWhileTheDiskIsFilledFromOutsideAndAddsComeBackWhenItIsEmptied() throws Exception {
+        startNode(HELD_BACK);
         byte[] small = new byte[16 * 1024];
         for (int i = 0; i < 20; i++) {
             assertEquals(202, counted("before", put("/data/old" + i, small)).statusCode());
         }
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicLong lastAccepted = new AtomicLong();
-        String[] phase = {"while filling"};
+        AtomicReference<String> phase = new AtomicReference<>("while filling");
         Thread writer = new Thread(() -> {
             int i = 0;
             while (writing.get()) {
                 try {
-                    HttpResponse<byte[]> r = counted(phase[0], put("/data/w" + i++, small));
+                    HttpResponse<byte[]> r = counted(phase.get(), put("/data/w" + i++, small));
                     if (r.statusCode() == 202) {
                         lastAccepted.set(System.nanoTime());
                     }
                 } catch (RuntimeException e) {
-                    count(phase[0], -1);
+                    count(phase.get(), -1);
                 }
             }
         });
@@ -130,10 +140,12 @@ class FullDiskTest {
             fillWith(ballast);
             long full = System.nanoTime();
             System.out.println("FULL-DISK ballast " + Files.size(ballast) / MiB + " MiB, free " + disk.free());
-            phase[0] = "while full";
+            phase.set("while full");
             HttpResponse<byte[]> notReady = awaitStatus("/ready 503 while full", this::ready, s -> s == 503);
             assertTrue(text(notReady).contains(disk.dir().toString()), "names the disk: " + text(notReady));
 
+            // clients keep adding to the full node: what their refusals cost must not eat the room deletes need
+            awaitRefusals("while full", 600);
             // the disk stays full (the ballast stays): a delete must still be written, and free its space
             HttpResponse<byte[]> deleted =
                     awaitStatus("a delete while the disk is full", () -> delete("/data/old0"), s -> s == 200);
@@ -141,7 +153,7 @@ class FullDiskTest {
                     + " ms after the disk filled");
             assertEquals(200, counted("while full", get("/data/old1")).statusCode());
 
-            phase[0] = "after the ballast went";
+            phase.set("after the ballast went");
             Files.delete(ballast);
             long emptied = System.nanoTime();
             awaitStatus("an add after the ballast went", () -> put("/data/back", small), s -> s == 202);
@@ -161,6 +173,90 @@ class FullDiskTest {
             assertEquals(200, counted("at the end", get("/data/old" + i)).statusCode(), "old" + i);
         }
         assertEquals(404, counted("at the end", get("/data/old0")).statusCode());
+    }
+
+    /**
+     * Nothing held back, and attribute updates (which the reserve does not refuse) beside the adds: the embedded H2
+     * database meets the full disk itself, closes, and must be opened again by the node once the disk has room.
+     */
+    @Test
+    void theEmbeddedMetadataStoreThatHitTheFullDiskIsOpenedAgainByItself() throws Exception {
+        startNode("0");
+        byte[] small = new byte[16 * 1024];
+        for (int i = 0; i < 20; i++) {
+            assertEquals(202, counted("before", put("/data/old" + i, small)).statusCode());
+        }
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicReference<String> phase = new AtomicReference<>("while filling");
+        AtomicInteger metadataStoreDown = new AtomicInteger();
+        Thread writer = new Thread(() -> {
+            for (int i = 0; writing.get(); i++) {
+                try {
+                    counted(phase.get(), put("/data/w" + i, small));
+                    HttpResponse<byte[]> attrs = counted(
+                            phase.get(),
+                            http.form(
+                                    "POST",
+                                    node.uri("/attrs/old" + (i % 20)),
+                                    "attrs=%7B%22n%22%3A%22" + i + "%22%7D"));
+                    if (attrs.statusCode() == 503 && text(attrs).contains("metadata store unavailable")) {
+                        metadataStoreDown.incrementAndGet();
+                    }
+                } catch (RuntimeException e) {
+                    count(phase.get(), -1);
+                }
+            }
+        });
+        writer.start();
+        Path ballast = disk.dir().resolve("ballast");
+        try {
+            fillWith(ballast);
+            phase.set("while full");
+            long deadline = System.nanoTime() + COMES_BACK_WITHIN.toNanos();
+            while (metadataStoreDown.get() < 5) {
+                assertTrue(System.nanoTime() < deadline, "the metadata store never met the full disk: " + counts);
+                Thread.sleep(50);
+            }
+            HttpResponse<byte[]> notReady = awaitStatus("/ready 503 while full", this::ready, s -> s == 503);
+            assertTrue(text(notReady).contains(disk.dir().toString()), "names the disk: " + text(notReady));
+
+            phase.set("after the ballast went");
+            Files.delete(ballast);
+            long emptied = System.nanoTime();
+            awaitStatus("a read after the ballast went", () -> get("/attrs/old1"), s -> s == 200);
+            long readsBack = millisSince(emptied);
+            awaitStatus("an add after the ballast went", () -> put("/data/back", small), s -> s == 202);
+            long addsBack = millisSince(emptied);
+            awaitStatus("/ready 200 after the ballast went", this::ready, s -> s == 200);
+            System.out.println("FULL-DISK H2 closed by ENOSPC (" + metadataStoreDown.get()
+                    + " answers 'metadata store unavailable'); after the ballast went: reads back in " + readsBack
+                    + " ms, adds in " + addsBack + " ms, /ready 200 in " + millisSince(emptied) + " ms");
+        } finally {
+            writing.set(false);
+            writer.join(60_000);
+            Files.deleteIfExists(ballast);
+        }
+        for (int i = 0; i < 20; i++) {
+            assertEquals(200, counted("at the end", get("/data/old" + i)).statusCode(), "old" + i);
+        }
+        assertEquals(202, counted("at the end", put("/data/last", small)).statusCode());
+    }
+
+    private void awaitRefusals(String phase, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (refusals(phase) < n) {
+            if (System.nanoTime() > deadline) {
+                fail("the writer was refused only " + refusals(phase) + " times " + phase + ": " + counts.get(phase));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private int refusals(String phase) {
+        return counts.getOrDefault(phase, Map.of()).entrySet().stream()
+                .filter(e -> e.getKey() != 202)
+                .mapToInt(e -> e.getValue().get())
+                .sum();
     }
 
     /** Writes zeros to {@code file} until the disk refuses another byte. */
