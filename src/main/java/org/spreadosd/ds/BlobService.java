@@ -224,7 +224,16 @@ public final class BlobService {
                 log.error("corrupt blob {}: {}", v, f.getMessage());
                 onCorrupt.accept(v);
             }
-            case STORE_FULL -> log.error("store full: {}", v);
+            case STORE_FULL -> {
+                if (f.getCause() instanceof IOException) {
+                    // the disk filled under a write: give up the held-back space now rather than at the next look
+                    log.warn("store full while writing {}: {}", v, f.getMessage());
+                    disk.execute(store.space()::check);
+                } else {
+                    // under the reserve: StoreSpace logged the state once, the gateway logs each refused add
+                    log.debug("add refused {}: {}", v, f.getMessage());
+                }
+            }
             case UNAVAILABLE, PEER_LOST -> log.warn("blob request failed {}: {}", v, f.getMessage());
             case INTERNAL -> log.error("blob request failed unexpectedly {}", v, f.getCause());
             default -> {}

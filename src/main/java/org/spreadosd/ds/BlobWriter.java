@@ -39,8 +39,8 @@ public final class BlobWriter {
 
     /**
      * Stores one version and completes once it is durable and logged. Fails with the store's own failure, not
-     * wrapped (a {@link SpreadFailure}: {@code TOO_LARGE}, {@code ALREADY_STORED}, {@code DELETED}, {@code CORRUPT};
-     * an {@link IOException}), or with the stream's failure.
+     * wrapped (a {@link SpreadFailure}: {@code TOO_LARGE}, {@code STORE_FULL} (the disk under its reserve),
+     * {@code ALREADY_STORED}, {@code DELETED}, {@code CORRUPT}; an {@link IOException}), or with the stream's failure.
      *
      * @param expectedCrc the CRC-32C the sender announced, or null when it announced none
      */

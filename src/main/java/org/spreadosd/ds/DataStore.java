@@ -71,6 +71,7 @@ public final class DataStore {
     private final ReentrantLock[] versionLocks = new ReentrantLock[64];
 
     private final ConcurrentMap<Integer, UpdateLog> logs = new ConcurrentHashMap<>();
+    private final StoreSpace space;
 
     public DataStore(Path root, long maxObjectBytes) throws IOException {
         this(root, maxObjectBytes, null);
@@ -83,6 +84,16 @@ public final class DataStore {
 
     /** @param files how this store makes its files and directories durable */
     public DataStore(Path root, long maxObjectBytes, Path logDir, DurableFiles files) throws IOException {
+        this(root, maxObjectBytes, logDir, files, 0, 0);
+    }
+
+    /**
+     * @param freeSpaceReserve new versions are refused while less than this is free on the store's disk
+     * @param heldBackSpace spare space held back in the store for deletes on a full disk ({@link StoreSpace})
+     */
+    public DataStore(
+            Path root, long maxObjectBytes, Path logDir, DurableFiles files, long freeSpaceReserve, long heldBackSpace)
+            throws IOException {
         this.files = files;
         this.dataDir = root.resolve("data");
         this.tmpDir = root.resolve("tmp");
@@ -99,6 +110,12 @@ public final class DataStore {
         files.createDirectories(this.logDir);
         clearTemporaryFiles();
         items.set(countStoredFiles());
+        this.space = new StoreSpace(root, freeSpaceReserve, heldBackSpace);
+    }
+
+    /** The free space of the store's disk, which refuses new versions below its reserve. */
+    public StoreSpace space() {
+        return space;
     }
 
     public Path root() {
@@ -233,6 +250,7 @@ public final class DataStore {
         if (expectedSize > maxObjectBytes) {
             throw tooLarge(expectedSize, maxObjectBytes);
         }
+        space.refuseAddsWhenLow();
         Path target = pathOf(v);
         if (Files.exists(target)) {
             throw new SpreadFailure(

@@ -2,6 +2,10 @@ package org.spreadosd.mds;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,6 +15,7 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +44,28 @@ public final class JdbcMetadataStore implements MetadataStore {
      * the changes made meanwhile. PostgreSQL fsyncs its WAL at commit itself (null here).
      */
     private final GroupSync durable;
+    /** The embedded database's disk, watched for its reserve; null for a served database or without a reserve. */
+    private final DatabaseDisk disk;
+
+    private final long freeSpaceReserve;
+    /** When a failure closed the database (0: open), so that its closing and its return are logged once each. */
+    private final AtomicLong databaseClosedSince = new AtomicLong();
 
     public JdbcMetadataStore(String jdbcUrl, int poolSize, VersionClock clock) {
+        this(jdbcUrl, poolSize, clock, 0);
+    }
+
+    /**
+     * @param freeSpaceReserve for an embedded H2 database: new versions are refused (no vtime reserved) while less
+     *     than this is free on its disk, so that clients adding to a full node do not spend, with the reservations
+     *     that are refused and abandoned, the room its deletes need
+     */
+    public JdbcMetadataStore(String jdbcUrl, int poolSize, VersionClock clock, long freeSpaceReserve) {
         this.jdbcUrl = jdbcUrl;
+        this.disk = freeSpaceReserve > 0
+                ? MdsUri.embeddedH2Directory(jdbcUrl).map(DatabaseDisk::new).orElse(null)
+                : null;
+        this.freeSpaceReserve = freeSpaceReserve;
         this.clock = clock;
         SqlDialect dialect = SqlDialect.of(jdbcUrl);
         HikariConfig hc = new HikariConfig();
@@ -50,6 +74,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         hc.setPoolName("mds");
         hc.setConnectionTimeout(5_000);
         hc.setInitializationFailTimeout(-1);
+        hc.setExceptionOverride(new DeadConnections());
         this.pool = new HikariDataSource(hc);
         this.durable = dialect == SqlDialect.H2 ? new GroupSync(this::checkpointSync) : null;
         try {
@@ -63,6 +88,7 @@ public final class JdbcMetadataStore implements MetadataStore {
 
     @Override
     public ObjectKey reserve(byte[] key, IntSupplier placement) {
+        refuseWhenDiskLow();
         for (int attempt = 0; attempt < MAX_RESERVE_ATTEMPTS; attempt++) {
             ObjectKey claimed = inTx(c -> {
                 long vtime = claimVtime(c, key);
@@ -371,6 +397,49 @@ public final class JdbcMetadataStore implements MetadataStore {
         }
     }
 
+    private void refuseWhenDiskLow() {
+        if (disk == null) {
+            return;
+        }
+        long free = disk.free();
+        if (free >= 0 && free < freeSpaceReserve) {
+            throw new SpreadFailure(
+                    FailureCode.STORE_FULL,
+                    String.format(
+                            "the metadata store's disk %s has %.1f MiB free, under its reserve of %.1f MiB"
+                                    + " (spreadosd.ds.free-space-reserve); adds are refused until space is freed",
+                            disk.dir(), free / 1048576.0, freeSpaceReserve / 1048576.0));
+        }
+    }
+
+    /** The disk of an embedded database's directory; its file store is found once the directory exists. */
+    private static final class DatabaseDisk {
+        private final Path dir;
+        private volatile FileStore store;
+
+        DatabaseDisk(Path dir) {
+            this.dir = dir;
+        }
+
+        Path dir() {
+            return dir;
+        }
+
+        /** The usable bytes, or -1 when they cannot be read (then nothing is refused for space). */
+        long free() {
+            try {
+                FileStore s = store;
+                if (s == null) {
+                    s = Files.getFileStore(dir);
+                    store = s;
+                }
+                return s.getUsableSpace();
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+    }
+
     /** Returns once every change committed so far is on disk (see {@link #durable}). */
     private void makeDurable() {
         if (durable == null) {
@@ -398,7 +467,15 @@ public final class JdbcMetadataStore implements MetadataStore {
 
     private <T> T inTx(TxBody<T> body) {
         try (Connection c = pool.getConnection()) {
-            return body.run(c);
+            T result = body.run(c);
+            long closedSince = databaseClosedSince.get();
+            if (closedSince != 0 && databaseClosedSince.compareAndSet(closedSince, 0)) {
+                log.info(
+                        "metadata store {} open again after {} ms",
+                        describe(),
+                        System.currentTimeMillis() - closedSince);
+            }
+            return result;
         } catch (SQLException e) {
             throw failure(e);
         }
@@ -449,6 +526,16 @@ public final class JdbcMetadataStore implements MetadataStore {
     }
 
     private SpreadFailure failure(SQLException e) {
+        if (DeadConnections.diedWithDatabase(e)) {
+            // the pool evicts the connection that saw it; the others died with the database too
+            pool.getHikariPoolMXBean().softEvictConnections();
+            if (databaseClosedSince.compareAndSet(0, System.currentTimeMillis())) {
+                log.warn(
+                        "metadata store {} closed under the node ({}): reopening it with new connections",
+                        describe(),
+                        e.getMessage());
+            }
+        }
         return new SpreadFailure(FailureCode.MDS_UNAVAILABLE, "metadata store unavailable: " + e.getMessage(), e);
     }
 }

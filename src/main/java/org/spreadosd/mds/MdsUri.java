@@ -1,6 +1,7 @@
 package org.spreadosd.mds;
 
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Turns what an operator gives as {@code --mds} into a JDBC URL: a JDBC URL is taken as it is,
@@ -32,6 +33,16 @@ public final class MdsUri {
     public static String embeddedH2(Path dir) {
         return "jdbc:h2:file:" + dir.toAbsolutePath().normalize().resolve(H2_DATABASE_NAME)
                 + ";WRITE_DELAY=500;DB_CLOSE_ON_EXIT=FALSE";
+    }
+
+    /** The directory of an embedded H2 database's files ({@code jdbc:h2:file:...}), or empty for a served one. */
+    public static Optional<Path> embeddedH2Directory(String jdbcUrl) {
+        String prefix = "jdbc:h2:file:";
+        if (!jdbcUrl.startsWith(prefix)) {
+            return Optional.empty();
+        }
+        String file = jdbcUrl.substring(prefix.length()).split(";", 2)[0];
+        return Optional.ofNullable(Path.of(file).toAbsolutePath().getParent());
     }
 
     /** The URL without a password, for logs. */

@@ -1,10 +1,13 @@
 package org.spreadosd.server;
 
+import com.typesafe.config.Config;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BiPredicate;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -22,6 +25,7 @@ import org.spreadosd.ds.BlobService;
 import org.spreadosd.ds.BlobStreamClient;
 import org.spreadosd.ds.BlobStreamServer;
 import org.spreadosd.ds.DataStore;
+import org.spreadosd.ds.StoreSpace;
 import org.spreadosd.ds.replication.Repairer;
 import org.spreadosd.ds.replication.ReplicaApi;
 import org.spreadosd.ds.replication.ReplicaClient;
@@ -29,6 +33,7 @@ import org.spreadosd.ds.replication.ReplicationStatus;
 import org.spreadosd.ds.replication.Scrubber;
 import org.spreadosd.ds.replication.SetReplicator;
 import org.spreadosd.ds.replication.WriteCoordinator;
+import org.spreadosd.util.DurableFiles;
 import org.spreadosd.util.Supervised;
 
 /**
@@ -62,7 +67,15 @@ final class DataServerRole {
         return Behaviors.setup(ctx -> {
             DataStore store;
             try {
-                store = new DataStore(settings.store(), settings.maxObjectBytes(), settings.ulog());
+                Config ds = ctx.getSystem().settings().config().getConfig("spreadosd.ds");
+                store = new DataStore(
+                        settings.store(),
+                        settings.maxObjectBytes(),
+                        settings.ulog(),
+                        DurableFiles.DISK,
+                        ds.getBytes("free-space-reserve"),
+                        ds.getBytes("held-back-space"));
+                watchFreeSpace(ctx.getSystem(), store.space(), ds.getDuration("free-space-check-interval"), pools);
             } catch (IOException e) {
                 guardian.tell(new NodeGuardian.RoleFailed(new StartupException(
                         "cannot use store directory " + settings.store() + ": " + e.getMessage(), e)));
@@ -71,6 +84,19 @@ final class DataServerRole {
             return new Starting(ctx, settings, view, configServer, blobs, pools.disk(), referenced, guardian, store)
                     .bindDataPort();
         });
+    }
+
+    /** Looks at the store disk's free space now and then, and makes /ready ask it. */
+    private static void watchFreeSpace(ActorSystem<?> system, StoreSpace space, Duration interval, WorkPools pools) {
+        NodeReadiness.get(system.classicSystem()).add(space::problem);
+        Cancellable checks = system.scheduler()
+                .scheduleWithFixedDelay(
+                        Duration.ZERO, interval, () -> pools.disk().execute(space::check), system.executionContext());
+        CoordinatedShutdown.get(system)
+                .addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-free-space-checks", () -> {
+                    checks.cancel();
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
     }
 
     /** The start-up steps, in order; the role stays in the last behavior while the node runs. */

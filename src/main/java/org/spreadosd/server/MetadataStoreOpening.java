@@ -68,7 +68,13 @@ final class MetadataStoreOpening {
                         : MdsUri.toJdbcUrl(settings.mds());
         try {
             SwitchingMetadataStore store = new SwitchingMetadataStore(
-                    uri, url -> new JdbcMetadataStore(url, settings.mdsPoolSize(), VersionClock.system()), metadata);
+                    uri,
+                    url -> new JdbcMetadataStore(
+                            url,
+                            settings.mdsPoolSize(),
+                            VersionClock.system(),
+                            system.settings().config().getBytes("spreadosd.ds.free-space-reserve")),
+                    metadata);
             view.onChange(c -> store.switchTo(c.revision(), c.mdsUri()));
             // a change that arrived between the open and the listener's registration
             store.switchTo(view.config().revision(), view.config().mdsUri());
