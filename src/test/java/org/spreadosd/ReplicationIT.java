@@ -196,6 +196,33 @@ class ReplicationIT {
     @Test
     @Order(2)
     void theKilledMemberRestartedWithItsNidCatchesUpOnEverythingItMissed() throws Exception {
+        // The default write policy gives set 0 no adds while ds1 is down (one copy is all they could get), and new
+        // keys go to the whole set 1. An operator who prefers availability says so, and with set 1 taking no new
+        // keys for a moment, set 0 takes single copies that ds1 must catch up on.
+        assertEquals(0, spreadctl("set_policy", "0", "all-reachable:1").exitCode());
+        assertEquals(0, spreadctl("set_weight", "1", "0").exitCode());
+        int[] attempt = {0};
+        for (int i = 0; i < 20; i++) {
+            awaitCondition("set 0 takes an add with one copy", () -> {
+                String key = "while-ds1-down-" + attempt[0]++;
+                byte[] data = ("written while ds1 was down: " + key).getBytes(StandardCharsets.UTF_8);
+                HttpResponse<String> r = put(key, data);
+                if (r.statusCode() != 202) {
+                    return false;
+                }
+                // Until the gateway has the new weights, a key may still go to set 1: acknowledged all the same.
+                int rsid =
+                        Integer.parseInt(r.headers().firstValue("X-Spread-Rsid").orElseThrow());
+                acked.add(new Acked(
+                        key,
+                        Long.parseLong(r.headers().firstValue("X-Spread-Vtime").orElseThrow()),
+                        rsid,
+                        data));
+                return rsid == 0;
+            });
+        }
+        assertEquals(0, spreadctl("reset_weight", "1").exitCode());
+        assertEquals(0, spreadctl("reset_policy", "0").exitCode());
         List<Acked> set0 = acked.stream().filter(a -> a.rsid() == 0).toList();
         startDs(1, 0).awaitLog("SpreadOSD node ready");
         long started = System.nanoTime();

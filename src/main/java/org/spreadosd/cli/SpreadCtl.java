@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
             "  weight                  rsid, weight, policy, nids, names of each set",
             "  set_weight RSID WEIGHT  spread new keys by weight; 0 stops new keys on a set",
             "  reset_weight RSID       back to the default weight (10)",
-            "  set_policy RSID POLICY  copies an add needs: all-reachable, majority, N",
+            "  set_policy RSID POLICY  copies an add needs: all-reachable (at least 2), all-reachable:K, majority, N",
             "  reset_policy RSID       back to the default write policy (all-reachable)",
             "  mds                     show the metadata store URI (passwords hidden)",
             "  set_mds URI             change the metadata store of every node",

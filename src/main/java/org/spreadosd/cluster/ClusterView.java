@@ -25,6 +25,12 @@ public final class ClusterView {
     private volatile Set<String> reachableMembers;
 
     private volatile Set<String> configServers = Set.of();
+    /**
+     * Why this node is cut off from the cluster, or null while it is a member of the majority side. Null until
+     * membership is known, like {@link #isReachable}: the membership tracker tells the view within moments of
+     * start, before the node serves (a node still joining is then cut off until it is up).
+     */
+    private volatile String cutOff;
 
     private record Waiter(Predicate<ClusterConfig> condition, CompletableFuture<ClusterConfig> done) {}
 
@@ -90,6 +96,21 @@ public final class ClusterView {
     public boolean isReachableMember(String clusterAddress) {
         Set<String> live = reachableMembers;
         return live != null && live.contains(clusterAddress);
+    }
+
+    /**
+     * Why this node must not take adds, being cut off from the cluster: it is not (yet, or no longer) an up member,
+     * or it reaches at most a minority of the members (the split brain resolver downs such a side). Null while it
+     * is a member on the majority side. A node that acknowledged adds from the minority side could leave copies
+     * that no one else can read until the partition heals.
+     */
+    public String cutOff() {
+        return cutOff;
+    }
+
+    /** Called on every membership event and refresh: null, or why this node is cut off (see {@link #cutOff}). */
+    public void selfChanged(String whyCutOff) {
+        cutOff = whyCutOff;
     }
 
     /** Whether membership has been seen yet (a FAULT decision needs it). */

@@ -2,6 +2,7 @@ package org.spreadosd.cluster;
 
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.Set;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.Behavior;
@@ -29,19 +30,22 @@ public final class MembershipTracker {
                     .tell(Subscribe.create(ctx.getSelf().narrow(), ClusterEvent.ClusterDomainEvent.class));
             timers.startTimerWithFixedDelay("refresh", REFRESH);
             return Behaviors.receiveMessage(event -> {
-                publish(cluster.state(), view);
+                publish(cluster.state(), cluster.selfMember(), view);
                 return Behaviors.same();
             });
         }));
     }
 
-    private static void publish(ClusterEvent.CurrentClusterState state, ClusterView view) {
+    private static void publish(ClusterEvent.CurrentClusterState state, Member self, ClusterView view) {
         Set<Member> unreachable = state.getUnreachable();
         Set<String> reachable = new HashSet<>();
         Set<String> configServers = new HashSet<>();
+        int members = 0;
         for (Member m : state.getMembers()) {
-            boolean up = m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp();
-            if (!up || unreachable.contains(m)) {
+            if (m.status() != MemberStatus.down() && m.status() != MemberStatus.removed()) {
+                members++;
+            }
+            if (!isUp(m) || unreachable.contains(m)) {
                 continue;
             }
             reachable.add(hostPort(m.address()));
@@ -49,7 +53,27 @@ public final class MembershipTracker {
                 configServers.add(m.uniqueAddress().toString());
             }
         }
+        view.selfChanged(
+                isUp(self)
+                        ? cutOff(reachable.size(), members)
+                        : "this node is not an up member of the cluster (it is "
+                                + self.status().toString().toLowerCase(Locale.ROOT) + ")");
         view.membershipChanged(reachable, configServers);
+    }
+
+    private static boolean isUp(Member m) {
+        return m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp();
+    }
+
+    /**
+     * Null, or why a node that reaches {@code reachableUp} up members (itself included) of {@code members} is cut
+     * off: it reaches fewer than half of them. A tie counts as reachable: the split brain resolver keeps one side of
+     * a tie and downs the other within {@code stable-after}, and a two-member cluster that lost one goes on.
+     */
+    static String cutOff(int reachableUp, int members) {
+        return reachableUp * 2 < members
+                ? "this node reaches " + reachableUp + " of the cluster's " + members + " members"
+                : null;
     }
 
     /** The {@code host:port} form nodes register as their cluster address. */

@@ -191,6 +191,10 @@ public final class ConfigServer extends EventSourcedBehavior<ConfigServer.Comman
                                 m.replyTo()))
                 .onCommand(SubscriberGone.class, (config, m) -> {
                     subscribers.remove(m.subscriber());
+                    context.getLog()
+                            .info(
+                                    "configuration subscriber gone: {}",
+                                    m.subscriber().path());
                     return Effect().none();
                 })
                 .build();

@@ -1,5 +1,7 @@
 package org.spreadosd.cs;
 
+import java.time.Duration;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -21,10 +23,32 @@ public final class ConfigSubscriber {
 
     public static Behavior<ClusterConfig> create(
             ActorRef<ConfigServer.Command> configServer, ClusterView view, ConfigCopy copy) {
+        return create(configServer, view, copy, null);
+    }
+
+    /**
+     * @param renew how often to subscribe again even though nothing seemed to change (null: never). A subscription
+     *     be lost without this node noticing: after a partition the cluster downs and removes this node's former
+     *     incarnation, and removing it ends the config server's watch of every subscriber at that address, the new
+     *     incarnation's too (PartitionIT saw it); the node would then keep a stale configuration (itself FAULT) for
+     *     good. Subscribing is idempotent and
+     *     answered with the current configuration, so renewing it heals any such loss within one interval.
+     */
+    public static Behavior<ClusterConfig> create(
+            ActorRef<ConfigServer.Command> configServer, ClusterView view, ConfigCopy copy, Duration renew) {
         return Behaviors.setup(ctx -> {
             configServer.tell(new ConfigServer.Subscribe(ctx.getSelf()));
             ClusterView.Subscription resubscribe =
                     view.onConfigServerUp(() -> configServer.tell(new ConfigServer.Subscribe(ctx.getSelf())));
+            Cancellable renewal = renew == null
+                    ? null
+                    : ctx.getSystem()
+                            .scheduler()
+                            .scheduleWithFixedDelay(
+                                    renew,
+                                    renew,
+                                    () -> configServer.tell(new ConfigServer.Subscribe(ctx.getSelf())),
+                                    ctx.getExecutionContext());
             // What this incarnation saved: a restart may have cut off a save, so the first configuration after
             // (re)start is saved even if the view already had it.
             long[] saved = {-1};
@@ -38,14 +62,17 @@ public final class ConfigSubscriber {
                         }
                         return Behaviors.same();
                     })
-                    .onSignal(PreRestart.class, s -> cancel(resubscribe))
-                    .onSignal(PostStop.class, s -> cancel(resubscribe))
+                    .onSignal(PreRestart.class, s -> cancel(resubscribe, renewal))
+                    .onSignal(PostStop.class, s -> cancel(resubscribe, renewal))
                     .build();
         });
     }
 
-    private static <T> Behavior<T> cancel(ClusterView.Subscription subscription) {
+    private static <T> Behavior<T> cancel(ClusterView.Subscription subscription, Cancellable renewal) {
         subscription.cancel();
+        if (renewal != null) {
+            renewal.cancel();
+        }
         return Behaviors.same();
     }
 }

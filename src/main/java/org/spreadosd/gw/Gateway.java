@@ -3,11 +3,14 @@ package org.spreadosd.gw;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -110,6 +113,14 @@ public final class Gateway {
             body.discard(materializer);
             return CompletableFuture.failedFuture(e);
         }
+        String cutOff = view.cutOff();
+        if (cutOff != null) {
+            body.discard(materializer);
+            return CompletableFuture.failedFuture(new SpreadFailure(
+                    FailureCode.UNAVAILABLE,
+                    "this node is cut off from the cluster (" + cutOff + "): it takes no adds until it is back,"
+                            + " a copy only it held could not be read elsewhere"));
+        }
         writes.increment();
         ClusterConfig config = view.config();
         AtomicReference<Throwable> senderFailed = new AtomicReference<>();
@@ -121,22 +132,67 @@ public final class Gateway {
                             return e;
                         }),
                         body.size());
-        return onBlocking(() -> mds.reserve(key, () -> placement.next(config, view::isReachable)))
+        return reserveAndPut(key, watched, contentType, senderFailed, config, Set.of());
+    }
+
+    /**
+     * Reserves the key's next vtime on its set (a new key: one placement chooses, avoiding {@code failedSets}) and
+     * streams the add there. A new key whose set could not take it (its coordinator could not meet the write policy,
+     * or every member was lost) is placed again on another set while one can take it and the bytes are still in
+     * hand: the failure detector needs seconds to see a member die, and until then placement cannot know.
+     */
+    private CompletionStage<StagedVersion> reserveAndPut(
+            byte[] key,
+            BlobBody body,
+            String contentType,
+            AtomicReference<Throwable> senderFailed,
+            ClusterConfig config,
+            Set<Integer> failedSets) {
+        AtomicBoolean placed = new AtomicBoolean();
+        return onBlocking(() -> mds.reserve(key, () -> {
+                    placed.set(true);
+                    return placement.next(config, view::isReachable, failedSets);
+                }))
                 .thenCompose(okey -> {
                     List<NodeInfo> order = readOrder(config, okey.rsid(), key);
                     if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
-                        watched.discard(materializer);
+                        body.discard(materializer);
                         return onBlocking(() -> {
                             mds.abandon(okey);
                             throw new SpreadFailure(
                                     FailureCode.UNAVAILABLE,
-                                    "replication-set " + okey.rsid() + " cannot take the add: too few of its "
-                                            + config.members(okey.rsid()).size()
-                                            + " members are reachable for its write policy '"
-                                            + config.writePolicy(okey.rsid()) + "'");
+                                    "replication-set " + okey.rsid() + " cannot take the add: its write policy '"
+                                            + config.writePolicy(okey.rsid()) + "' needs "
+                                            + config.writePolicy(okey.rsid())
+                                                    .required(config.members(okey.rsid())
+                                                            .size())
+                                            + " copies and too few of its "
+                                            + config.members(okey.rsid()).size() + " members are reachable");
                         });
                     }
-                    return putVia(order, 0, okey, contentType, watched, senderFailed);
+                    return putVia(order, 0, okey, contentType, body, senderFailed)
+                            .exceptionallyCompose(e -> {
+                                Set<Integer> tried = new HashSet<>(failedSets);
+                                tried.add(okey.rsid());
+                                boolean again = placed.get()
+                                        && body.isWhole()
+                                        && senderFailed.get() == null
+                                        && (SpreadFailure.is(e, FailureCode.UNAVAILABLE)
+                                                || SpreadFailure.is(e, FailureCode.PEER_LOST))
+                                        && Placement.canPlace(config, view::isReachable, tried);
+                                if (!again) {
+                                    return CompletableFuture.failedFuture(e);
+                                }
+                                log.warn(
+                                        "add placed again key={} vtime={} rsid={}: {}; another set takes it",
+                                        Keys.printable(key),
+                                        okey.vtime(),
+                                        okey.rsid(),
+                                        SpreadFailure.describe(e));
+                                // Copies the failed set made are named by no row: removed now, or by the scrub.
+                                deleteBytes(okey);
+                                return reserveAndPut(key, body, contentType, senderFailed, config, tried);
+                            });
                 });
     }
 

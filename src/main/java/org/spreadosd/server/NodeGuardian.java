@@ -99,7 +99,13 @@ final class NodeGuardian extends AbstractBehavior<NodeGuardian.Command> {
                                 "config-server")
                         .withSettings(
                                 ClusterSingletonSettings.create(ctx.getSystem()).withRole("cs")));
-        ctx.spawn(supervised(ConfigSubscriber.create(configServer, view, copy)), "cluster-view");
+        ctx.spawn(
+                supervised(ConfigSubscriber.create(
+                        configServer,
+                        view,
+                        copy,
+                        ctx.getSystem().settings().config().getDuration("spreadosd.config-renew-interval"))),
+                "cluster-view");
         blobs = new BlobStreamClient(ctx.getSystem());
         mdsOpening = new MetadataStoreOpening(settings, view, ctx.getSystem(), pools.metadata());
         // Connection pools to other nodes close before the actor system stops, so their shutdown is not reported

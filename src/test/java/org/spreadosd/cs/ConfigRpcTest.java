@@ -49,7 +49,9 @@ class ConfigRpcTest {
         Run policy = spreadctl("set_policy", "0", "garbage");
         assertNotEquals(0, policy.status(), policy::toString);
         assertTrue(
-                policy.err().contains("write policy must be all-reachable, majority or a number of copies >= 1"),
+                policy.err()
+                        .contains(
+                                "write policy must be all-reachable, all-reachable:K (K >= 1 copies at least), majority or a number of copies >= 1"),
                 policy::toString);
 
         Run mds = spreadctl("set_mds", "/var/lib/spread/mds");

@@ -284,8 +284,10 @@ class ConfigServerTest {
         change(cs, r -> new ConfigServer.SetWeight(1, 20, r));
         ClusterConfig before = config(cs);
 
-        assertTrue(refusal(cs, r -> new ConfigServer.SetWritePolicy(1, "garbage", r))
-                .contains("write policy must be all-reachable, majority or a number of copies >= 1, not 'garbage'"));
+        assertTrue(
+                refusal(cs, r -> new ConfigServer.SetWritePolicy(1, "garbage", r))
+                        .contains(
+                                "write policy must be all-reachable, all-reachable:K (K >= 1 copies at least), majority or a number of copies >= 1, not 'garbage'"));
         assertTrue(refusal(cs, r -> new ConfigServer.SetWritePolicy(1, "0", r)).contains("not '0'"));
         assertTrue(
                 refusal(cs, r -> new ConfigServer.SetWeight(1, -1, r)).contains("weight must not be negative, got -1"));

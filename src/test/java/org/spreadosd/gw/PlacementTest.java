@@ -51,6 +51,30 @@ class PlacementTest {
     }
 
     @Test
+    void newKeysGoToWholeSetsWhileThereAreAny() {
+        ClusterConfig c = config(
+                Map.of(),
+                Set.of(),
+                node(0, 0, "a"),
+                node(1, 0, "a"),
+                node(2, 0, "a"),
+                node(3, 1, "a"),
+                node(4, 1, "a"));
+        Placement p = new Placement();
+        for (int i = 0; i < 10; i++) {
+            assertEquals(1, p.next(c, n -> n.nid() != 2), "set 0 could meet its policy with 2 of 3, set 1 is whole");
+        }
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 10; i++) {
+            counts.merge(p.next(c, n -> n.nid() != 2 && n.nid() != 4), 1, Integer::sum);
+        }
+        assertEquals(Map.of(0, 10), counts, "no set is whole: the one that can still meet its policy");
+        assertEquals(1, p.next(c, n -> true, Set.of(0)), "a set the add already failed on is avoided");
+        SpreadFailure e = assertThrows(SpreadFailure.class, () -> p.next(c, n -> true, Set.of(0, 1)));
+        assertEquals(FailureCode.UNAVAILABLE, e.code());
+    }
+
+    @Test
     void readOrderPrefersOwnLocationAndSkipsFaults() {
         ClusterConfig c = config(Map.of(), Set.of(3), node(1, 0, "far"), node(2, 0, "near"), node(3, 0, "near"));
         for (int i = 0; i < 20; i++) {

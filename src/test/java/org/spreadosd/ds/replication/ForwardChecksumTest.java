@@ -91,20 +91,29 @@ class ForwardChecksumTest {
                 new BlobService(coordinatorStore, blocking, mat, Duration.ofSeconds(30), coordinator, corrupt -> {}, 0);
         coordinatorBinding = bind(new BlobStreamServer(service, mat));
         view.update(new ClusterConfig(
-                1,
-                List.of(
-                        new NodeInfo(
-                                1, "coordinator", "127.0.0.1:1", List.of(0), "here", url(coordinatorBinding), null),
-                        new NodeInfo(
-                                2,
-                                "peer",
-                                "127.0.0.1:2",
-                                List.of(0),
-                                "here",
-                                "http://127.0.0.1:" + proxy.getLocalPort(),
-                                null)),
-                Map.of(),
-                Set.of()));
+                        1,
+                        List.of(
+                                new NodeInfo(
+                                        1,
+                                        "coordinator",
+                                        "127.0.0.1:1",
+                                        List.of(0),
+                                        "here",
+                                        url(coordinatorBinding),
+                                        null),
+                                new NodeInfo(
+                                        2,
+                                        "peer",
+                                        "127.0.0.1:2",
+                                        List.of(0),
+                                        "here",
+                                        "http://127.0.0.1:" + proxy.getLocalPort(),
+                                        null)),
+                        Map.of(),
+                        Set.of())
+                // The damaged copy must not count; one copy is then all this add gets, and the test is about the
+                // checksum, not the policy (the default would refuse it with 503).
+                .withWritePolicy(0, "all-reachable:1"));
     }
 
     @AfterEach
