@@ -1,5 +1,6 @@
 package org.spreadosd.rpc;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletionStage;
@@ -35,12 +36,12 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
         CompletionStage<ByteString> run(ByteString message);
 
         /**
-         * The answer to a message refused as too large from its first bytes, after which the connection closes.
+         * The answer to a message refused from its first bytes (too large, too deep, too many values), after which the connection closes.
          *
          * @throws MsgpackFrames.MalformedStreamException when it cannot be answered (no msgid): the connection
          *     closes at once
          */
-        ByteString refusal(ByteString head, MsgpackFrames.TooLargeException e);
+        ByteString refusal(ByteString head, MsgpackFrames.RefusedException e);
 
         /** A malformed stream ends the connection; this is its one log line. */
         void closing(MsgpackFrames.MalformedStreamException e);
@@ -52,6 +53,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
     private final Calls calls;
     private final int maxCalls;
     private final long maxMessageBytes;
+    private final int maxDepth;
+    private final long maxElements;
     private final long budgetBytes;
     private final long readBytes;
     private final RpcConnectionStats stats;
@@ -64,12 +67,16 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             Calls calls,
             int maxCalls,
             long maxMessageBytes,
+            int maxDepth,
+            long maxElements,
             long budgetBytes,
             long readBytes,
             RpcConnectionStats stats) {
         this.calls = calls;
         this.maxCalls = maxCalls;
         this.maxMessageBytes = maxMessageBytes;
+        this.maxDepth = maxDepth;
+        this.maxElements = maxElements;
         this.budgetBytes = budgetBytes;
         this.readBytes = readBytes;
         this.stats = stats;
@@ -86,7 +93,15 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
     @Override
     public GraphStageLogic createLogic(Attributes inheritedAttributes) {
         return new GraphStageLogic(shape) {
-            private ByteString input = ByteString.emptyByteString();
+            private final MsgpackFrames.Scanner scanner =
+                    new MsgpackFrames.Scanner(maxMessageBytes, maxDepth, maxElements);
+            /** The bytes of the message being assembled, as they arrived (scanned once, copied once when complete). */
+            private ByteString assembly = ByteString.emptyByteString();
+            /** Complete messages waiting for a free call. */
+            private final Deque<ByteString> ready = new ArrayDeque<>();
+            /** The bytes of {@code assembly} and {@code ready}. */
+            private long inputBytes;
+
             private final Deque<ByteString> answers = new ArrayDeque<>();
             private long requestBytes;
             private long answerBytes;
@@ -94,8 +109,6 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             private boolean refused;
             private boolean paused;
             private long reported;
-            /** The input size at which the first message was last found incomplete: no rescan before more arrives. */
-            private long scannedIncomplete = -1;
 
             private AsyncCallback<Done> finished;
 
@@ -103,7 +116,15 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 setHandler(in, new AbstractInHandler() {
                     @Override
                     public void onPush() {
-                        input = input.concat(grab(in));
+                        try {
+                            frame(grab(in));
+                        } catch (MsgpackFrames.RefusedException e) {
+                            refuse(e);
+                        } catch (MsgpackFrames.MalformedStreamException e) {
+                            calls.closing(e);
+                            failStage(e);
+                            return;
+                        }
                         step();
                     }
 
@@ -147,13 +168,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
             /** Starts what has arrived, sends what is ready, reads while the budget allows, ends when all is done. */
             private void step() {
-                try {
-                    startCompleteMessages();
-                } catch (MsgpackFrames.MalformedStreamException e) {
-                    calls.closing(e);
-                    failStage(e);
-                    return;
-                }
+                startCompleteMessages();
                 if (isAvailable(out) && !answers.isEmpty()) {
                     ByteString answer = answers.poll();
                     answerBytes -= answer.size();
@@ -169,39 +184,71 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                         stats.paused();
                     }
                 }
-                if ((isClosed(in) || refused) && running == 0 && answers.isEmpty()) {
+                if ((isClosed(in) || refused) && ready.isEmpty() && running == 0 && answers.isEmpty()) {
                     completeStage();
                 }
             }
 
-            private void startCompleteMessages() {
-                while (!refused && running < maxCalls && !input.isEmpty() && input.size() != scannedIncomplete) {
-                    long length;
+            /** Cuts one read into messages: each byte is scanned once, where the message it belongs to left off. */
+            private void frame(ByteString chunk) {
+                inputBytes += chunk.size();
+                ByteBuffer bytes = chunk.asByteBuffer();
+                int from = 0;
+                while (from < chunk.size()) {
+                    int end;
                     try {
-                        length = MsgpackFrames.firstValueLength(input, maxMessageBytes);
-                    } catch (MsgpackFrames.TooLargeException e) {
-                        ByteString refusal = calls.refusal(input, e);
-                        refused = true;
-                        input = ByteString.emptyByteString();
-                        answers.add(refusal);
-                        answerBytes += refusal.size();
-                        cancel(in);
+                        end = scanner.feed(bytes, from);
+                    } catch (MsgpackFrames.MalformedStreamException e) {
+                        assembly = assembly.concat(chunk.drop(from));
+                        throw e;
+                    }
+                    if (end < 0) {
+                        assembly = assembly.concat(chunk.drop(from));
                         return;
                     }
-                    if (length < 0) {
-                        scannedIncomplete = input.size();
-                        return;
-                    }
-                    ByteString message = input.take((int) length).compact();
-                    input = input.drop((int) length);
-                    scannedIncomplete = -1;
+                    ready.add(assembly.concat(chunk.slice(from, end)).compact());
+                    assembly = ByteString.emptyByteString();
+                    scanner.reset();
+                    from = end;
+                }
+            }
+
+            /** Answers the message in assembly with its refusal; the messages before it are still served. */
+            private void refuse(MsgpackFrames.RefusedException e) {
+                ByteString refusal;
+                try {
+                    refusal = calls.refusal(assembly, e);
+                } catch (MsgpackFrames.MalformedStreamException unanswerable) {
+                    calls.closing(unanswerable);
+                    failStage(unanswerable);
+                    return;
+                }
+                refused = true;
+                inputBytes -= assembly.size();
+                assembly = ByteString.emptyByteString();
+                answers.add(refusal);
+                answerBytes += refusal.size();
+                cancel(in);
+            }
+
+            private void startCompleteMessages() {
+                while (running < maxCalls && !ready.isEmpty()) {
+                    ByteString message = ready.poll();
+                    inputBytes -= message.size();
                     start(message);
                 }
             }
 
             private void start(ByteString message) {
                 long size = message.size();
-                CompletionStage<ByteString> answer = calls.run(message);
+                CompletionStage<ByteString> answer;
+                try {
+                    answer = calls.run(message);
+                } catch (MsgpackFrames.MalformedStreamException e) {
+                    calls.closing(e);
+                    failStage(e);
+                    return;
+                }
                 running++;
                 requestBytes += size;
                 answer.whenComplete((a, e) -> finished.invoke(new Done(size, a, e)));
@@ -217,7 +264,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             }
 
             private long held() {
-                return input.size() + requestBytes + answerBytes;
+                return inputBytes + requestBytes + answerBytes;
             }
 
             private void report() {

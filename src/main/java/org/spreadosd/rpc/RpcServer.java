@@ -18,6 +18,8 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.edge.ClientLimits;
+import org.spreadosd.edge.NodeClients;
 import org.spreadosd.failure.SpreadFailure;
 
 /**
@@ -30,6 +32,11 @@ import org.spreadosd.failure.SpreadFailure;
 public final class RpcServer {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
     private static final int PIPELINE = 64;
+    /**
+     * The deepest nesting msgpack-core's recursive decoder is given: far below what overflows a thread's stack, far
+     * above what a request of this API needs (4).
+     */
+    private static final int MAX_DECODABLE_DEPTH = 512;
 
     private final RpcHandler service;
     private final long maxMessageBytes;
@@ -50,10 +57,15 @@ public final class RpcServer {
     public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
         Materializer mat = Materializer.matFromSystem(system);
         long readBytes = system.settings().config().getBytes("pekko.io.tcp.direct-buffer-size");
+        ClientLimits limits = NodeClients.get(system).limits();
+        if (limits.maxNestingDepth() < 1 || limits.maxNestingDepth() > MAX_DECODABLE_DEPTH) {
+            throw new IllegalArgumentException(MsgpackFrames.MAX_NESTING_DEPTH + " must be between 1 and "
+                    + MAX_DECODABLE_DEPTH + ", got " + limits.maxNestingDepth());
+        }
         return Tcp.get(system)
                 .bind(host, port)
                 .to(Sink.foreach(connection -> connection.handleWith(
-                        connectionFlow(connection.remoteAddress().toString(), readBytes), mat)))
+                        connectionFlow(connection.remoteAddress().toString(), readBytes, limits), mat)))
                 .run(mat)
                 .thenApply(binding -> {
                     Runnable unregister = stats.register(binding.localAddress().getPort());
@@ -63,7 +75,7 @@ public final class RpcServer {
     }
 
     /** One connection: bytes in, messages, calls (several at once, within the budget), answers out as they complete. */
-    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer, long readBytes) {
+    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer, long readBytes, ClientLimits limits) {
         AtomicBoolean newSpec = new AtomicBoolean(false);
         ConnectionPipeline.Calls calls = new ConnectionPipeline.Calls() {
             @Override
@@ -75,7 +87,7 @@ public final class RpcServer {
             }
 
             @Override
-            public ByteString refusal(ByteString head, MsgpackFrames.TooLargeException e) {
+            public ByteString refusal(ByteString head, MsgpackFrames.RefusedException e) {
                 long msgid = MsgpackFrames.requestId(head);
                 if (msgid < 0) {
                     throw e;
@@ -93,8 +105,15 @@ public final class RpcServer {
                 log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
             }
         };
-        return Flow.fromGraph(
-                new ConnectionPipeline(calls, PIPELINE, maxMessageBytes, maxInFlightBytes, readBytes, stats));
+        return Flow.fromGraph(new ConnectionPipeline(
+                calls,
+                PIPELINE,
+                maxMessageBytes,
+                (int) limits.maxNestingDepth(),
+                limits.maxElements(),
+                maxInFlightBytes,
+                readBytes,
+                stats));
     }
 
     private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {

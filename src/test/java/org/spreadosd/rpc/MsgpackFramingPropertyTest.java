@@ -10,6 +10,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -72,7 +73,9 @@ class MsgpackFramingPropertyTest {
         /** A byte that is no MessagePack type. */
         MALFORMED,
         /** A message declares more than the maximum (msgpack-core: more than 2^31 - 1, more than an int). */
-        TOO_LARGE
+        TOO_LARGE,
+        /** A message nests deeper or holds more values than allowed. */
+        REFUSED
     }
 
     /** The messages a stream holds, in order, and how it ends. */
@@ -126,25 +129,113 @@ class MsgpackFramingPropertyTest {
         }
     }
 
-    /** The server's framing loop over the chunks as they arrive. */
+    /** The server's framing loop over the chunks as they arrive, without limits beyond the size. */
     static Outcome framed(List<ByteString> chunks) {
+        return framed(chunks, Integer.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /** The server's framing loop: one scanner fed each chunk once, where the message it is in left off. */
+    static Outcome framed(List<ByteString> chunks, int maxDepth, long maxElements) {
         List<ByteString> messages = new ArrayList<>();
-        ByteString buffer = ByteString.emptyByteString();
+        MsgpackFrames.Scanner scanner = new MsgpackFrames.Scanner(MAX_MESSAGE, maxDepth, maxElements);
+        ByteString assembly = ByteString.emptyByteString();
         for (ByteString chunk : chunks) {
-            buffer = buffer.concat(chunk);
+            ByteBuffer bytes = chunk.asByteBuffer();
+            int from = 0;
             try {
-                long length;
-                while (!buffer.isEmpty() && (length = MsgpackFrames.firstValueLength(buffer, MAX_MESSAGE)) > 0) {
-                    messages.add(buffer.take((int) length));
-                    buffer = buffer.drop((int) length);
+                while (from < chunk.size()) {
+                    int end = scanner.feed(bytes, from);
+                    if (end < 0) {
+                        assembly = assembly.concat(chunk.drop(from));
+                        break;
+                    }
+                    messages.add(assembly.concat(chunk.slice(from, end)));
+                    assembly = ByteString.emptyByteString();
+                    scanner.reset();
+                    from = end;
                 }
             } catch (MsgpackFrames.TooLargeException e) {
                 return new Outcome(messages, End.TOO_LARGE);
+            } catch (MsgpackFrames.RefusedException e) {
+                return new Outcome(messages, End.REFUSED);
             } catch (MsgpackFrames.MalformedStreamException e) {
                 return new Outcome(messages, End.MALFORMED);
             }
         }
-        return new Outcome(messages, buffer.isEmpty() ? End.COMPLETE : End.INCOMPLETE);
+        return new Outcome(messages, assembly.isEmpty() ? End.COMPLETE : End.INCOMPLETE);
+    }
+
+    /** How deep a complete message nests (its own array is 1) and how many values it holds, by msgpack-core. */
+    record Shape(int depth, long values) {}
+
+    static Shape shape(ByteString message) throws IOException {
+        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(message.toArray())) {
+            long[] values = new long[1];
+            int depth = shape(unpacker, 0, values);
+            return new Shape(depth, values[0]);
+        }
+    }
+
+    private static int shape(MessageUnpacker unpacker, int level, long[] values) throws IOException {
+        values[0]++;
+        MessageFormat format = unpacker.getNextFormat();
+        long n;
+        switch (format.getValueType()) {
+            case ARRAY -> n = unpacker.unpackArrayHeader();
+            case MAP -> n = 2 * (long) unpacker.unpackMapHeader();
+            default -> {
+                unpacker.skipValue();
+                return level;
+            }
+        }
+        int deepest = level + 1;
+        for (long i = 0; i < n; i++) {
+            deepest = Math.max(deepest, shape(unpacker, level + 1, values));
+        }
+        return deepest;
+    }
+
+    /**
+     * With a nesting and a value limit, the framing passes every message within both unchanged and refuses the first
+     * beyond either: an over-limit message never reaches the decoder, whatever the chunks.
+     */
+    @Test
+    void theFirstMessageBeyondTheNestingOrValueLimitIsRefused() {
+        qt().withExamples(2000)
+                .forAll(streams(), cuts(), integers().between(1, 4), integers().between(1, 40))
+                .checkAssert((stream, cuts, maxDepth, maxElements) -> {
+                    try {
+                        limitsAgree(stream, cuts, maxDepth, maxElements);
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                });
+    }
+
+    private static void limitsAgree(byte[] stream, List<Integer> cuts, int maxDepth, int maxElements)
+            throws IOException {
+        Outcome unlimited = reference(stream);
+        Outcome limited = framed(chunks(stream, cuts), maxDepth, maxElements);
+        List<ByteString> within = new ArrayList<>();
+        boolean beyond = false;
+        for (ByteString m : unlimited.messages()) {
+            Shape shape = shape(m);
+            if (shape.depth() > maxDepth || shape.values() > maxElements) {
+                beyond = true;
+                break;
+            }
+            within.add(m);
+        }
+        if (beyond) {
+            assertEquals(hex(within), hex(limited.messages()), "the messages before the first beyond a limit");
+            assertEquals(End.REFUSED, limited.end(), "the first message beyond a limit is refused");
+        } else {
+            // Every complete message is within the limits; an unfinished tail may be refused from what it shows.
+            assertEquals(hex(within), hex(limited.messages()));
+            if (unlimited.end() == End.COMPLETE) {
+                assertEquals(End.COMPLETE, limited.end());
+            }
+        }
     }
 
     @Test
@@ -200,7 +291,7 @@ class MsgpackFramingPropertyTest {
             }
 
             @Override
-            public ByteString refusal(ByteString head, MsgpackFrames.TooLargeException e) {
+            public ByteString refusal(ByteString head, MsgpackFrames.RefusedException e) {
                 return REFUSED;
             }
 
@@ -208,7 +299,8 @@ class MsgpackFramingPropertyTest {
             public void closing(MsgpackFrames.MalformedStreamException e) {}
         };
         CompletableFuture<List<ByteString>> out = Source.from(chunks)
-                .via(new ConnectionPipeline(echo, maxCalls, MAX_MESSAGE, budget, largestChunk, stats))
+                .via(new ConnectionPipeline(
+                        echo, maxCalls, MAX_MESSAGE, Integer.MAX_VALUE, Long.MAX_VALUE, budget, largestChunk, stats))
                 .runWith(Sink.seq(), mat)
                 .toCompletableFuture();
         if (expected.end() == End.MALFORMED) {
