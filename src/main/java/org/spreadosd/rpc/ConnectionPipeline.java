@@ -1,6 +1,7 @@
 package org.spreadosd.rpc;
 
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletionStage;
@@ -13,7 +14,9 @@ import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.edge.ClientBufferBudget;
 
 /**
  * One MessagePack-RPC connection: cuts its bytes into messages, runs up to {@code maxCalls} of them at once
@@ -58,6 +61,11 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
     private final long budgetBytes;
     private final long readBytes;
     private final RpcConnectionStats stats;
+    private final ClientBufferBudget nodeBudget;
+
+    private static final String RETRY = "retry";
+    /** How soon a connection paused for the node's budget tries again. */
+    private static final Duration RETRY_INTERVAL = Duration.ofMillis(100);
 
     /**
      * @param readBytes the most one socket read delivers ({@code pekko.io.tcp.direct-buffer-size}): reading goes
@@ -71,7 +79,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             long maxElements,
             long budgetBytes,
             long readBytes,
-            RpcConnectionStats stats) {
+            RpcConnectionStats stats,
+            ClientBufferBudget nodeBudget) {
         this.calls = calls;
         this.maxCalls = maxCalls;
         this.maxMessageBytes = maxMessageBytes;
@@ -80,6 +89,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
         this.budgetBytes = budgetBytes;
         this.readBytes = readBytes;
         this.stats = stats;
+        this.nodeBudget = nodeBudget;
     }
 
     @Override
@@ -92,7 +102,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
     @Override
     public GraphStageLogic createLogic(Attributes inheritedAttributes) {
-        return new GraphStageLogic(shape) {
+        return new TimerGraphStageLogic(shape) {
             private final MsgpackFrames.Scanner scanner =
                     new MsgpackFrames.Scanner(maxMessageBytes, maxDepth, maxElements);
             /** The bytes of the message being assembled, as they arrived (scanned once, copied once when complete). */
@@ -109,6 +119,10 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             private boolean refused;
             private boolean paused;
             private long reported;
+            /** What this connection has taken from the node's budget: at least what it holds and has declared. */
+            private long reserved;
+            /** A read that did not fit in the node's budget yet: framed once it does. */
+            private ByteString unreserved;
 
             private AsyncCallback<Done> finished;
 
@@ -116,15 +130,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 setHandler(in, new AbstractInHandler() {
                     @Override
                     public void onPush() {
-                        try {
-                            frame(grab(in));
-                        } catch (MsgpackFrames.RefusedException e) {
-                            refuse(e);
-                        } catch (MsgpackFrames.MalformedStreamException e) {
-                            calls.closing(e);
-                            failStage(e);
-                            return;
-                        }
+                        unreserved = grab(in);
                         step();
                     }
 
@@ -164,10 +170,20 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             @Override
             public void postStop() {
                 stats.closed(reported);
+                nodeBudget.release(reserved);
+                reserved = 0;
+            }
+
+            @Override
+            public void onTimer(Object key) {
+                step();
             }
 
             /** Starts what has arrived, sends what is ready, reads while the budget allows, ends when all is done. */
             private void step() {
+                if (unreserved != null && !takeRead()) {
+                    return;
+                }
                 startCompleteMessages();
                 if (isAvailable(out) && !answers.isEmpty()) {
                     ByteString answer = answers.poll();
@@ -175,7 +191,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     push(out, answer);
                 }
                 report();
-                if (!isClosed(in) && !hasBeenPulled(in)) {
+                releaseSurplus();
+                if (!isClosed(in) && !hasBeenPulled(in) && unreserved == null) {
                     if (mayRead()) {
                         paused = false;
                         pull(in);
@@ -184,8 +201,68 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                         stats.paused();
                     }
                 }
-                if ((isClosed(in) || refused) && ready.isEmpty() && running == 0 && answers.isEmpty()) {
+                if ((isClosed(in) || refused)
+                        && unreserved == null
+                        && ready.isEmpty()
+                        && running == 0
+                        && answers.isEmpty()) {
                     completeStage();
+                }
+            }
+
+            /**
+             * Frames the read waiting for room in the node's budget if it fits now; else retries later, the socket
+             * unread meanwhile (back-pressure). A message that declares more than the budget can take is refused.
+             * Whether the connection goes on (false: a malformed stream failed it).
+             */
+            private boolean takeRead() {
+                ByteString chunk = unreserved;
+                // a read inside a declared message takes what its declaration reserved; beyond it, its own size
+                long need = requestBytes + inputBytes + Math.max(chunk.size(), declaredBeyondInput());
+                if (!reserve(need)) {
+                    scheduleOnce(RETRY, RETRY_INTERVAL);
+                    return true;
+                }
+                unreserved = null;
+                try {
+                    frame(chunk);
+                    if (!reserve(requestBytes + inputBytes + declaredBeyondInput())) {
+                        throw new MsgpackFrames.RefusedException(
+                                nodeBudget.spentMessage(requestBytes + inputBytes + declaredBeyondInput() - reserved));
+                    }
+                } catch (MsgpackFrames.RefusedException e) {
+                    refuse(e);
+                } catch (MsgpackFrames.MalformedStreamException e) {
+                    calls.closing(e);
+                    failStage(e);
+                    return false;
+                }
+                return true;
+            }
+
+            /** The bytes the message in assembly has declared beyond those that have arrived. */
+            private long declaredBeyondInput() {
+                return scanner.scanned() == 0 ? 0 : scanner.declared() - scanner.scanned();
+            }
+
+            /** Makes this connection's reservation at least {@code bytes}; whether the node's budget had room. */
+            private boolean reserve(long bytes) {
+                if (bytes <= reserved) {
+                    return true;
+                }
+                if (!nodeBudget.tryReserve(bytes - reserved)) {
+                    return false;
+                }
+                reserved = bytes;
+                return true;
+            }
+
+            /** Gives back to the node what this connection no longer holds or expects. */
+            private void releaseSurplus() {
+                long keep = refused ? 0 : requestBytes + inputBytes + declaredBeyondInput();
+                if (reserved > keep) {
+                    nodeBudget.release(reserved - keep);
+                    reserved = keep;
                 }
             }
 
@@ -224,6 +301,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     return;
                 }
                 refused = true;
+                scanner.reset();
                 inputBytes -= assembly.size();
                 assembly = ByteString.emptyByteString();
                 answers.add(refusal);

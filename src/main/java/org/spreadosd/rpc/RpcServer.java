@@ -65,7 +65,7 @@ public final class RpcServer {
         return Tcp.get(system)
                 .bind(host, port)
                 .to(Sink.foreach(connection -> connection.handleWith(
-                        connectionFlow(connection.remoteAddress().toString(), readBytes, limits), mat)))
+                        connectionFlow(system, connection.remoteAddress().toString(), readBytes, limits), mat)))
                 .run(mat)
                 .thenApply(binding -> {
                     Runnable unregister = stats.register(binding.localAddress().getPort());
@@ -75,7 +75,8 @@ public final class RpcServer {
     }
 
     /** One connection: bytes in, messages, calls (several at once, within the budget), answers out as they complete. */
-    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer, long readBytes, ClientLimits limits) {
+    Flow<ByteString, ByteString, NotUsed> connectionFlow(
+            ActorSystem<?> system, String peer, long readBytes, ClientLimits limits) {
         AtomicBoolean newSpec = new AtomicBoolean(false);
         ConnectionPipeline.Calls calls = new ConnectionPipeline.Calls() {
             @Override
@@ -113,7 +114,8 @@ public final class RpcServer {
                 limits.maxElements(),
                 maxInFlightBytes,
                 readBytes,
-                stats));
+                stats,
+                NodeClients.get(system).budget()));
     }
 
     private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {

@@ -40,6 +40,7 @@ import org.msgpack.core.MessageUnpacker;
 import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
+import org.spreadosd.edge.ClientBufferBudget;
 
 /**
  * The MessagePack-RPC framing, differential against msgpack-core's own {@link MessageUnpacker}: random
@@ -278,6 +279,7 @@ class MsgpackFramingPropertyTest {
         Outcome expected = framed(chunks);
         long largestChunk = chunks.stream().mapToLong(ByteString::size).max().orElse(0);
         RpcConnectionStats stats = new RpcConnectionStats(budget);
+        ClientBufferBudget nodeBudget = new ClientBufferBudget(Long.MAX_VALUE);
         List<ByteString> answered = new CopyOnWriteArrayList<>();
         ConnectionPipeline.Calls echo = new ConnectionPipeline.Calls() {
             @Override
@@ -300,7 +302,15 @@ class MsgpackFramingPropertyTest {
         };
         CompletableFuture<List<ByteString>> out = Source.from(chunks)
                 .via(new ConnectionPipeline(
-                        echo, maxCalls, MAX_MESSAGE, Integer.MAX_VALUE, Long.MAX_VALUE, budget, largestChunk, stats))
+                        echo,
+                        maxCalls,
+                        MAX_MESSAGE,
+                        Integer.MAX_VALUE,
+                        Long.MAX_VALUE,
+                        budget,
+                        largestChunk,
+                        stats,
+                        nodeBudget))
                 .runWith(Sink.seq(), mat)
                 .toCompletableFuture();
         if (expected.end() == End.MALFORMED) {
@@ -332,6 +342,11 @@ class MsgpackFramingPropertyTest {
                 stats.getPeakHeldBytesPerConnection() <= bound,
                 "held " + stats.getPeakHeldBytesPerConnection() + " bytes, the bound is " + bound);
         assertEquals(0, stats.getHeldBytes(), "nothing held once the connection is gone");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (nodeBudget.used() != 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(0, nodeBudget.used(), "everything reserved from the node's budget released");
     }
 
     private static Throwable unwrap(Throwable e) {
