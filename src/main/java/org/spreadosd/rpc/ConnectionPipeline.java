@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -17,6 +18,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.edge.ClientBufferBudget;
+import org.spreadosd.edge.ClientLimits;
+import org.spreadosd.edge.ConnectionGate;
 
 /**
  * One MessagePack-RPC connection: cuts its bytes into messages, runs up to {@code maxCalls} of them at once
@@ -28,7 +31,10 @@ import org.spreadosd.edge.ClientBufferBudget;
  * budget (up to the maximum message size) is still read and served, alone: once nothing else is held, the
  * connection reads on until that message is complete.
  */
-final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteString>> {
+final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteString>>
+        implements ConnectionGate.Connection {
+    static final String MIN_RATE_SETTING = "spreadosd.clients.rpc.message-min-rate";
+
     /** What the pipeline does with complete messages. */
     interface Calls {
         /**
@@ -48,6 +54,12 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
         /** A malformed stream ends the connection; this is its one log line. */
         void closing(MsgpackFrames.MalformedStreamException e);
+
+        /** The connection is closed for having been idle that long. */
+        void idle(Duration timeout);
+
+        /** The connection is closed to make room at the port's connection limit. */
+        void evicted(String why);
     }
 
     private final Inlet<ByteString> in = Inlet.create("rpc.in");
@@ -64,6 +76,16 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
     private final ClientBufferBudget nodeBudget;
 
     private static final String RETRY = "retry";
+    private static final String TICK = "tick";
+    private final ClientLimits.Port patience;
+    private volatile long lastActiveNanos = System.nanoTime();
+    private volatile boolean busy;
+    /** Closes the running connection; null until it runs. */
+    private Consumer<String> evictor;
+    /** An eviction asked for before the connection ran. */
+    private String evictedEarly;
+
+    private Runnable onStop = () -> {};
     /** How soon a connection paused for the node's budget tries again. */
     private static final Duration RETRY_INTERVAL = Duration.ofMillis(100);
 
@@ -80,7 +102,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             long budgetBytes,
             long readBytes,
             RpcConnectionStats stats,
-            ClientBufferBudget nodeBudget) {
+            ClientBufferBudget nodeBudget,
+            ClientLimits.Port patience) {
         this.calls = calls;
         this.maxCalls = maxCalls;
         this.maxMessageBytes = maxMessageBytes;
@@ -90,7 +113,54 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
         this.readBytes = readBytes;
         this.stats = stats;
         this.nodeBudget = nodeBudget;
+        this.patience = patience;
     }
+
+    /** Runs when the connection is gone (its place at the gate is given back). */
+    void onStop(Runnable action) {
+        this.onStop = action;
+    }
+
+    @Override
+    public long lastActiveNanos() {
+        return lastActiveNanos;
+    }
+
+    @Override
+    public boolean busy() {
+        return busy;
+    }
+
+    @Override
+    public void evict(String why) {
+        Consumer<String> running;
+        synchronized (this) {
+            running = evictor;
+            if (running == null) {
+                evictedEarly = why;
+                return;
+            }
+        }
+        running.accept(why);
+    }
+
+    private synchronized String attach(Consumer<String> evictor) {
+        this.evictor = evictor;
+        return evictedEarly;
+    }
+
+    /** How often a connection checks its idle time and the rate of the message it is receiving. */
+    private Duration tickInterval() {
+        Duration shortest = patience.idleTimeout();
+        if (patience.minRate() > 0 && patience.rateWindow().compareTo(shortest) < 0) {
+            shortest = patience.rateWindow();
+        }
+        Duration quarter = shortest.dividedBy(4);
+        return quarter.compareTo(MIN_TICK) < 0 ? MIN_TICK : quarter.compareTo(MAX_TICK) > 0 ? MAX_TICK : quarter;
+    }
+
+    private static final Duration MIN_TICK = Duration.ofMillis(50);
+    private static final Duration MAX_TICK = Duration.ofSeconds(1);
 
     @Override
     public FlowShape<ByteString, ByteString> shape() {
@@ -130,6 +200,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 setHandler(in, new AbstractInHandler() {
                     @Override
                     public void onPush() {
+                        lastActiveNanos = System.nanoTime();
                         unreserved = grab(in);
                         step();
                     }
@@ -163,7 +234,18 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     }
                     step();
                 });
+                AsyncCallback<String> evicted = createAsyncCallback(why -> {
+                    calls.evicted(why);
+                    completeStage();
+                });
                 stats.opened();
+                String early = attach(evicted::invoke);
+                if (early != null) {
+                    calls.evicted(early);
+                    completeStage();
+                    return;
+                }
+                scheduleWithFixedDelay(TICK, tickInterval(), tickInterval());
                 step();
             }
 
@@ -172,11 +254,57 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 stats.closed(reported);
                 nodeBudget.release(reserved);
                 reserved = 0;
+                onStop.run();
             }
 
             @Override
             public void onTimer(Object key) {
+                if (TICK.equals(key) && !checkPatience()) {
+                    return;
+                }
                 step();
+            }
+
+            /** When the current message's rate window began (-1: no message in assembly, or not being read). */
+            private long windowStart = -1;
+            /** Bytes of the current message scanned when its rate window began. */
+            private long windowFrom;
+
+            /**
+             * Closes an idle connection; refuses a message that arrives slower than the minimum rate. Whether the
+             * connection goes on (to send a refusal at least).
+             */
+            private boolean checkPatience() {
+                long now = System.nanoTime();
+                if (!busy && now - lastActiveNanos > patience.idleTimeout().toNanos()) {
+                    calls.idle(patience.idleTimeout());
+                    completeStage();
+                    return false;
+                }
+                if (patience.minRate() <= 0 || refused || scanner.scanned() == 0 || !hasBeenPulled(in)) {
+                    // only a message being read is timed: one the server does not read (back-pressure) is not late
+                    windowStart = -1;
+                    return true;
+                }
+                if (windowStart < 0) {
+                    windowStart = now;
+                    windowFrom = scanner.scanned();
+                    return true;
+                }
+                long window = patience.rateWindow().toNanos();
+                if (now - windowStart < window) {
+                    return true;
+                }
+                long arrived = scanner.scanned() - windowFrom;
+                if (arrived * 1_000_000_000.0 / (now - windowStart) < patience.minRate()) {
+                    refuse(new MsgpackFrames.RefusedException("message arrived at " + arrived + " bytes in "
+                            + patience.rateWindow().toSeconds() + " s, slower than the minimum of "
+                            + patience.minRate() + " bytes/s (" + MIN_RATE_SETTING + ")"));
+                    return true;
+                }
+                windowStart = now;
+                windowFrom = scanner.scanned();
+                return true;
             }
 
             /** Starts what has arrived, sends what is ready, reads while the budget allows, ends when all is done. */
@@ -189,6 +317,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     ByteString answer = answers.poll();
                     answerBytes -= answer.size();
                     push(out, answer);
+                    lastActiveNanos = System.nanoTime();
                 }
                 report();
                 releaseSurplus();
@@ -208,6 +337,11 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                         && answers.isEmpty()) {
                     completeStage();
                 }
+                busy = scanner.scanned() > 0
+                        || unreserved != null
+                        || !ready.isEmpty()
+                        || running > 0
+                        || !answers.isEmpty();
             }
 
             /**
@@ -328,6 +462,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     return;
                 }
                 running++;
+                lastActiveNanos = System.nanoTime();
                 requestBytes += size;
                 answer.whenComplete((a, e) -> finished.invoke(new Done(size, a, e)));
             }

@@ -1,7 +1,9 @@
 package org.spreadosd.rpc;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -11,6 +13,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.msgpack.core.MessagePack;
@@ -19,6 +22,7 @@ import org.msgpack.value.Value;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.edge.ClientLimits;
+import org.spreadosd.edge.ConnectionGate;
 import org.spreadosd.edge.NodeClients;
 import org.spreadosd.failure.SpreadFailure;
 
@@ -32,6 +36,8 @@ import org.spreadosd.failure.SpreadFailure;
 public final class RpcServer {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
     private static final int PIPELINE = 64;
+    /** Refused and evicted connections are logged at most once in this long, with their count. */
+    private static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
     /**
      * The deepest nesting msgpack-core's recursive decoder is given: far below what overflows a thread's stack, far
      * above what a request of this API needs (4).
@@ -42,6 +48,9 @@ public final class RpcServer {
     private final long maxMessageBytes;
     private final long maxInFlightBytes;
     private final RpcConnectionStats stats;
+    private final IntervalLog refusedLog = new IntervalLog(log, "MessagePack-RPC connections refused", LOG_INTERVAL);
+    private final IntervalLog evictedLog =
+            new IntervalLog(log, "idle MessagePack-RPC connections closed at the connection limit", LOG_INTERVAL);
 
     /**
      * @param maxInFlightBytes the bytes one connection may hold at once
@@ -62,10 +71,22 @@ public final class RpcServer {
             throw new IllegalArgumentException(MsgpackFrames.MAX_NESTING_DEPTH + " must be between 1 and "
                     + MAX_DECODABLE_DEPTH + ", got " + limits.maxNestingDepth());
         }
+        ConnectionGate gate = NodeClients.get(system).rpcGate();
+        Flow<ByteString, ByteString, NotUsed> closeAtOnce = Flow.fromSinkAndSource(Sink.cancelled(), Source.empty());
         return Tcp.get(system)
                 .bind(host, port)
-                .to(Sink.foreach(connection -> connection.handleWith(
-                        connectionFlow(system, connection.remoteAddress().toString(), readBytes, limits), mat)))
+                .to(Sink.foreach(connection -> {
+                    InetSocketAddress remote = connection.remoteAddress();
+                    ConnectionPipeline pipeline = pipeline(system, remote.toString(), readBytes, limits);
+                    ConnectionGate.Admission admission = gate.admit(remote.getAddress(), pipeline);
+                    if (admission instanceof ConnectionGate.Admission.Admitted admitted) {
+                        pipeline.onStop(admitted.ticket()::release);
+                        connection.handleWith(Flow.fromGraph(pipeline), mat);
+                    } else if (admission instanceof ConnectionGate.Admission.Refused refusal) {
+                        refusedLog.note(refusal.reason());
+                        connection.handleWith(closeAtOnce, mat);
+                    }
+                }))
                 .run(mat)
                 .thenApply(binding -> {
                     Runnable unregister = stats.register(binding.localAddress().getPort());
@@ -75,8 +96,7 @@ public final class RpcServer {
     }
 
     /** One connection: bytes in, messages, calls (several at once, within the budget), answers out as they complete. */
-    Flow<ByteString, ByteString, NotUsed> connectionFlow(
-            ActorSystem<?> system, String peer, long readBytes, ClientLimits limits) {
+    ConnectionPipeline pipeline(ActorSystem<?> system, String peer, long readBytes, ClientLimits limits) {
         AtomicBoolean newSpec = new AtomicBoolean(false);
         ConnectionPipeline.Calls calls = new ConnectionPipeline.Calls() {
             @Override
@@ -105,8 +125,18 @@ public final class RpcServer {
             public void closing(MsgpackFrames.MalformedStreamException e) {
                 log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
             }
+
+            @Override
+            public void idle(Duration timeout) {
+                log.debug("closing MessagePack-RPC connection from {}: idle for {}", peer, timeout);
+            }
+
+            @Override
+            public void evicted(String why) {
+                evictedLog.note(why);
+            }
         };
-        return Flow.fromGraph(new ConnectionPipeline(
+        return new ConnectionPipeline(
                 calls,
                 PIPELINE,
                 maxMessageBytes,
@@ -115,7 +145,8 @@ public final class RpcServer {
                 maxInFlightBytes,
                 readBytes,
                 stats,
-                NodeClients.get(system).budget()));
+                NodeClients.get(system).budget(),
+                limits.rpc());
     }
 
     private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {

@@ -11,6 +11,7 @@ import static org.quicktheories.generators.SourceDSL.longs;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -41,6 +42,7 @@ import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
 import org.spreadosd.edge.ClientBufferBudget;
+import org.spreadosd.edge.ClientLimits;
 
 /**
  * The MessagePack-RPC framing, differential against msgpack-core's own {@link MessageUnpacker}: random
@@ -56,6 +58,9 @@ class MsgpackFramingPropertyTest {
     private static final Materializer mat = Materializer.createMaterializer(system);
     private static final ExecutorService calls = Executors.newFixedThreadPool(4);
     private static final ByteString REFUSED = ByteString.fromString("refused");
+    /** No idle timeout and no minimum rate within a property's run. */
+    private static final ClientLimits.Port PATIENT =
+            new ClientLimits.Port(1, 1, Duration.ofHours(1), null, 0, Duration.ofHours(1));
 
     @AfterAll
     static void stop() {
@@ -299,6 +304,12 @@ class MsgpackFramingPropertyTest {
 
             @Override
             public void closing(MsgpackFrames.MalformedStreamException e) {}
+
+            @Override
+            public void idle(Duration timeout) {}
+
+            @Override
+            public void evicted(String why) {}
         };
         CompletableFuture<List<ByteString>> out = Source.from(chunks)
                 .via(new ConnectionPipeline(
@@ -310,7 +321,8 @@ class MsgpackFramingPropertyTest {
                         budget,
                         largestChunk,
                         stats,
-                        nodeBudget))
+                        nodeBudget,
+                        PATIENT))
                 .runWith(Sink.seq(), mat)
                 .toCompletableFuture();
         if (expected.end() == End.MALFORMED) {
