@@ -79,7 +79,19 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
     private static final String TICK = "tick";
     private final ClientLimits.Port patience;
     private volatile long lastActiveNanos = System.nanoTime();
-    private volatile boolean busy;
+    /** A call is running or waiting, or an answer is unsent, or a read waits for room in the node's budget. */
+    private volatile boolean working;
+    /** Part of a message has arrived. */
+    private volatile boolean assembling;
+    /** The server waits for the client's bytes (it is not holding back reading). */
+    private volatile boolean reading;
+
+    /**
+     * A message in assembly whose bytes stopped arriving this long ago, while the server waits for them, no longer
+     * keeps its connection from eviction: at the connection limit a flood of connections that each sent a byte
+     * must not lock out every new client until the rate window cuts them.
+     */
+    static final Duration STALLED = Duration.ofSeconds(1);
     /** Closes the running connection; null until it runs. */
     private Consumer<String> evictor;
     /** An eviction asked for before the connection ran. */
@@ -128,7 +140,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
     @Override
     public boolean busy() {
-        return busy;
+        return working || (assembling && (!reading || System.nanoTime() - lastActiveNanos < STALLED.toNanos()));
     }
 
     @Override
@@ -276,7 +288,9 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
              */
             private boolean checkPatience() {
                 long now = System.nanoTime();
-                if (!busy && now - lastActiveNanos > patience.idleTimeout().toNanos()) {
+                if (!working
+                        && !assembling
+                        && now - lastActiveNanos > patience.idleTimeout().toNanos()) {
                     calls.idle(patience.idleTimeout());
                     completeStage();
                     return false;
@@ -337,11 +351,9 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                         && answers.isEmpty()) {
                     completeStage();
                 }
-                busy = scanner.scanned() > 0
-                        || unreserved != null
-                        || !ready.isEmpty()
-                        || running > 0
-                        || !answers.isEmpty();
+                working = unreserved != null || !ready.isEmpty() || running > 0 || !answers.isEmpty();
+                assembling = scanner.scanned() > 0;
+                reading = hasBeenPulled(in);
             }
 
             /**
