@@ -49,6 +49,8 @@ public final class RpcServer {
     private final long maxInFlightBytes;
     private final RpcConnectionStats stats;
     private final IntervalLog refusedLog = new IntervalLog(log, "MessagePack-RPC connections refused", LOG_INTERVAL);
+    private final IntervalLog cutLog = new IntervalLog(
+            log, "MessagePack-RPC connections closed for a message refused before its msgid", LOG_INTERVAL);
     private final IntervalLog evictedLog =
             new IntervalLog(log, "idle MessagePack-RPC connections closed at the connection limit", LOG_INTERVAL);
 
@@ -123,7 +125,12 @@ public final class RpcServer {
 
             @Override
             public void closing(MsgpackFrames.MalformedStreamException e) {
-                log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
+                if (e instanceof MsgpackFrames.RefusedException) {
+                    // a message refused before its msgid arrived: what a flood of stalled connections looks like
+                    cutLog.note(peer + ": " + e.getMessage());
+                } else {
+                    log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
+                }
             }
 
             @Override
