@@ -415,12 +415,15 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             /** Cuts one read into messages: each byte is scanned once, where the message it belongs to left off. */
             private void frame(ByteString chunk) {
                 inputBytes += chunk.size();
+                // one buffer over the read's bytes: no copy for a read from the socket (a single array)
                 ByteBuffer bytes = chunk.asByteBuffer();
+                int base = bytes.position();
                 int from = 0;
                 while (from < chunk.size()) {
                     int end;
                     try {
-                        end = scanner.feed(bytes, from);
+                        int at = scanner.feed(bytes, base + from);
+                        end = at < 0 ? -1 : at - base;
                     } catch (MsgpackFrames.MalformedStreamException e) {
                         assembly = assembly.concat(chunk.drop(from));
                         throw e;
@@ -429,7 +432,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                         assembly = assembly.concat(chunk.drop(from));
                         return;
                     }
-                    ready.add(assembly.concat(chunk.slice(from, end)).compact());
+                    // kept as the reads that brought it: decoding reads the parts, a copy would double the memory
+                    ready.add(assembly.concat(chunk.slice(from, end)));
                     assembly = ByteString.emptyByteString();
                     scanner.reset();
                     from = end;

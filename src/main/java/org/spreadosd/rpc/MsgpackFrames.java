@@ -47,8 +47,20 @@ public final class MsgpackFrames {
      * needed to know it. A value larger than {@code maxBytes} is refused as soon as its size is known.
      */
     public static long firstValueLength(ByteString buf, long maxBytes) {
-        Scanner scanner = new Scanner(maxBytes, Integer.MAX_VALUE, Long.MAX_VALUE);
-        return scanner.feed(buf.asByteBuffer(), 0);
+        return scanAll(buf, new Scanner(maxBytes, Integer.MAX_VALUE, Long.MAX_VALUE));
+    }
+
+    /** Feeds the parts of {@code buf} as they are (no copy) until its first value ends: that value's length, or -1. */
+    private static long scanAll(ByteString buf, Scanner scanner) {
+        long offset = 0;
+        for (ByteBuffer part : buf.getByteBuffers()) {
+            int end = scanner.feed(part, part.position());
+            if (end >= 0) {
+                return offset + end - part.position();
+            }
+            offset += part.remaining();
+        }
+        return -1;
     }
 
     /**
@@ -57,7 +69,7 @@ public final class MsgpackFrames {
      */
     public static boolean usesNewSpec(ByteString frame) {
         Scanner scanner = new Scanner(Long.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE);
-        scanner.feed(frame.asByteBuffer(), 0);
+        scanAll(frame, scanner);
         return scanner.newSpec();
     }
 
@@ -122,7 +134,8 @@ public final class MsgpackFrames {
         }
 
         /**
-         * Scans {@code buf} from index {@code from} (absolute; the buffer's position is ignored) up to its limit.
+         * Scans {@code buf} from index {@code from} (absolute, as {@link ByteBuffer#get(int)} counts; the buffer's
+         * position is neither used nor moved) up to its limit.
          *
          * @return the index just past the end of the current message if it ends in {@code buf}, else -1 (all of it
          *     scanned, more needed)

@@ -51,8 +51,8 @@ public final class RpcServer {
     private final IntervalLog refusedLog = new IntervalLog(log, "MessagePack-RPC connections refused", LOG_INTERVAL);
     private final IntervalLog cutLog = new IntervalLog(
             log, "MessagePack-RPC connections closed for a message refused before its msgid", LOG_INTERVAL);
-    private final IntervalLog evictedLog =
-            new IntervalLog(log, "idle MessagePack-RPC connections closed at the connection limit", LOG_INTERVAL);
+    private final IntervalLog evictedLog = new IntervalLog(
+            log, "MessagePack-RPC connections without a call in progress closed at the connection limit", LOG_INTERVAL);
 
     /**
      * @param maxInFlightBytes the bytes one connection may hold at once
@@ -158,7 +158,10 @@ public final class RpcServer {
 
     private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {
         Value message;
-        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(frame.toArrayUnsafe())) {
+        // a message of one read is decoded from its array, one of many reads from its parts: never copied whole
+        try (MessageUnpacker unpacker = frame.isCompact()
+                ? MessagePack.newDefaultUnpacker(frame.toArrayUnsafe())
+                : MessagePack.newDefaultUnpacker(frame.asInputStream())) {
             message = unpacker.unpackValue();
         } catch (IOException | RuntimeException e) {
             throw new MsgpackFrames.MalformedStreamException("undecodable message: " + e.getMessage());

@@ -99,7 +99,8 @@ class RpcBufferBudgetIT {
             }
         }
         // The stalled reservation (100 of the 128 MiB) is released with its connection: 40 MiB fit again. (Not a
-        // whole 100 MiB message: framed, copied and decoded it takes three times its size, more than this heap.)
+        // whole 100 MiB add and get: the decoded request, the object read back and its encoded answer are several
+        // times its size, more than this small heap holds.)
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {
