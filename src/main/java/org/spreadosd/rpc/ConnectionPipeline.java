@@ -323,8 +323,14 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
             /** Starts what has arrived, sends what is ready, reads while the budget allows, ends when all is done. */
             private void step() {
-                if (unreserved != null && !takeRead()) {
-                    return;
+                while (unreserved != null) {
+                    int waiting = unreserved.size();
+                    if (!takeRead()) {
+                        return;
+                    }
+                    if (unreserved != null && unreserved.size() == waiting) {
+                        break; // no room yet: retried on the timer
+                    }
                 }
                 startCompleteMessages();
                 if (isAvailable(out) && !answers.isEmpty()) {
@@ -364,12 +370,20 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
             private boolean takeRead() {
                 ByteString chunk = unreserved;
                 // a read inside a declared message takes what its declaration reserved; beyond it, its own size
-                long need = requestBytes + inputBytes + Math.max(chunk.size(), declaredBeyondInput());
-                if (!reserve(need)) {
+                long covered = declaredBeyondInput();
+                long need = requestBytes + inputBytes + Math.max(chunk.size(), covered);
+                if (reserve(need)) {
+                    unreserved = null;
+                } else if (covered > 0) {
+                    // The part its declaration reserved is framed now, the rest waits: else a message whose
+                    // reservation fills the budget would wait for itself when a read runs past its end.
+                    int now = (int) Math.min(covered, chunk.size());
+                    unreserved = now == chunk.size() ? null : chunk.drop(now);
+                    chunk = chunk.take(now);
+                } else {
                     scheduleOnce(RETRY, RETRY_INTERVAL);
                     return true;
                 }
-                unreserved = null;
                 try {
                     frame(chunk);
                     if (!reserve(requestBytes + inputBytes + declaredBeyondInput())) {

@@ -278,6 +278,104 @@ class MsgpackFramingPropertyTest {
                 });
     }
 
+    /**
+     * With a node budget barely larger than one read, a connection never waits for itself: it ends, every complete
+     * message is answered unless one is refused for the budget (then only messages before it are), and everything it
+     * reserved is given back.
+     */
+    @Test
+    void aConnectionOnASmallNodeBudgetEndsAndGivesEverythingBack() {
+        qt().withExamples(500)
+                .forAll(
+                        streams(),
+                        cuts(),
+                        integers().between(0, 4096),
+                        integers().between(1, 8))
+                .checkAssert((stream, cuts, extra, maxCalls) -> {
+                    try {
+                        smallNodeBudget(stream, cuts, extra, maxCalls);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+    }
+
+    /**
+     * The case the property above is about, by hand: a 12-byte message whose declaration takes the whole node budget
+     * of 12 bytes, and a read that brings its last 10 bytes and the first byte of the next message.
+     */
+    @Test
+    void aReadRunningPastAMessageThatFillsTheNodeBudgetDoesNotWaitForItself() throws Exception {
+        byte[] stream = new byte[13];
+        stream[0] = (byte) 0xc4;
+        stream[1] = 10;
+        stream[12] = 0x01;
+        smallNodeBudget(stream, List.of(2), 0, 1);
+    }
+
+    private static void smallNodeBudget(byte[] stream, List<Integer> cuts, int extra, int maxCalls) throws Exception {
+        List<ByteString> chunks = chunks(stream, cuts);
+        Outcome expected = framed(chunks);
+        long largestChunk = chunks.stream().mapToLong(ByteString::size).max().orElse(0);
+        ClientBufferBudget nodeBudget = new ClientBufferBudget(largestChunk + extra + 1);
+        ConnectionPipeline.Calls echo = new ConnectionPipeline.Calls() {
+            @Override
+            public CompletionStage<ByteString> run(ByteString message) {
+                return CompletableFuture.supplyAsync(() -> message, calls);
+            }
+
+            @Override
+            public ByteString refusal(ByteString head, MsgpackFrames.RefusedException e) {
+                return REFUSED;
+            }
+
+            @Override
+            public void closing(MsgpackFrames.MalformedStreamException e) {}
+
+            @Override
+            public void idle(Duration timeout) {}
+
+            @Override
+            public void evicted(String why) {}
+        };
+        CompletableFuture<List<ByteString>> out = Source.from(chunks)
+                .via(new ConnectionPipeline(
+                        echo,
+                        maxCalls,
+                        MAX_MESSAGE,
+                        Integer.MAX_VALUE,
+                        Long.MAX_VALUE,
+                        Long.MAX_VALUE,
+                        largestChunk,
+                        new RpcConnectionStats(Long.MAX_VALUE),
+                        nodeBudget,
+                        PATIENT))
+                .runWith(Sink.seq(), mat)
+                .toCompletableFuture();
+        List<ByteString> answers;
+        try {
+            answers = out.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException malformed) {
+            answers = null;
+        }
+        if (answers != null && expected.end() != End.MALFORMED) {
+            List<String> got = new ArrayList<>(hex(answers));
+            boolean refused = got.remove(HexFormat.of().formatHex(REFUSED.toArray()));
+            List<String> want = hex(expected.messages());
+            if (refused) {
+                assertTrue(want.containsAll(got), "only messages before the refused one are answered");
+            } else {
+                assertEquals(
+                        want.stream().sorted().toList(), got.stream().sorted().toList());
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (nodeBudget.used() != 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(0, nodeBudget.used(), "everything reserved from the node's budget released");
+    }
+
     private static void connectionAgrees(byte[] stream, List<Integer> cuts, int budget, int maxCalls) throws Exception {
         // The framing agrees with msgpack-core (the property above); the pipeline must agree with the framing.
         List<ByteString> chunks = chunks(stream, cuts);
