@@ -30,6 +30,14 @@ import org.spreadosd.edge.ConnectionGate;
  * pipelining client is thereby slowed by TCP back-pressure, never refused. A single message larger than the
  * budget (up to the maximum message size) is still read and served, alone: once nothing else is held, the
  * connection reads on until that message is complete.
+ *
+ * <p>What it holds and what the message in assembly has declared is also reserved from the node's
+ * {@link ClientBufferBudget}, shared by all clients: a declaration that does not fit is refused (an error answer,
+ * then the connection closes); a read that does not fit waits, the socket unread, and is retried on a timer.
+ * Framing is one {@link MsgpackFrames.Scanner} fed each read once, so a message beyond the size, nesting or value
+ * limits is refused before it is decoded. As the port's {@link ConnectionGate.Connection} it tells the gate when it
+ * was last active and whether it is busy, and closes when evicted; it closes itself after the idle timeout and
+ * refuses a message arriving slower than the minimum rate ({@link ClientLimits.Port}).
  */
 final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteString>>
         implements ConnectionGate.Connection {
@@ -45,7 +53,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
         CompletionStage<ByteString> run(ByteString message);
 
         /**
-         * The answer to a message refused from its first bytes (too large, too deep, too many values), after which the connection closes.
+         * The answer to a message refused from its first bytes (too large, too deep, too many values, no room in
+         * the node's budget, too slow), after which the connection closes.
          *
          * @throws MsgpackFrames.MalformedStreamException when it cannot be answered (no msgid): the connection
          *     closes at once

@@ -32,6 +32,10 @@ import org.spreadosd.failure.SpreadFailure;
  * run without an answer. A stream that is not MessagePack-RPC closes only its own connection. Each
  * connection holds at most its byte budget ({@link ConnectionPipeline}); the figures are in the MBean
  * {@code org.spreadosd:type=RpcConnections,port=<port>}.
+ *
+ * <p>What protects the node from its clients is the node's {@link NodeClients}: each accepted connection is admitted
+ * by the port's {@link ConnectionGate} (or closed at once), and draws on the node's buffer budget; the limits are
+ * {@code spreadosd.clients.rpc.*}. Floods are logged once per interval with a count ({@link IntervalLog}).
  */
 public final class RpcServer {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
