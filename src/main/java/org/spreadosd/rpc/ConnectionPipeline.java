@@ -252,6 +252,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     if (!done.answer().isEmpty()) {
                         answers.add(done.answer());
                         answerBytes += done.answer().size();
+                        // already in memory: counted whether it fits or not, so that others wait while it is held
+                        hold(holding());
                     }
                     step();
                 });
@@ -380,7 +382,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 ByteString chunk = unreserved;
                 // a read inside a declared message takes what its declaration reserved; beyond it, its own size
                 long covered = declaredBeyondInput();
-                long need = requestBytes + inputBytes + Math.max(chunk.size(), covered);
+                long need = requestBytes + inputBytes + answerBytes + Math.max(chunk.size(), covered);
                 if (reserve(need)) {
                     unreserved = null;
                 } else if (covered > 0) {
@@ -395,9 +397,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 }
                 try {
                     frame(chunk);
-                    if (!reserve(requestBytes + inputBytes + declaredBeyondInput())) {
-                        throw new MsgpackFrames.RefusedException(
-                                nodeBudget.spentMessage(requestBytes + inputBytes + declaredBeyondInput() - reserved));
+                    if (!reserve(holding())) {
+                        throw new MsgpackFrames.RefusedException(nodeBudget.spentMessage(holding() - reserved));
                     }
                 } catch (MsgpackFrames.RefusedException e) {
                     refuse(e);
@@ -407,6 +408,19 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     return false;
                 }
                 return true;
+            }
+
+            /** What this connection must have reserved: what it holds and what its message in assembly declared. */
+            private long holding() {
+                return requestBytes + inputBytes + answerBytes + declaredBeyondInput();
+            }
+
+            /** Counts {@code bytes} in the node's budget whether they fit or not: for bytes already in memory. */
+            private void hold(long bytes) {
+                if (bytes > reserved) {
+                    nodeBudget.take(bytes - reserved);
+                    reserved = bytes;
+                }
             }
 
             /** The bytes the message in assembly has declared beyond those that have arrived. */
@@ -428,7 +442,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
             /** Gives back to the node what this connection no longer holds or expects. */
             private void releaseSurplus() {
-                long keep = refused ? 0 : requestBytes + inputBytes + declaredBeyondInput();
+                long keep = holding();
                 if (reserved > keep) {
                     nodeBudget.release(reserved - keep);
                     reserved = keep;
@@ -474,6 +488,8 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     return;
                 }
                 refused = true;
+                // nothing after the refused message is read: a read waiting for room is dropped with it
+                unreserved = null;
                 scanner.reset();
                 inputBytes -= assembly.size();
                 assembly = ByteString.emptyByteString();
