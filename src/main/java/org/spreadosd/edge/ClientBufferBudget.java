@@ -43,7 +43,17 @@ public final class ClientBufferBudget {
         }
     }
 
-    /** Gives back bytes taken with {@link #tryReserve}. */
+    /**
+     * Counts bytes already in memory whether they fit or not (an answer a call produced): later reservations see
+     * them, so new requests are refused while they are held. Given back with {@link #release}.
+     */
+    public void take(long bytes) {
+        if (bytes > 0) {
+            used.addAndGet(bytes);
+        }
+    }
+
+    /** Gives back bytes taken with {@link #tryReserve} or {@link #take}. */
     public void release(long bytes) {
         if (bytes > 0) {
             used.addAndGet(-bytes);

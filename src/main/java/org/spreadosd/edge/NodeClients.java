@@ -32,7 +32,8 @@ public final class NodeClients implements Extension {
     }
 
     public static NodeClients get(ActorSystem<?> system) {
-        return system.extension(ID);
+        // registerExtension creates the extension on first use and returns the same one after
+        return system.registerExtension(ID);
     }
 
     public ClientLimits limits() {

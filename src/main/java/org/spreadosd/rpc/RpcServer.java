@@ -1,7 +1,9 @@
 package org.spreadosd.rpc;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -11,6 +13,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.msgpack.core.MessagePack;
@@ -18,6 +21,9 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.edge.ClientLimits;
+import org.spreadosd.edge.ConnectionGate;
+import org.spreadosd.edge.NodeClients;
 import org.spreadosd.failure.SpreadFailure;
 
 /**
@@ -26,15 +32,31 @@ import org.spreadosd.failure.SpreadFailure;
  * run without an answer. A stream that is not MessagePack-RPC closes only its own connection. Each
  * connection holds at most its byte budget ({@link ConnectionPipeline}); the figures are in the MBean
  * {@code org.spreadosd:type=RpcConnections,port=<port>}.
+ *
+ * <p>What protects the node from its clients is the node's {@link NodeClients}: each accepted connection is admitted
+ * by the port's {@link ConnectionGate} (or closed at once), and draws on the node's buffer budget; the limits are
+ * {@code spreadosd.clients.rpc.*}. Floods are logged once per interval with a count ({@link IntervalLog}).
  */
 public final class RpcServer {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
     private static final int PIPELINE = 64;
+    /** Refused and evicted connections are logged at most once in this long, with their count. */
+    private static final Duration LOG_INTERVAL = Duration.ofSeconds(10);
+    /**
+     * The deepest nesting msgpack-core's recursive decoder is given: far below what overflows a thread's stack, far
+     * above what a request of this API needs (4).
+     */
+    private static final int MAX_DECODABLE_DEPTH = 512;
 
     private final RpcHandler service;
     private final long maxMessageBytes;
     private final long maxInFlightBytes;
     private final RpcConnectionStats stats;
+    private final IntervalLog refusedLog = new IntervalLog(log, "MessagePack-RPC connections refused", LOG_INTERVAL);
+    private final IntervalLog cutLog = new IntervalLog(
+            log, "MessagePack-RPC connections closed for a message refused before its msgid", LOG_INTERVAL);
+    private final IntervalLog evictedLog = new IntervalLog(
+            log, "MessagePack-RPC connections without a call in progress closed at the connection limit", LOG_INTERVAL);
 
     /**
      * @param maxInFlightBytes the bytes one connection may hold at once
@@ -50,10 +72,27 @@ public final class RpcServer {
     public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
         Materializer mat = Materializer.matFromSystem(system);
         long readBytes = system.settings().config().getBytes("pekko.io.tcp.direct-buffer-size");
+        ClientLimits limits = NodeClients.get(system).limits();
+        if (limits.maxNestingDepth() < 1 || limits.maxNestingDepth() > MAX_DECODABLE_DEPTH) {
+            throw new IllegalArgumentException(MsgpackFrames.MAX_NESTING_DEPTH + " must be between 1 and "
+                    + MAX_DECODABLE_DEPTH + ", got " + limits.maxNestingDepth());
+        }
+        ConnectionGate gate = NodeClients.get(system).rpcGate();
+        Flow<ByteString, ByteString, NotUsed> closeAtOnce = Flow.fromSinkAndSource(Sink.cancelled(), Source.empty());
         return Tcp.get(system)
                 .bind(host, port)
-                .to(Sink.foreach(connection -> connection.handleWith(
-                        connectionFlow(connection.remoteAddress().toString(), readBytes), mat)))
+                .to(Sink.foreach(connection -> {
+                    InetSocketAddress remote = connection.remoteAddress();
+                    ConnectionPipeline pipeline = pipeline(system, remote.toString(), readBytes, limits);
+                    ConnectionGate.Admission admission = gate.admit(remote.getAddress(), pipeline);
+                    if (admission instanceof ConnectionGate.Admission.Admitted admitted) {
+                        pipeline.onStop(admitted.ticket()::release);
+                        connection.handleWith(Flow.fromGraph(pipeline), mat);
+                    } else if (admission instanceof ConnectionGate.Admission.Refused refusal) {
+                        refusedLog.note(refusal.reason());
+                        connection.handleWith(closeAtOnce, mat);
+                    }
+                }))
                 .run(mat)
                 .thenApply(binding -> {
                     Runnable unregister = stats.register(binding.localAddress().getPort());
@@ -63,7 +102,7 @@ public final class RpcServer {
     }
 
     /** One connection: bytes in, messages, calls (several at once, within the budget), answers out as they complete. */
-    Flow<ByteString, ByteString, NotUsed> connectionFlow(String peer, long readBytes) {
+    ConnectionPipeline pipeline(ActorSystem<?> system, String peer, long readBytes, ClientLimits limits) {
         AtomicBoolean newSpec = new AtomicBoolean(false);
         ConnectionPipeline.Calls calls = new ConnectionPipeline.Calls() {
             @Override
@@ -75,7 +114,7 @@ public final class RpcServer {
             }
 
             @Override
-            public ByteString refusal(ByteString head, MsgpackFrames.TooLargeException e) {
+            public ByteString refusal(ByteString head, MsgpackFrames.RefusedException e) {
                 long msgid = MsgpackFrames.requestId(head);
                 if (msgid < 0) {
                     throw e;
@@ -90,16 +129,43 @@ public final class RpcServer {
 
             @Override
             public void closing(MsgpackFrames.MalformedStreamException e) {
-                log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
+                if (e instanceof MsgpackFrames.RefusedException) {
+                    // a message refused before its msgid arrived: what a flood of stalled connections looks like
+                    cutLog.note(peer + ": " + e.getMessage());
+                } else {
+                    log.warn("closing MessagePack-RPC connection from {}: {}", peer, e.getMessage());
+                }
+            }
+
+            @Override
+            public void idle(Duration timeout) {
+                log.debug("closing MessagePack-RPC connection from {}: idle for {}", peer, timeout);
+            }
+
+            @Override
+            public void evicted(String why) {
+                evictedLog.note(why);
             }
         };
-        return Flow.fromGraph(
-                new ConnectionPipeline(calls, PIPELINE, maxMessageBytes, maxInFlightBytes, readBytes, stats));
+        return new ConnectionPipeline(
+                calls,
+                PIPELINE,
+                maxMessageBytes,
+                (int) limits.maxNestingDepth(),
+                limits.maxElements(),
+                maxInFlightBytes,
+                readBytes,
+                stats,
+                NodeClients.get(system).budget(),
+                limits.rpc());
     }
 
     private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {
         Value message;
-        try (MessageUnpacker unpacker = MessagePack.newDefaultUnpacker(frame.toArrayUnsafe())) {
+        // a message of one read is decoded from its array, one of many reads from its parts: never copied whole
+        try (MessageUnpacker unpacker = frame.isCompact()
+                ? MessagePack.newDefaultUnpacker(frame.toArrayUnsafe())
+                : MessagePack.newDefaultUnpacker(frame.asInputStream())) {
             message = unpacker.unpackValue();
         } catch (IOException | RuntimeException e) {
             throw new MsgpackFrames.MalformedStreamException("undecodable message: " + e.getMessage());

@@ -59,9 +59,45 @@ public final class SpreadProcess {
                 rpcPort);
     }
 
+    /**
+     * {@code scripts/spread-standalone} as {@link #start} does, in a shell that first lowers its limit of open files
+     * ({@code ulimit -n openFiles}): for what a node does when it runs out of file descriptors.
+     */
+    public static SpreadProcess startWithFileLimit(
+            Path workDir, Path store, int httpPort, Map<String, String> env, int openFiles) throws IOException {
+        int rpcPort = FreePorts.next();
+        return command(
+                workDir,
+                List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""),
+                "spread-standalone",
+                List.of(
+                        "-s", store.toString(),
+                        "-l", "127.0.0.1",
+                        "-p", String.valueOf(rpcPort),
+                        "--data-port", String.valueOf(FreePorts.next()),
+                        "--cluster-port", String.valueOf(FreePorts.next()),
+                        "--management-port", String.valueOf(FreePorts.next()),
+                        "--http", String.valueOf(httpPort)),
+                env,
+                httpPort,
+                rpcPort);
+    }
+
     /** Any server command of {@code scripts/} with the arguments given, run in {@code workDir}. */
     public static SpreadProcess command(
             Path workDir, String script, List<String> args, Map<String, String> env, int httpPort, int rpcPort)
+            throws IOException {
+        return command(workDir, List.of(), script, args, env, httpPort, rpcPort);
+    }
+
+    private static SpreadProcess command(
+            Path workDir,
+            List<String> prefix,
+            String script,
+            List<String> args,
+            Map<String, String> env,
+            int httpPort,
+            int rpcPort)
             throws IOException {
         Path home = Path.of(System.getProperty("spread.home", ".")).toAbsolutePath();
         Path path = home.resolve("scripts").resolve(script);
@@ -69,7 +105,7 @@ public final class SpreadProcess {
         assertTrue(
                 Files.isRegularFile(home.resolve("target/spreadosd.jar")),
                 "target/spreadosd.jar missing: run mvn package first");
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(path.toString());
         cmd.addAll(args);
         Path log = workDir.resolve(script + "-" + RUNS.incrementAndGet() + ".log");
