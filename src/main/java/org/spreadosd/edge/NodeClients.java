@@ -32,7 +32,7 @@ public final class NodeClients implements Extension {
     }
 
     public static NodeClients get(ActorSystem<?> system) {
-        return system.extension(ID);
+        return system.registerExtension(ID);
     }
 
     public ClientLimits limits() {
