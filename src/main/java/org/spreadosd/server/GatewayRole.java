@@ -124,7 +124,8 @@ final class GatewayRole {
                 pages,
                 mat,
                 settings.limits(),
-                clients.limits().http());
+                clients.limits().http(),
+                clients.budget());
     }
 
     private static ErrorPages errorPages(NodeSettings settings) {

@@ -16,6 +16,7 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.edge.ClientBufferBudget;
 import org.spreadosd.edge.ClientLimits;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
@@ -35,6 +36,7 @@ public final class HttpApi {
     private final Materializer mat;
     private final Limits limits;
     private final ClientLimits.Port port;
+    private final ClientBufferBudget budget;
 
     public HttpApi(
             ObjectEndpoints objects,
@@ -42,17 +44,20 @@ public final class HttpApi {
             ErrorPages pages,
             Materializer mat,
             Limits limits,
-            ClientLimits.Port port) {
+            ClientLimits.Port port,
+            ClientBufferBudget budget) {
         this.objects = objects;
         this.direct = direct;
         this.pages = pages;
         this.mat = mat;
         this.limits = limits;
         this.port = port;
+        this.budget = budget;
     }
 
     public CompletionStage<HttpResponse> handle(HttpRequest original) {
-        HttpRequest request = guarded(original);
+        RequestBuffers buffers = new RequestBuffers(budget);
+        HttpRequest request = buffers.attachTo(guarded(original));
         CompletionStage<HttpResponse> answer;
         try {
             answer = route(request);
@@ -61,7 +66,7 @@ public final class HttpApi {
         }
         // An unread request body is not drained: Pekko closes the connection after the error response
         // instead of reading a large upload that will be refused anyway.
-        return answer.exceptionally(e -> failure(request, e));
+        return answer.exceptionally(e -> failure(request, e)).whenComplete((r, e) -> buffers.releaseAll());
     }
 
     /** The request with its streamed body cut when it arrives slower than body-min-rate. */
