@@ -13,6 +13,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.edge.GatedHttpPort;
 import org.spreadosd.rpc.RpcHandler;
 import org.spreadosd.rpc.RpcServer;
 
@@ -42,6 +43,31 @@ final class Endpoints {
                     b.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
                     log.info("{} listening on {}", what, b.localAddress());
                     return b;
+                });
+    }
+
+    /**
+     * The public HTTP API's port: its connections admitted by the node's HTTP connection gate and held to
+     * spreadosd.clients.http's header and idle timeouts ({@link GatedHttpPort}).
+     */
+    static CompletionStage<Done> publicHttp(
+            ActorSystem<?> system,
+            NodeSettings settings,
+            int port,
+            Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+        return Startup.within(
+                        GatedHttpPort.bind(system, settings.listenHost(), port, handler),
+                        BIND_TIMEOUT,
+                        () -> "binding HTTP timed out")
+                .handle((b, e) -> {
+                    if (e != null) {
+                        throw new StartupException(
+                                "cannot listen for HTTP on " + settings.listenHost() + ":" + port + ": "
+                                        + Startup.rootMessage(e),
+                                e);
+                    }
+                    log.info("HTTP listening on {}", b.localAddress());
+                    return Done.getInstance();
                 });
     }
 

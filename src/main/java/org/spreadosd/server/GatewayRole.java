@@ -78,7 +78,7 @@ final class GatewayRole {
                         }
                         HttpApi api =
                                 httpApi(settings, gateway, dataServer, pools.disk(), mat, NodeClients.get(system));
-                        return Endpoints.http(system, settings, "HTTP", settings.httpPort(), api::handle)
+                        return Endpoints.publicHttp(system, settings, settings.httpPort(), api::handle)
                                 .thenApply(b -> new Ready(rpc, store, null));
                     });
             ctx.pipeToSelf(ready, (r, e) -> e == null ? r : new Ready(null, null, e));
