@@ -45,15 +45,37 @@ public final class GatedHttpPort {
 
     private GatedHttpPort() {}
 
-    /** Binds {@code host:port}; unbound and its connections closed by CoordinatedShutdown. */
-    public static CompletionStage<Tcp.ServerBinding> bind(
+    /**
+     * The public HTTP API's port: the node's HTTP gate, spreadosd.clients.http's header and idle timeouts. Unbound
+     * and its connections closed by CoordinatedShutdown, as with {@link #bind(ActorSystem, String, String, int,
+     * ConnectionGate, Duration, Duration, Function)}.
+     */
+    public static CompletionStage<Tcp.ServerBinding> bindPublic(
             ActorSystem<?> system,
             String host,
             int port,
             Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
         NodeClients clients = NodeClients.get(system);
         ClientLimits.Port limits = clients.limits().http();
-        ConnectionGate gate = clients.httpGate();
+        return bind(
+                system, "HTTP", host, port, clients.httpGate(), limits.headerTimeout(), limits.idleTimeout(), handler);
+    }
+
+    /**
+     * Binds {@code host:port}, each connection admitted by {@code gate} and held to the header and idle timeouts;
+     * unbound and its connections closed by CoordinatedShutdown.
+     *
+     * @param what the port as log lines name it
+     */
+    public static CompletionStage<Tcp.ServerBinding> bind(
+            ActorSystem<?> system,
+            String what,
+            String host,
+            int port,
+            ConnectionGate gate,
+            Duration headerTimeout,
+            Duration idleTimeout,
+            Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
         Materializer mat = Materializer.matFromSystem(system);
         ServerSettings settings = ServerSettings.create(system.classicSystem());
         SharedKillSwitch all = KillSwitches.shared("http-port-" + port);
@@ -62,15 +84,14 @@ public final class GatedHttpPort {
         CompletionStage<Tcp.ServerBinding> binding = Tcp.get(system)
                 .bind(host, port, settings.getBacklog(), List.of(), false, Optional.empty())
                 .to(Sink.foreach(incoming -> {
-                    HttpConnectionGuard guard =
-                            new HttpConnectionGuard(limits.headerTimeout(), limits.idleTimeout(), counts);
+                    HttpConnectionGuard guard = new HttpConnectionGuard(headerTimeout, idleTimeout, counts);
                     InetSocketAddress remote = incoming.remoteAddress();
                     ConnectionGate.Admission admission = gate.admit(remote.getAddress(), guard);
                     if (admission instanceof ConnectionGate.Admission.Admitted admitted) {
                         guard.admitted(admitted.ticket());
                         incoming.handleWith(connectionFlow(system, settings, remote, guard, all, handler), mat);
                     } else if (admission instanceof ConnectionGate.Admission.Refused refused) {
-                        log.debug("HTTP connection from {} refused: {}", remote, refused.reason());
+                        log.debug("{} connection from {} refused: {}", what, remote, refused.reason());
                         incoming.handleWith(refusal(refused.reason()), mat);
                     }
                 }))
@@ -78,17 +99,18 @@ public final class GatedHttpPort {
 
         var logging = system.scheduler()
                 .scheduleWithFixedDelay(
-                        LOG_EVERY, LOG_EVERY, new CountsLog(gate, counts, port), system.executionContext());
+                        LOG_EVERY, LOG_EVERY, new CountsLog(what, gate, counts, port), system.executionContext());
         CoordinatedShutdown.get(system)
                 .addTask(
                         CoordinatedShutdown.PhaseServiceUnbind(),
-                        "unbind-http-" + port,
+                        "unbind-" + what + "-" + port,
                         () -> binding.thenCompose(Tcp.ServerBinding::unbind).thenApply(ignored -> Done.getInstance()));
-        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "close-http-" + port, () -> {
-            logging.cancel();
-            all.shutdown();
-            return CompletableFuture.completedFuture(Done.getInstance());
-        });
+        CoordinatedShutdown.get(system)
+                .addTask(CoordinatedShutdown.PhaseServiceStop(), "close-" + what + "-" + port, () -> {
+                    logging.cancel();
+                    all.shutdown();
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
         return binding;
     }
 
@@ -125,12 +147,14 @@ public final class GatedHttpPort {
 
     /** One line per interval with what the port's limits did, instead of a line per connection. */
     private static final class CountsLog implements Runnable {
+        private final String what;
         private final ConnectionGate gate;
         private final HttpConnectionGuard.Counts counts;
         private final int port;
         private final long[] last = new long[4];
 
-        CountsLog(ConnectionGate gate, HttpConnectionGuard.Counts counts, int port) {
+        CountsLog(String what, ConnectionGate gate, HttpConnectionGuard.Counts counts, int port) {
+            this.what = what;
             this.gate = gate;
             this.counts = counts;
             this.port = port;
@@ -148,8 +172,9 @@ public final class GatedHttpPort {
             }
             if (any) {
                 log.info(
-                        "HTTP port {} in the last {} s: {} connections evicted at the limit of {}, {} refused,"
+                        "{} port {} in the last {} s: {} connections evicted at the limit of {}, {} refused,"
                                 + " {} cut at the header timeout, {} closed idle; {} open",
+                        what,
                         port,
                         LOG_EVERY.toSeconds(),
                         delta[0],

@@ -155,6 +155,20 @@ class HttpConnectionLimitsTest {
         }
     }
 
+    @Test
+    void aDataServersPortFullOfIdleConnectionsStillAnswers() throws Exception {
+        int dataPort = standalone.node().node().settings().dataPort();
+        for (int i = 0; i < 1100; i++) {
+            RawHttpConnection c = RawHttpConnection.open(address(30 + i / 100), dataPort);
+            opened.add(c); // beyond Pekko HTTP's max-connections of 1024: idle ones make room
+        }
+        try (RawHttpConnection c = RawHttpConnection.open(address(50), dataPort)) {
+            c.send("GET /no-such-endpoint HTTP/1.1\r\nHost: x\r\n\r\n");
+            int status = c.answer(Duration.ofSeconds(10)).status();
+            assertTrue(status >= 400 && status < 500, "status " + status);
+        }
+    }
+
     private RawHttpConnection open(InetAddress from) {
         RawHttpConnection c = RawHttpConnection.open(from, standalone.node().httpPort());
         opened.add(c);
