@@ -89,7 +89,13 @@ public final class GatedHttpPort {
                     ConnectionGate.Admission admission = gate.admit(remote.getAddress(), guard);
                     if (admission instanceof ConnectionGate.Admission.Admitted admitted) {
                         guard.admitted(admitted.ticket());
-                        incoming.handleWith(connectionFlow(system, settings, remote, guard, all, handler), mat);
+                        try {
+                            incoming.handleWith(connectionFlow(system, settings, remote, guard, all, handler), mat);
+                        } catch (RuntimeException e) {
+                            // one connection that cannot be served must not end the port's accepting
+                            admitted.ticket().release();
+                            log.warn("{} connection from {} not served: {}", what, remote, e.toString());
+                        }
                     } else if (admission instanceof ConnectionGate.Admission.Refused refused) {
                         log.debug("{} connection from {} refused: {}", what, remote, refused.reason());
                         incoming.handleWith(refusal(refused.reason()), mat);
@@ -97,21 +103,23 @@ public final class GatedHttpPort {
                 }))
                 .run(mat);
 
-        var logging = system.scheduler()
-                .scheduleWithFixedDelay(
-                        LOG_EVERY, LOG_EVERY, new CountsLog(what, gate, counts, port), system.executionContext());
-        CoordinatedShutdown.get(system)
-                .addTask(
-                        CoordinatedShutdown.PhaseServiceUnbind(),
-                        "unbind-" + what + "-" + port,
-                        () -> binding.thenCompose(Tcp.ServerBinding::unbind).thenApply(ignored -> Done.getInstance()));
-        CoordinatedShutdown.get(system)
-                .addTask(CoordinatedShutdown.PhaseServiceStop(), "close-" + what + "-" + port, () -> {
-                    logging.cancel();
-                    all.shutdown();
-                    return CompletableFuture.completedFuture(Done.getInstance());
-                });
-        return binding;
+        return binding.thenApply(bound -> {
+            var logging = system.scheduler()
+                    .scheduleWithFixedDelay(
+                            LOG_EVERY, LOG_EVERY, new CountsLog(what, gate, counts, port), system.executionContext());
+            CoordinatedShutdown.get(system)
+                    .addTask(
+                            CoordinatedShutdown.PhaseServiceUnbind(),
+                            "unbind-" + what + "-" + port,
+                            () -> bound.unbind().thenApply(ignored -> Done.getInstance()));
+            CoordinatedShutdown.get(system)
+                    .addTask(CoordinatedShutdown.PhaseServiceStop(), "close-" + what + "-" + port, () -> {
+                        logging.cancel();
+                        all.shutdown();
+                        return CompletableFuture.completedFuture(Done.getInstance());
+                    });
+            return bound;
+        });
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
