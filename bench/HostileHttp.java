@@ -21,7 +21,9 @@ import java.util.List;
  *
  * <pre>
  *   idle      PORT N FIRST_ADDR ADDRS             N connections that never send a byte
- *   slowloris PORT N FIRST_ADDR ADDRS SECONDS     N connections trickling a header byte every SECONDS
+ *   slowloris PORT N FIRST_ADDR ADDRS SECONDS [reconnect]
+ *                                                 N connections trickling a header byte every SECONDS; with
+ *                                                 reconnect, each one the server closes is opened again
  *   stall     PORT N KIND BYTES                   N uploads that send BYTES of their body, then stall;
  *                                                 KIND: form | multipart-field | multipart-file | put | put-small
  *   probe     PORT COUNT PATH                     a normal client: COUNT GETs on fresh connections, p50/p99
@@ -33,13 +35,14 @@ public class HostileHttp {
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(args[1]);
         switch (args[0]) {
-            case "idle" -> hold(port, Integer.parseInt(args[2]), addrs(args[3], args[4]), null, 0);
+            case "idle" -> hold(port, Integer.parseInt(args[2]), addrs(args[3], args[4]), null, 0, false);
             case "slowloris" -> hold(
                     port,
                     Integer.parseInt(args[2]),
                     addrs(args[3], args[4]),
                     "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.ISO_8859_1),
-                    Integer.parseInt(args[5]) * 1000L);
+                    Integer.parseInt(args[5]) * 1000L,
+                    args.length > 6 && args[6].equals("reconnect"));
             case "stall" -> stall(port, Integer.parseInt(args[2]), args[3], Long.parseLong(args[4]));
             case "probe" -> probe(port, Integer.parseInt(args[2]), args[3]);
             default -> throw new IllegalArgumentException(args[0]);
@@ -57,25 +60,22 @@ public class HostileHttp {
     }
 
     /** Opens n connections and keeps them; with a header, trickles one more byte of it to each every interval. */
-    private static void hold(int port, int n, List<InetAddress> from, byte[] header, long intervalMs)
+    private static void hold(
+            int port, int n, List<InetAddress> from, byte[] header, long intervalMs, boolean reconnect)
             throws Exception {
         Selector selector = Selector.open();
         List<SocketChannel> open = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            SocketChannel c = SocketChannel.open();
-            c.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            c.bind(new InetSocketAddress(from.get(i % from.size()), 0));
-            c.connect(new InetSocketAddress("127.0.0.1", port));
-            c.configureBlocking(false);
-            c.register(selector, SelectionKey.OP_READ);
-            open.add(c);
+            open.add(connect(selector, from.get(i % from.size()), port));
         }
         System.out.printf("%d connections open after %d ms%n", n, (System.nanoTime() - t0) / 1_000_000);
         long nextByte = System.currentTimeMillis();
         long nextReport = System.currentTimeMillis() + 5000;
-        int sent = 0;
         int closed = 0;
+        int reopened = 0;
+        java.util.Map<SocketChannel, int[]> progress = new java.util.HashMap<>();
+        open.forEach(c -> progress.put(c, new int[1]));
         ByteBuffer buf = ByteBuffer.allocate(4096);
         while (true) {
             selector.select(200);
@@ -91,17 +91,27 @@ public class HostileHttp {
                     r = -1;
                 }
                 if (r < 0) {
+                    InetAddress local = ((InetSocketAddress) c.getLocalAddress()).getAddress();
                     k.cancel();
                     c.close();
+                    progress.remove(c);
                     closed++;
+                    if (reconnect) {
+                        open.remove(c);
+                        SocketChannel again = connect(selector, local, port);
+                        open.add(again);
+                        reopened++;
+                        progress.put(again, new int[1]); // its header starts again from the first byte
+                    }
                 }
             }
             long now = System.currentTimeMillis();
             if (header != null && now >= nextByte) {
-                byte b = sent < header.length ? header[sent] : (byte) 'a';
-                sent++;
                 for (SocketChannel c : open) {
-                    if (c.isOpen()) {
+                    int[] at = progress.get(c);
+                    if (c.isOpen() && at != null) {
+                        byte b = at[0] < header.length ? header[at[0]] : (byte) 'a';
+                        at[0]++;
                         try {
                             c.write(ByteBuffer.wrap(new byte[] {b}));
                         } catch (IOException e) {
@@ -113,11 +123,21 @@ public class HostileHttp {
             }
             if (now >= nextReport) {
                 System.out.printf(
-                        "t=%ds open %d closed by the server %d%n",
-                        (System.nanoTime() - t0) / 1_000_000_000, n - closed, closed);
+                        "t=%ds open %d closed by the server %d reopened %d%n",
+                        (System.nanoTime() - t0) / 1_000_000_000, n - closed + reopened, closed, reopened);
                 nextReport = now + 5000;
             }
         }
+    }
+
+    private static SocketChannel connect(Selector selector, InetAddress from, int port) throws IOException {
+        SocketChannel c = SocketChannel.open();
+        c.setOption(StandardSocketOptions.TCP_NODELAY, true);
+        c.bind(new InetSocketAddress(from, 0));
+        c.connect(new InetSocketAddress("127.0.0.1", port));
+        c.configureBlocking(false);
+        c.register(selector, SelectionKey.OP_READ);
+        return c;
     }
 
     private static final String BOUNDARY = "b0undary";
