@@ -17,6 +17,11 @@ public enum FailureCode {
     LIMIT_EXCEEDED(400),
     /** The client's upload ended before all of its bytes arrived, or its chunked encoding was broken. */
     CLIENT_ABORTED(400),
+    /**
+     * The client's upload arrived slower than the server waits for ({@code spreadosd.clients.http.body-min-rate}) or
+     * stalled; it is cut and nothing of it kept.
+     */
+    CLIENT_TOO_SLOW(408),
     /** A write sent to a read-only (snapshot) gateway. */
     READ_ONLY(403),
     /** No such version, endpoint or stored copy. */
@@ -83,6 +88,7 @@ public enum FailureCode {
     public static FailureCode answeredByDataServer(int status) {
         return switch (status) {
             case 400 -> BAD_REQUEST;
+            case 408 -> CLIENT_TOO_SLOW;
             case 409 -> ALREADY_STORED;
             case 410 -> DELETED;
             case 413 -> TOO_LARGE;

@@ -160,10 +160,9 @@ final class DataServerRole {
             BlobStreamServer blobServer = new BlobStreamServer(blobService, mat);
             ReplicaApi replicaApi = new ReplicaApi(store, disk, mat);
             ctx.pipeToSelf(
-                    Endpoints.http(
+                    Endpoints.dataStream(
                             ctx.getSystem(),
                             settings,
-                            "data stream",
                             settings.dataPort(),
                             request -> ReplicaApi.handles(request.getUri().path())
                                     ? replicaApi.handle(request)

@@ -1,18 +1,21 @@
 package org.spreadosd.server;
 
+import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.edge.ConnectionGate;
+import org.spreadosd.edge.GatedHttpPort;
+import org.spreadosd.edge.NodeClients;
 import org.spreadosd.rpc.RpcHandler;
 import org.spreadosd.rpc.RpcServer;
 
@@ -23,14 +26,51 @@ final class Endpoints {
 
     private Endpoints() {}
 
-    static CompletionStage<ServerBinding> http(
+    /**
+     * The public HTTP API's port: its connections admitted by the node's HTTP connection gate and held to
+     * spreadosd.clients.http's header and idle timeouts ({@link GatedHttpPort}).
+     */
+    static CompletionStage<Done> publicHttp(
+            ActorSystem<?> system,
+            NodeSettings settings,
+            int port,
+            Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+        return listening(
+                system, settings, "HTTP", port, GatedHttpPort.bindPublic(system, settings.listenHost(), port, handler));
+    }
+
+    /**
+     * A data server's node-to-node port. Internal, yet listening where attackers may reach it: a gate of its own
+     * (Pekko HTTP's max-connections, gateways' pools being far smaller) and the header timeout keep slowloris from
+     * cutting gateways off their data servers; the header deadline ends with the headers, so long streams are not
+     * cut, and Pekko HTTP's idle timeout stays this port's.
+     */
+    static CompletionStage<Done> dataStream(
+            ActorSystem<?> system,
+            NodeSettings settings,
+            int port,
+            Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+        Config pekko = system.settings().config().getConfig("pekko.http.server");
+        int maxConnections = pekko.getInt("max-connections");
+        ConnectionGate gate = new ConnectionGate("data stream", maxConnections, maxConnections);
+        Duration idle = pekko.getString("idle-timeout").equals("infinite")
+                ? Duration.ofDays(365)
+                : pekko.getDuration("idle-timeout");
+        Duration header = NodeClients.get(system).limits().http().headerTimeout();
+        return listening(
+                system,
+                settings,
+                "data stream",
+                port,
+                GatedHttpPort.bind(system, "data stream", settings.listenHost(), port, gate, header, idle, handler));
+    }
+
+    private static CompletionStage<Done> listening(
             ActorSystem<?> system,
             NodeSettings settings,
             String what,
             int port,
-            Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
-        CompletionStage<ServerBinding> binding =
-                Http.get(system).newServerAt(settings.listenHost(), port).bind(handler::apply);
+            CompletionStage<Tcp.ServerBinding> binding) {
         return Startup.within(binding, BIND_TIMEOUT, () -> "binding " + what + " timed out")
                 .handle((b, e) -> {
                     if (e != null) {
@@ -39,9 +79,8 @@ final class Endpoints {
                                         + Startup.rootMessage(e),
                                 e);
                     }
-                    b.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
                     log.info("{} listening on {}", what, b.localAddress());
-                    return b;
+                    return Done.getInstance();
                 });
     }
 

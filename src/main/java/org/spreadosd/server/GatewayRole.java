@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.edge.NodeClients;
 import org.spreadosd.gw.DataLinks;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.http.DirectEndpoint;
@@ -75,8 +76,9 @@ final class GatewayRole {
                         if (settings.httpPort() <= 0) {
                             return CompletableFuture.completedFuture(new Ready(rpc, store, null));
                         }
-                        HttpApi api = httpApi(settings, gateway, dataServer, pools.disk(), mat);
-                        return Endpoints.http(system, settings, "HTTP", settings.httpPort(), api::handle)
+                        HttpApi api =
+                                httpApi(settings, gateway, dataServer, pools.disk(), mat, NodeClients.get(system));
+                        return Endpoints.publicHttp(system, settings, settings.httpPort(), api::handle)
                                 .thenApply(b -> new Ready(rpc, store, null));
                     });
             ctx.pipeToSelf(ready, (r, e) -> e == null ? r : new Ready(null, null, e));
@@ -113,14 +115,17 @@ final class GatewayRole {
             Gateway gateway,
             NodeGuardian.DataServerStarted dataServer,
             Executor disk,
-            Materializer mat) {
+            Materializer mat,
+            NodeClients clients) {
         ErrorPages pages = errorPages(settings);
         return new HttpApi(
                 new ObjectEndpoints(gateway, pages, mat, settings.maxFormBytes(), settings.limits()),
                 new DirectEndpoint(dataServer == null ? null : dataServer.store(), disk),
                 pages,
                 mat,
-                settings.limits());
+                settings.limits(),
+                clients.limits().http(),
+                clients.budget());
     }
 
     private static ErrorPages errorPages(NodeSettings settings) {

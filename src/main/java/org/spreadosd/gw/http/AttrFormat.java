@@ -1,6 +1,9 @@
 package org.spreadosd.gw.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,8 +25,18 @@ public enum AttrFormat {
     MSGPACK("application/x-msgpack"),
     TSV("text/tab-separated-values");
 
-    private static final ObjectMapper JSON_MAPPER =
-            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /**
+     * Attributes are a flat object of strings (depth 1); a little room keeps the refusal of deeper bodies a clear
+     * message of the value that is not a string, and the limit keeps a deep body from costing its depth in work.
+     */
+    static final int MAX_JSON_NESTING = 16;
+
+    private static final ObjectMapper JSON_MAPPER = new ObjectMapper(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_JSON_NESTING)
+                            .build())
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final String contentType;
 
@@ -93,6 +106,11 @@ public enum AttrFormat {
         JsonNode root;
         try {
             root = JSON_MAPPER.readTree(bytes);
+        } catch (StreamConstraintsException e) {
+            throw new SpreadFailure(
+                    FailureCode.BAD_REQUEST,
+                    "bad attrs: JSON nesting deeper than " + MAX_JSON_NESTING
+                            + " levels, the most an attributes body may have (a flat object of strings)");
         } catch (JsonProcessingException e) {
             throw new SpreadFailure(
                     FailureCode.BAD_REQUEST, "bad attrs: not valid JSON (" + e.getOriginalMessage() + ")");

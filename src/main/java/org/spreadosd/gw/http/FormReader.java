@@ -9,7 +9,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.Multipart;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.failure.FailureCode;
@@ -52,7 +51,7 @@ final class FormReader {
         var mt = entity.getContentType().mediaType();
         String mediaType = mt.mainType() + "/" + mt.subType();
         if (mediaType.equals("application/x-www-form-urlencoded")) {
-            return strict(entity, maxFormBytes).thenApply(body -> {
+            return strict(RequestBuffers.of(request), entity, maxFormBytes).thenApply(body -> {
                 params.addUrlEncoded(body.decodeString(StandardCharsets.ISO_8859_1));
                 return new AddForm(params, null);
             });
@@ -60,13 +59,14 @@ final class FormReader {
         if (mediaType.equals("multipart/form-data")) {
             return Unmarshaller.entityToMultipartFormData()
                     .unmarshal(entity, mat)
-                    .thenCompose(form -> readParts(form, params, dataSink));
+                    .thenCompose(form -> readParts(RequestBuffers.of(request), form, params, dataSink));
         }
         entity.discardBytes(mat);
         return CompletableFuture.completedFuture(new AddForm(params, null));
     }
 
-    private CompletionStage<AddForm> readParts(Multipart.FormData form, RequestParams params, DataSink dataSink) {
+    private CompletionStage<AddForm> readParts(
+            RequestBuffers buffers, Multipart.FormData form, RequestParams params, DataSink dataSink) {
         return form.getParts()
                 .runFoldAsync(
                         new AddForm(params, null),
@@ -82,26 +82,24 @@ final class FormReader {
                                                 acc.params(), part.getEntity().getDataBytes(), ct)
                                         .thenApply(staged -> new AddForm(acc.params(), staged));
                             }
-                            return strict(part.getEntity(), maxFieldBytes).thenApply(bytes -> {
-                                acc.params().put(part.getName(), bytes.toArray());
-                                return acc;
-                            });
+                            return strict(buffers, part.getEntity(), maxFieldBytes)
+                                    .thenApply(bytes -> {
+                                        acc.params().put(part.getName(), bytes.toArray());
+                                        return acc;
+                                    });
                         },
                         mat);
     }
 
-    private CompletionStage<ByteString> strict(HttpEntity entity, long limit) {
-        return entity.getDataBytes()
-                .limitWeighted(limit, b -> (long) b.size())
-                .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
-                .exceptionally(e -> {
-                    if (SpreadFailure.cause(e) instanceof StreamLimitReachedException) {
-                        throw new SpreadFailure(
-                                FailureCode.TOO_LARGE,
-                                "form field or body larger than " + limit
-                                        + " bytes; send large data with PUT /data/<key> or as a multipart file");
-                    }
-                    throw SpreadFailure.unwrap(e);
-                });
+    /** The body or field in memory, reserved from the node's buffer budget as it arrives. */
+    private CompletionStage<ByteString> strict(RequestBuffers buffers, HttpEntity entity, long limit) {
+        return buffers.gather(
+                entity.getDataBytes(),
+                limit,
+                () -> new SpreadFailure(
+                        FailureCode.TOO_LARGE,
+                        "form field or body larger than " + limit
+                                + " bytes; send large data with PUT /data/<key> or as a multipart file"),
+                mat);
     }
 }

@@ -1,15 +1,23 @@
 package org.spreadosd.gw.http;
 
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.Connection;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.spreadosd.edge.ClientBufferBudget;
+import org.spreadosd.edge.ClientLimits;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.PathCodec;
@@ -27,16 +35,29 @@ public final class HttpApi {
     private final ErrorPages pages;
     private final Materializer mat;
     private final Limits limits;
+    private final ClientLimits.Port port;
+    private final ClientBufferBudget budget;
 
-    public HttpApi(ObjectEndpoints objects, DirectEndpoint direct, ErrorPages pages, Materializer mat, Limits limits) {
+    public HttpApi(
+            ObjectEndpoints objects,
+            DirectEndpoint direct,
+            ErrorPages pages,
+            Materializer mat,
+            Limits limits,
+            ClientLimits.Port port,
+            ClientBufferBudget budget) {
         this.objects = objects;
         this.direct = direct;
         this.pages = pages;
         this.mat = mat;
         this.limits = limits;
+        this.port = port;
+        this.budget = budget;
     }
 
-    public CompletionStage<HttpResponse> handle(HttpRequest request) {
+    public CompletionStage<HttpResponse> handle(HttpRequest original) {
+        RequestBuffers buffers = new RequestBuffers(budget);
+        HttpRequest request = buffers.attachTo(guarded(original));
         CompletionStage<HttpResponse> answer;
         try {
             answer = route(request);
@@ -45,7 +66,21 @@ public final class HttpApi {
         }
         // An unread request body is not drained: Pekko closes the connection after the error response
         // instead of reading a large upload that will be refused anyway.
-        return answer.exceptionally(e -> failure(request, e));
+        return answer.exceptionally(e -> failure(request, e)).whenComplete((r, e) -> buffers.releaseAll());
+    }
+
+    /** The request with its streamed body cut when it arrives slower than body-min-rate. */
+    private HttpRequest guarded(HttpRequest request) {
+        HttpEntity entity = request.entity();
+        if (port.minRate() <= 0 || entity instanceof HttpEntity.Strict || entity.isKnownEmpty()) {
+            return request;
+        }
+        Source<ByteString, ?> data = entity.getDataBytes().via(new BodyRateGuard(port.minRate(), port.rateWindow()));
+        OptionalLong length = entity.getContentLengthOption();
+        return request.withEntity(
+                length.isPresent()
+                        ? HttpEntities.create(entity.getContentType(), length.getAsLong(), data)
+                        : HttpEntities.create(entity.getContentType(), data));
     }
 
     private CompletionStage<HttpResponse> route(HttpRequest request) {
@@ -143,6 +178,8 @@ public final class HttpApi {
                     f.httpStatus(),
                     f.getMessage());
         }
-        return pages.page(request, f.httpStatus(), f.getMessage());
+        HttpResponse page = pages.page(request, f.httpStatus(), f.getMessage());
+        // the rest of a body cut for its rate is not worth reading: the connection goes with the answer
+        return f.code() == FailureCode.CLIENT_TOO_SLOW ? page.addHeader(Connection.create("close")) : page;
     }
 }

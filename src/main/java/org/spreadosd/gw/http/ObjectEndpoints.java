@@ -11,7 +11,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.util.ByteString;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.failure.FailureCode;
@@ -63,10 +62,26 @@ public final class ObjectEndpoints {
         AddOptions options = AddOptions.of(query, limits);
         HttpEntity entity = request.entity();
         String contentType = limits.contentType(entity.getContentType().toString());
-        return BlobBody.gather(entity, mat)
+        return gathered(request)
                 .thenCompose(body -> gateway.stage(key, body, contentType))
                 .thenCompose(staged -> gateway.commit(staged, options.vname(), options.attrs()))
                 .thenApply(v -> added(request, 202, v.objectKey()));
+    }
+
+    /**
+     * A small upload gathered whole when the node's buffer budget has room for what it announced (so that a lost
+     * member can be retried with the bytes in hand), else streamed like a large one: a spent budget slows no PUT.
+     */
+    private CompletionStage<BlobBody> gathered(HttpRequest request) {
+        HttpEntity entity = request.entity();
+        long announced = entity.getContentLengthOption().orElse(-1L);
+        if (!(entity instanceof HttpEntity.Strict)
+                && announced >= 0
+                && announced <= BlobBody.GATHER_WHOLE_BYTES
+                && !RequestBuffers.of(request).tryReserve(announced)) {
+            return CompletableFuture.completedFuture(BlobBody.of(entity));
+        }
+        return BlobBody.gather(entity, mat);
     }
 
     /** POST /data/key and /api/add: data= in a form; a multipart data part streams straight to the set. */
@@ -148,16 +163,8 @@ public final class ObjectEndpoints {
     /** PUT /attrs/key: the body is the encoded attributes; format= in the query string. */
     CompletionStage<HttpResponse> updateAttrsFromBody(HttpRequest request, byte[] key, RequestParams query) {
         AttrFormat format = query.format();
-        return request.entity()
-                .getDataBytes()
-                .limitWeighted(limits.maxAttrsBytes(), b -> (long) b.size())
-                .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
-                .exceptionally(e -> {
-                    if (SpreadFailure.cause(e) instanceof StreamLimitReachedException) {
-                        throw limits.attrsBodyTooLarge();
-                    }
-                    throw SpreadFailure.unwrap(e);
-                })
+        return RequestBuffers.of(request)
+                .gather(request.entity().getDataBytes(), limits.maxAttrsBytes(), limits::attrsBodyTooLarge, mat)
                 .thenCompose(body -> updateAttrs(request, key, format.parse(body.toArray()), 202));
     }
 
