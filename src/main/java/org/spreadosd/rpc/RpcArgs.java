@@ -2,6 +2,7 @@ package org.spreadosd.rpc;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.apache.pekko.util.ByteString;
 import org.msgpack.value.Value;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
@@ -39,6 +40,15 @@ public final class RpcArgs {
             return v.asBinaryValue().asByteArray();
         }
         throw wrongType(i, "raw bytes", v);
+    }
+
+    /**
+     * raw, str or bin as {@link #raw}, without a copy when the decoder kept it as a slice of its message (an object's
+     * data): the message is counted in the node's buffer budget, a copy would not be.
+     */
+    public ByteString bytes(int i) {
+        ByteString slice = SlicedRaw.slice(values.get(i));
+        return slice != null ? slice : ByteString.fromArrayUnsafe(raw(i));
     }
 
     public long integer(int i) {

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.ds.BlobStreamClient;
+import org.spreadosd.edge.NodeClients;
 import org.spreadosd.gw.DataLinks;
 import org.spreadosd.gw.Gateway;
 import org.spreadosd.gw.http.DirectEndpoint;
@@ -71,7 +72,8 @@ final class GatewayRole {
                                 settings.maxRpcMessageBytes(),
                                 ConfigServerRole.csAddress(settings),
                                 dataServer == null ? null : dataServer.store()::items,
-                                dataServer == null ? null : dataServer.replication()::toMap);
+                                dataServer == null ? null : dataServer.replication()::toMap,
+                                NodeClients.get(system).budget());
                         if (settings.httpPort() <= 0) {
                             return CompletableFuture.completedFuture(new Ready(rpc, store, null));
                         }

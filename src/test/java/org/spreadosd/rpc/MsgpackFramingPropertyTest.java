@@ -41,6 +41,7 @@ import org.msgpack.core.MessageUnpacker;
 import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
+import org.spreadosd.edge.BudgetReservation;
 import org.spreadosd.edge.ClientBufferBudget;
 import org.spreadosd.edge.ClientLimits;
 
@@ -329,8 +330,15 @@ class MsgpackFramingPropertyTest {
         ClientBufferBudget nodeBudget = new ClientBufferBudget(largestChunk + extra + 1);
         ConnectionPipeline.Calls echo = new ConnectionPipeline.Calls() {
             @Override
-            public CompletionStage<ByteString> run(ByteString message) {
-                return CompletableFuture.supplyAsync(() -> message, calls);
+            public CompletionStage<ConnectionPipeline.Answer> run(ByteString message) {
+                return CompletableFuture.supplyAsync(
+                        () -> {
+                            // an answer whose bytes the call reserved itself (a get's data), when they fit: the
+                            // connection takes the reservation over, or it is given back if the connection is gone
+                            BudgetReservation r = BudgetReservation.tryReserve(nodeBudget, message.size());
+                            return new ConnectionPipeline.Answer(message, r == null ? List.of() : List.of(r));
+                        },
+                        calls);
             }
 
             @Override
@@ -395,11 +403,11 @@ class MsgpackFramingPropertyTest {
         List<ByteString> answered = new CopyOnWriteArrayList<>();
         ConnectionPipeline.Calls echo = new ConnectionPipeline.Calls() {
             @Override
-            public CompletionStage<ByteString> run(ByteString message) {
+            public CompletionStage<ConnectionPipeline.Answer> run(ByteString message) {
                 return CompletableFuture.supplyAsync(
                         () -> {
                             answered.add(message);
-                            return message;
+                            return ConnectionPipeline.Answer.of(message);
                         },
                         calls);
             }
