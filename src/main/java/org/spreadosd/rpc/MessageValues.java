@@ -9,14 +9,14 @@ import org.msgpack.value.Value;
 import org.msgpack.value.ValueFactory;
 
 /**
- * Decodes one complete message into values, keeping each bin32 and str32 (65,536 bytes and more from a conforming
- * encoder, an object's data) as a {@link SlicedRaw} slice of the message instead of a copy. The message's bytes are
- * counted in the node's buffer budget while its call runs; a decoded copy beside them would not be, and a 100 MiB
- * add took three times its size. Nesting and counts were bounded by the framer before this runs.
+ * Decodes one complete message into values, keeping each bin and str of {@link #SLICED_BYTES} or more (an object's
+ * data, or a hostile attribute) as a {@link SlicedRaw} slice of the message instead of a copy. The message's bytes
+ * are counted in the node's buffer budget while its call runs; a decoded copy beside them would not be, and a
+ * 100 MiB add took three times its size. Nesting and counts were bounded by the framer before this runs.
  */
 final class MessageValues {
-    /** A bin32 or str32 header: the format byte and a 4-byte length. */
-    private static final int RAW32_HEADER = 5;
+    /** Shorter raws are copied into ordinary values: a slice costs more than their bytes. */
+    static final int SLICED_BYTES = 4096;
 
     private MessageValues() {}
 
@@ -32,11 +32,19 @@ final class MessageValues {
     private static Value value(MessageUnpacker u, ByteString message) throws IOException {
         MessageFormat format = u.getNextFormat();
         switch (format) {
-            case BIN32, STR32 -> {
+            case BIN16, STR16, BIN32, STR32 -> {
+                // the format byte and a 2- or 4-byte length
+                int header = format == MessageFormat.BIN16 || format == MessageFormat.STR16 ? 3 : 5;
                 int start = Math.toIntExact(u.getTotalReadBytes());
                 u.skipValue();
-                ByteString payload = message.slice(start + RAW32_HEADER, Math.toIntExact(u.getTotalReadBytes()));
-                return format == MessageFormat.BIN32 ? new SlicedRaw.Binary(payload) : new SlicedRaw.Text(payload);
+                ByteString payload = message.slice(start + header, Math.toIntExact(u.getTotalReadBytes()));
+                boolean binary = format == MessageFormat.BIN16 || format == MessageFormat.BIN32;
+                if (payload.size() < SLICED_BYTES) {
+                    return binary
+                            ? ValueFactory.newBinary(payload.toArray(), true)
+                            : ValueFactory.newString(payload.toArray(), true);
+                }
+                return binary ? new SlicedRaw.Binary(payload) : new SlicedRaw.Text(payload);
             }
             case FIXARRAY, ARRAY16, ARRAY32 -> {
                 Value[] items = new Value[u.unpackArrayHeader()];

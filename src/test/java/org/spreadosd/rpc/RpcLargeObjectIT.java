@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.msgpack.core.MessageBufferPacker;
+import org.msgpack.core.MessagePack;
 import org.msgpack.value.Value;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.testing.SpreadProcess;
@@ -106,6 +109,19 @@ class RpcLargeObjectIT {
             clients.shutdownNow();
         }
         assertAlive();
+        // what the gets reserved is free again: another 100 MiB get fits (once the last answers are written)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try (RpcConnection c = new RpcConnection("127.0.0.1", node.rpcPort, 60_000)) {
+            while (true) {
+                try {
+                    assertEquals(crc, crc(c.call("get_data", "large")));
+                    break;
+                } catch (RpcConnection.RemoteError e) {
+                    assertTrue(System.nanoTime() < deadline, "the gets' reservations not released: " + e);
+                    Thread.sleep(200);
+                }
+            }
+        }
         try (RpcConnection c = new RpcConnection("127.0.0.1", node.rpcPort, 30_000)) {
             c.call("add_data", "small", new byte[] {1, 2, 3});
             assertEquals(3, c.call("get_data", "small").asRawValue().asByteArray().length);
@@ -113,6 +129,60 @@ class RpcLargeObjectIT {
         System.out.println("node peak RSS after " + CONCURRENT + " gets of 100 MiB at once: "
                 + (statusKib("VmHWM") >> 10) + " MiB");
         assertFalse(node.log().contains("OutOfMemoryError"), () -> "OutOfMemoryError in the log:\n" + tail(node.log()));
+    }
+
+    /**
+     * Arguments other than an object's data are copied out of their message when they are read (a key, a version
+     * name, attributes): a request of 95 MiB of attributes in 50 KiB values took the message, its decoded values and
+     * the attributes' strings in heap. They are refused before they are copied; the node serves on.
+     */
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void hugeArgumentsOtherThanDataAreRefusedBeforeTheyAreCopied() throws Exception {
+        node = SpreadProcess.start(
+                tmp,
+                tmp.resolve("store"),
+                FreePorts.next(),
+                Map.of("JAVA_OPTS", "-Xmx384m -Dspreadosd.rpc.max-message-size=110MiB"));
+        node.awaitReady();
+        int entries = 1900;
+        byte[] value = new byte[50 << 10];
+        Arrays.fill(value, (byte) 'a');
+        for (int round = 0; round < 3; round++) {
+            try (MessageBufferPacker p = MessagePack.newDefaultBufferPacker()) {
+                p.packMapHeader(entries);
+                for (int i = 0; i < entries; i++) {
+                    p.packString("attr-" + i);
+                    p.packRawStringHeader(value.length).writePayload(value);
+                }
+                Value attrs = MessagePack.newDefaultUnpacker(p.toByteArray()).unpackValue();
+                try (RpcConnection c = new RpcConnection("127.0.0.1", node.rpcPort, 60_000)) {
+                    String refused = refusal(c, "add", "attrs", new byte[] {1}, attrs);
+                    assertTrue(refused.contains("spreadosd.limits"), refused);
+                    refused = refusal(c, "get_data", new byte[100 << 20]);
+                    assertTrue(refused.contains("spreadosd.limits"), refused);
+                }
+            }
+            assertAlive();
+        }
+        try (RpcConnection c = new RpcConnection("127.0.0.1", node.rpcPort, 30_000)) {
+            c.call("add_data", "small", new byte[] {1, 2, 3});
+            assertEquals(3, c.call("get_data", "small").asRawValue().asByteArray().length);
+        }
+        System.out.println("node peak RSS after huge attributes and keys: " + (statusKib("VmHWM") >> 10) + " MiB");
+        assertAlive();
+    }
+
+    private String refusal(RpcConnection c, String method, Object... args) {
+        try {
+            Value answer = c.call(method, args);
+            throw new AssertionError(method + " answered " + answer);
+        } catch (RpcConnection.RemoteError e) {
+            return e.getMessage();
+        } catch (IOException e) {
+            throw new AssertionError(
+                    method + ": " + e + "; node alive: " + node.process.isAlive() + "; log:\n" + tail(node.log()), e);
+        }
     }
 
     private static String tail(String log) {
