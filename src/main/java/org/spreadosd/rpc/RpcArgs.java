@@ -20,11 +20,12 @@ public final class RpcArgs {
     private final List<Value> values;
 
     /**
-     * The most bytes an argument other than an object's data is copied out of its message with: no key, version
-     * name or attributes may be larger than the largest ceiling of {@code spreadosd.limits} (attributes). A larger
-     * one is refused before it is copied: the copy is not counted in the node's buffer budget, the message is.
+     * The most bytes an argument other than an object's data is copied out of its message with: four times the
+     * largest ceiling of {@code spreadosd.limits} (attributes, 1 MiB), so that one just over its limit is still
+     * refused by the gateway naming that limit. A larger one is refused before it is copied: the copy would not be
+     * counted in the node's buffer budget (the message is).
      */
-    static final long MAX_COPIED_BYTES = Limits.ATTRS_BYTES_CEILING;
+    static final long MAX_COPIED_BYTES = 4L * Limits.ATTRS_BYTES_CEILING;
 
     public RpcArgs(String method, List<Value> values) {
         this.method = method;
