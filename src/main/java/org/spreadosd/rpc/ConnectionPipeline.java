@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import org.apache.pekko.stream.Attributes;
@@ -17,6 +18,7 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
+import org.spreadosd.edge.BudgetReservation;
 import org.spreadosd.edge.ClientBufferBudget;
 import org.spreadosd.edge.ClientLimits;
 import org.spreadosd.edge.ConnectionGate;
@@ -43,6 +45,30 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
         implements ConnectionGate.Connection {
     static final String MIN_RATE_SETTING = "spreadosd.clients.rpc.message-min-rate";
 
+    /**
+     * A call's answer and what was reserved in the node's budget for the bytes in it before they were read (a
+     * version's data): the connection takes the reservations over when it queues the answer, so those bytes are
+     * counted once; an answer its connection never takes (closed meanwhile) gives them back.
+     */
+    record Answer(ByteString bytes, List<BudgetReservation> reservations) {
+        static Answer of(ByteString bytes) {
+            return new Answer(bytes, List.of());
+        }
+
+        /** The reserved bytes, now the caller's to give back; 0 if taken or released before. */
+        long claim() {
+            long sum = 0;
+            for (BudgetReservation r : reservations) {
+                sum += r.claim();
+            }
+            return sum;
+        }
+
+        void release() {
+            reservations.forEach(BudgetReservation::release);
+        }
+    }
+
     /** What the pipeline does with complete messages. */
     interface Calls {
         /**
@@ -50,7 +76,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
          *
          * @throws MsgpackFrames.MalformedStreamException when it is not a request or notification
          */
-        CompletionStage<ByteString> run(ByteString message);
+        CompletionStage<Answer> run(ByteString message);
 
         /**
          * The answer to a message refused from its first bytes (too large, too deep, too many values, no room in
@@ -189,7 +215,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
     }
 
     /** A call's answer (empty for a notification) or its failure, with the size of the request it answers. */
-    private record Done(long requestBytes, ByteString answer, Throwable failure) {}
+    private record Done(long requestBytes, Answer answer, Throwable failure) {}
 
     @Override
     public GraphStageLogic createLogic(Attributes inheritedAttributes) {
@@ -249,9 +275,12 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                     }
                     running--;
                     requestBytes -= done.requestBytes();
-                    if (!done.answer().isEmpty()) {
-                        answers.add(done.answer());
-                        answerBytes += done.answer().size();
+                    // what the call reserved for its answer's bytes is this connection's reservation now
+                    reserved += done.answer().claim();
+                    ByteString answer = done.answer().bytes();
+                    if (!answer.isEmpty()) {
+                        answers.add(answer);
+                        answerBytes += answer.size();
                         // already in memory: counted whether it fits or not, so that others wait while it is held
                         hold(holding());
                     }
@@ -508,7 +537,7 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
 
             private void start(ByteString message) {
                 long size = message.size();
-                CompletionStage<ByteString> answer;
+                CompletionStage<Answer> answer;
                 try {
                     answer = calls.run(message);
                 } catch (MsgpackFrames.MalformedStreamException e) {
@@ -519,7 +548,13 @@ final class ConnectionPipeline extends GraphStage<FlowShape<ByteString, ByteStri
                 running++;
                 lastActiveNanos = System.nanoTime();
                 requestBytes += size;
-                answer.whenComplete((a, e) -> finished.invoke(new Done(size, a, e)));
+                answer.whenComplete((a, e) -> finished.invokeWithFeedbackCompletionStage(new Done(size, a, e))
+                        .whenComplete((delivered, gone) -> {
+                            if (gone != null && a != null) {
+                                // the connection ended before the answer: nobody takes its reservations over
+                                a.release();
+                            }
+                        }));
             }
 
             /** One more read fits the budget, or nothing else is held while a message is still incomplete. */

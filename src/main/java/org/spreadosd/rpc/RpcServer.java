@@ -16,8 +16,6 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
-import org.msgpack.core.MessagePack;
-import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,7 +104,7 @@ public final class RpcServer {
         AtomicBoolean newSpec = new AtomicBoolean(false);
         ConnectionPipeline.Calls calls = new ConnectionPipeline.Calls() {
             @Override
-            public CompletionStage<ByteString> run(ByteString message) {
+            public CompletionStage<ConnectionPipeline.Answer> run(ByteString message) {
                 if (MsgpackFrames.usesNewSpec(message)) {
                     newSpec.set(true);
                 }
@@ -160,13 +158,10 @@ public final class RpcServer {
                 limits.rpc());
     }
 
-    private CompletionStage<ByteString> handle(ByteString frame, AtomicBoolean newSpec) {
+    private CompletionStage<ConnectionPipeline.Answer> handle(ByteString frame, AtomicBoolean newSpec) {
         Value message;
-        // a message of one read is decoded from its array, one of many reads from its parts: never copied whole
-        try (MessageUnpacker unpacker = frame.isCompact()
-                ? MessagePack.newDefaultUnpacker(frame.toArrayUnsafe())
-                : MessagePack.newDefaultUnpacker(frame.asInputStream())) {
-            message = unpacker.unpackValue();
+        try {
+            message = MessageValues.decode(frame);
         } catch (IOException | RuntimeException e) {
             throw new MsgpackFrames.MalformedStreamException("undecodable message: " + e.getMessage());
         }
@@ -178,7 +173,7 @@ public final class RpcServer {
                 && parts.get(3).isArrayValue()) {
             long msgid = parts.get(1).asIntegerValue().toLong();
             return call(name(parts.get(2)), parts.get(3).asArrayValue().list())
-                    .handle((result, e) -> RpcWriter.response(
+                    .handle((result, e) -> RpcWriter.answer(
                             msgid, e == null ? null : errorMessage(e), e == null ? result : null, newSpec.get()));
         }
         if (parts.size() == 3
@@ -190,7 +185,9 @@ public final class RpcServer {
                 if (e != null) {
                     log.info("notification {} failed: {}", method, errorMessage(e));
                 }
-                return ByteString.emptyByteString();
+                // nobody reads a notification's result: what it reserved goes back now
+                RpcWriter.release(result);
+                return ConnectionPipeline.Answer.of(ByteString.emptyByteString());
             });
         }
         throw new MsgpackFrames.MalformedStreamException(

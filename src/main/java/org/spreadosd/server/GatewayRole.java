@@ -72,7 +72,8 @@ final class GatewayRole {
                                 settings.maxRpcMessageBytes(),
                                 ConfigServerRole.csAddress(settings),
                                 dataServer == null ? null : dataServer.store()::items,
-                                dataServer == null ? null : dataServer.replication()::toMap);
+                                dataServer == null ? null : dataServer.replication()::toMap,
+                                NodeClients.get(system).budget());
                         if (settings.httpPort() <= 0) {
                             return CompletableFuture.completedFuture(new Ready(rpc, store, null));
                         }

@@ -98,9 +98,8 @@ class RpcBufferBudgetIT {
                 s.close();
             }
         }
-        // The stalled reservation (100 of the 128 MiB) is released with its connection: 40 MiB fit again. (Not a
-        // whole 100 MiB add and get: the decoded request, the object read back and its encoded answer are several
-        // times its size, more than this small heap holds.)
+        // The stalled reservation (100 of the 128 MiB) is released with its connection: 40 MiB fit again. (Whole
+        // 100 MiB adds and gets on this heap: RpcLargeObjectIT.)
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try {

@@ -17,6 +17,8 @@ import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ConfigShapes;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
+import org.spreadosd.edge.BudgetReservation;
+import org.spreadosd.edge.ClientBufferBudget;
 import org.spreadosd.failure.FailureCode;
 import org.spreadosd.failure.SpreadFailure;
 import org.spreadosd.gw.Gateway;
@@ -25,6 +27,7 @@ import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionRecord;
 import org.spreadosd.rpc.ProcessStats;
+import org.spreadosd.rpc.ReservedBytes;
 import org.spreadosd.rpc.RpcArgs;
 import org.spreadosd.rpc.RpcHandler;
 
@@ -32,6 +35,11 @@ import org.spreadosd.rpc.RpcHandler;
  * The methods of rpc-api.md over the {@link Gateway}, with the original argument order and result
  * shapes. Data travels whole inside RPC messages by the protocol's design, bounded by the
  * server's maximum message size.
+ *
+ * <p>Object bytes are held once: an added object's data is a slice of its request (counted in the node's buffer
+ * budget with the request), and a version read for an answer is reserved from the budget by its size before a byte
+ * of it is read (refused with the budget's message, the client may retry), kept as the {@link ByteString} it arrives
+ * in and written into the answer without a copy ({@link ReservedBytes}).
  */
 public final class RpcService implements RpcHandler {
     private final Gateway gateway;
@@ -40,11 +48,13 @@ public final class RpcService implements RpcHandler {
     private final ProcessStats processStats;
     private final LongSupplier storedItems;
     private final Supplier<Map<String, Object>> replication;
+    private final ClientBufferBudget budget;
 
     /**
      * @param storedItems versions held by this node's data store ({@code stat db_items}); null on a pure gateway,
      *     which answers the metadata store's count of versions instead
      * @param replication this data server's replication progress ({@code stat replication}); null on a pure gateway
+     * @param budget the node's client buffer budget, from which the bytes of versions read for answers are reserved
      */
     public RpcService(
             Gateway gateway,
@@ -52,7 +62,9 @@ public final class RpcService implements RpcHandler {
             long maxDataBytes,
             String csAddress,
             LongSupplier storedItems,
-            Supplier<Map<String, Object>> replication) {
+            Supplier<Map<String, Object>> replication,
+            ClientBufferBudget budget) {
+        this.budget = budget;
         this.storedItems = storedItems;
         this.replication = replication;
         this.gateway = gateway;
@@ -129,19 +141,19 @@ public final class RpcService implements RpcHandler {
             }
             case "add" -> {
                 a.expectCount(3);
-                yield add(a.raw(0), a.raw(1), null, a.attrs(2));
+                yield add(a.raw(0), a.bytes(1), null, a.attrs(2));
             }
             case "add_data" -> {
                 a.expectCount(2);
-                yield add(a.raw(0), a.raw(1), null, Attributes.EMPTY);
+                yield add(a.raw(0), a.bytes(1), null, Attributes.EMPTY);
             }
             case "addv" -> {
                 a.expectCount(4);
-                yield add(a.raw(1), a.raw(2), a.raw(0), a.attrs(3));
+                yield add(a.raw(1), a.bytes(2), a.raw(0), a.attrs(3));
             }
             case "addv_data" -> {
                 a.expectCount(3);
-                yield add(a.raw(1), a.raw(2), a.raw(0), Attributes.EMPTY);
+                yield add(a.raw(1), a.bytes(2), a.raw(0), Attributes.EMPTY);
             }
             case "update_attrs" -> {
                 a.expectCount(2);
@@ -191,8 +203,9 @@ public final class RpcService implements RpcHandler {
         return gateway.find(key, selector)
                 .thenCompose(found -> found.isEmpty()
                         ? done(Arrays.asList(null, null))
-                        : bytes(found.get(), 0, -1).thenApply(data ->
-                                (Object) List.of(data, found.get().attrs())));
+                        : bytes(found.get(), 0, -1)
+                                .thenApply(
+                                        data -> Arrays.asList(data, found.get().attrs())));
     }
 
     private CompletionStage<Object> attrs(byte[] key, Selector selector) {
@@ -202,16 +215,14 @@ public final class RpcService implements RpcHandler {
 
     private CompletionStage<Object> data(byte[] key, Selector selector, long offset, long size) {
         return gateway.find(key, selector)
-                .thenCompose(found -> found.isEmpty()
-                        ? done(null)
-                        : bytes(found.get(), offset, size).thenApply(b -> (Object) b));
+                .thenCompose(found -> found.isEmpty() ? done(null) : bytes(found.get(), offset, size));
     }
 
-    private CompletionStage<byte[]> bytes(VersionRecord v, long offset, long size) {
+    private CompletionStage<Object> bytes(VersionRecord v, long offset, long size) {
         long start = Math.min(offset, v.size());
         long length = size < 0 ? v.size() - start : Math.min(size, v.size() - start);
         if (length == 0) {
-            return CompletableFuture.completedFuture(new byte[0]);
+            return done(new byte[0]);
         }
         if (length > maxDataBytes) {
             throw new SpreadFailure(
@@ -219,7 +230,35 @@ public final class RpcService implements RpcHandler {
                     "the version is " + v.size() + " bytes, more than one RPC message may carry (" + maxDataBytes
                             + "); read it in parts with read, readt or readv, or over HTTP");
         }
-        return gateway.open(v, start, length).thenCompose(this::collect);
+        BudgetReservation reserved = reserve(length);
+        return held(reserved, () -> gateway.open(v, start, length).thenCompose(this::collect));
+    }
+
+    /** Reserves the bytes of a version about to be read for an answer, before any of them is read. */
+    private BudgetReservation reserve(long bytes) {
+        BudgetReservation reserved = BudgetReservation.tryReserve(budget, bytes);
+        if (reserved == null) {
+            throw new SpreadFailure(FailureCode.UNAVAILABLE, budget.spentMessage(bytes));
+        }
+        return reserved;
+    }
+
+    /** The bytes {@code read} collects, under {@code reserved}; given back if they never come. */
+    private static CompletionStage<Object> held(
+            BudgetReservation reserved, Supplier<CompletionStage<ByteString>> read) {
+        CompletionStage<ByteString> bytes;
+        try {
+            bytes = read.get();
+        } catch (RuntimeException e) {
+            reserved.release();
+            throw e;
+        }
+        return bytes.whenComplete((b, e) -> {
+                    if (e != null) {
+                        reserved.release();
+                    }
+                })
+                .thenApply(b -> new ReservedBytes(b, reserved));
     }
 
     private CompletionStage<Object> direct(ObjectKey okey, long offset, long size) {
@@ -232,7 +271,14 @@ public final class RpcService implements RpcHandler {
                                 FailureCode.BAD_REQUEST,
                                 "the version is larger than one RPC message may carry; use readd");
                     }
-                    return collect(d).thenApply(b -> (Object) b);
+                    BudgetReservation reserved;
+                    try {
+                        reserved = reserve(d.length());
+                    } catch (SpreadFailure busy) {
+                        d.data().runWith(Sink.cancelled(), mat);
+                        throw busy;
+                    }
+                    return held(reserved, () -> collect(d));
                 })
                 .exceptionally(e -> {
                     if (SpreadFailure.is(e, FailureCode.NOT_FOUND)) {
@@ -242,18 +288,16 @@ public final class RpcService implements RpcHandler {
                 });
     }
 
-    private CompletionStage<byte[]> collect(BlobDownload download) {
+    /** The download's bytes as they arrive (concatenated: no copy). */
+    private CompletionStage<ByteString> collect(BlobDownload download) {
         if (download.body().isWhole()) {
-            return CompletableFuture.completedFuture(download.body().bytes().toArray());
+            return CompletableFuture.completedFuture(download.body().bytes());
         }
-        return download.data()
-                .runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat)
-                .thenApply(ByteString::toArray);
+        return download.data().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat), mat);
     }
 
-    private CompletionStage<Object> add(byte[] key, byte[] data, byte[] vname, Attributes attrs) {
-        return gateway.add(key, BlobBody.of(ByteString.fromArrayUnsafe(data)), null, vname, attrs)
-                .thenApply(VersionRecord::objectKey);
+    private CompletionStage<Object> add(byte[] key, ByteString data, byte[] vname, Attributes attrs) {
+        return gateway.add(key, BlobBody.of(data), null, vname, attrs).thenApply(VersionRecord::objectKey);
     }
 
     private CompletionStage<Object> delete(byte[] key, Selector selector) {
