@@ -36,6 +36,7 @@ import org.spreadosd.model.VersionId;
 import org.spreadosd.rpc.RpcConnection;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.testing.LoopbackCut;
+import org.spreadosd.testing.ProcessCluster;
 import org.spreadosd.testing.SpreadProcess;
 import org.spreadosd.testing.Tool;
 
@@ -60,12 +61,11 @@ class PartitionIT {
     @TempDir
     static Path tmp;
 
-    final int csPort = FreePorts.base();
     final int gwPort = FreePorts.base();
     final int gwHttp = FreePorts.next();
     final int[] dsPorts = {FreePorts.base(), FreePorts.base()};
     final SpreadProcess[] ds = new SpreadProcess[2];
-    final List<SpreadProcess> started = new ArrayList<>();
+    ProcessCluster cluster;
     final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
@@ -78,59 +78,22 @@ class PartitionIT {
 
     @BeforeAll
     void startCluster() throws Exception {
-        start(
-                "spread-cs",
-                List.of(
-                        "-p",
-                        String.valueOf(csPort),
-                        "-l",
-                        "127.0.0.1",
-                        "-s",
-                        tmp.resolve("cs").toString()));
+        cluster = new ProcessCluster(tmp, ENV);
+        cluster.startCs();
         for (int nid = 0; nid < 2; nid++) {
-            ds[nid] = start(
-                    "spread-ds",
-                    List.of(
-                            "--cs",
-                            "127.0.0.1:" + csPort,
-                            "--address",
-                            "127.0.0.1:" + dsPorts[nid],
-                            "--nid",
-                            String.valueOf(nid),
-                            "--rsid",
-                            "0",
-                            "--name",
-                            "ds" + nid,
-                            "--store",
-                            tmp.resolve("ds" + nid).toString(),
-                            "-l",
-                            "127.0.0.1"));
+            ds[nid] = cluster.startDs(nid, 0, dsPorts[nid]);
         }
-        start(
-                "spread-gw",
-                List.of(
-                        "--cs",
-                        "127.0.0.1:" + csPort,
-                        "-p",
-                        String.valueOf(gwPort),
-                        "--http",
-                        String.valueOf(gwHttp),
-                        "-l",
-                        "127.0.0.1",
-                        "-s",
-                        tmp.resolve("gw").toString()));
-        for (SpreadProcess p : started) {
-            p.awaitLog("SpreadOSD node ready");
-        }
+        cluster.startGw(gwPort, gwHttp);
+        cluster.awaitReady();
     }
 
     @AfterAll
     void stopAll() throws IOException {
-        started.forEach(SpreadProcess::stop);
+        cluster.stopAll();
         // The processes' logs outlive the temporary directory: a partition is hard to reason about without them.
         Path keep = Path.of("target", "partition-logs");
         Files.createDirectories(keep);
-        for (SpreadProcess p : started) {
+        for (SpreadProcess p : cluster.started()) {
             Files.copy(p.log, keep.resolve(p.log.getFileName()), StandardCopyOption.REPLACE_EXISTING);
         }
     }
@@ -335,16 +298,11 @@ class PartitionIT {
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 
-    SpreadProcess start(String script, List<String> args) throws IOException {
-        SpreadProcess p = SpreadProcess.command(tmp, script, args, ENV, -1, -1);
-        started.add(p);
-        return p;
-    }
-
     String state(int nid) throws Exception {
         return ClusterIT.state(
                 new ObjectMapper()
-                        .readTree(Tool.spreadctl(tmp, csPort, "--json", "nodes").out()),
+                        .readTree(Tool.spreadctl(tmp, cluster.csPort, "--json", "nodes")
+                                .out()),
                 nid);
     }
 }

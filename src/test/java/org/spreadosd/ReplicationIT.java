@@ -44,6 +44,7 @@ import org.spreadosd.rpc.RpcConnection;
 import org.spreadosd.testing.FreePorts;
 import org.spreadosd.testing.MixedLoad;
 import org.spreadosd.testing.MixedLoad.Acked;
+import org.spreadosd.testing.ProcessCluster;
 import org.spreadosd.testing.SpreadProcess;
 import org.spreadosd.testing.Tool;
 
@@ -67,12 +68,11 @@ class ReplicationIT {
     @TempDir
     static Path tmp;
 
-    final int csPort = FreePorts.base();
     final int gwPort = FreePorts.base();
     final int gwHttp = FreePorts.next();
     final int[] dsPorts = {FreePorts.base(), FreePorts.base(), FreePorts.base(), FreePorts.base(), FreePorts.base()};
     final SpreadProcess[] ds = new SpreadProcess[5];
-    final List<SpreadProcess> started = new ArrayList<>();
+    ProcessCluster cluster;
     final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
@@ -85,71 +85,27 @@ class ReplicationIT {
 
     @BeforeAll
     void startCluster() throws Exception {
-        start(
-                "spread-cs",
-                List.of(
-                        "-p",
-                        String.valueOf(csPort),
-                        "-l",
-                        "127.0.0.1",
-                        "-s",
-                        tmp.resolve("cs").toString()));
+        cluster = new ProcessCluster(tmp, ENV);
+        cluster.startCs();
         for (int nid = 0; nid < 4; nid++) {
-            ds[nid] = startDs(nid, nid / 2);
+            startDs(nid, nid / 2);
         }
-        start(
-                "spread-gw",
-                List.of(
-                        "--cs",
-                        "127.0.0.1:" + csPort,
-                        "-p",
-                        String.valueOf(gwPort),
-                        "--http",
-                        String.valueOf(gwHttp),
-                        "-l",
-                        "127.0.0.1",
-                        "-s",
-                        tmp.resolve("gw").toString()));
-        for (SpreadProcess p : started) {
-            p.awaitLog("SpreadOSD node ready");
-        }
+        cluster.startGw(gwPort, gwHttp);
+        cluster.awaitReady();
     }
 
     @AfterAll
     void stopAll() {
-        started.forEach(SpreadProcess::stop);
+        cluster.stopAll();
     }
 
     SpreadProcess startDs(int nid, int rsid) throws IOException {
-        SpreadProcess p = start(
-                "spread-ds",
-                List.of(
-                        "--cs",
-                        "127.0.0.1:" + csPort,
-                        "--address",
-                        "127.0.0.1:" + dsPorts[nid],
-                        "--nid",
-                        String.valueOf(nid),
-                        "--rsid",
-                        String.valueOf(rsid),
-                        "--name",
-                        "ds" + nid,
-                        "--store",
-                        store(nid).toString(),
-                        "-l",
-                        "127.0.0.1"));
-        ds[nid] = p;
-        return p;
+        ds[nid] = cluster.startDs(nid, rsid, dsPorts[nid]);
+        return ds[nid];
     }
 
-    SpreadProcess start(String script, List<String> args) throws IOException {
-        SpreadProcess p = SpreadProcess.command(tmp, script, args, ENV, -1, -1);
-        started.add(p);
-        return p;
-    }
-
-    static Path store(int nid) {
-        return tmp.resolve("ds" + nid);
+    Path store(int nid) {
+        return cluster.store(nid);
     }
 
     @Test
@@ -504,6 +460,6 @@ class ReplicationIT {
     }
 
     Tool.Result spreadctl(String... args) throws IOException, InterruptedException {
-        return Tool.spreadctl(tmp, csPort, args);
+        return Tool.spreadctl(tmp, cluster.csPort, args);
     }
 }

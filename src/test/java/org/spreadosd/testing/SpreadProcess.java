@@ -42,21 +42,7 @@ public final class SpreadProcess {
     /** {@code scripts/spread-standalone} on loopback and free ports, with the HTTP API on {@code httpPort}. */
     public static SpreadProcess start(Path workDir, Path store, int httpPort, Map<String, String> env)
             throws IOException {
-        int rpcPort = FreePorts.next();
-        return command(
-                workDir,
-                "spread-standalone",
-                List.of(
-                        "-s", store.toString(),
-                        "-l", "127.0.0.1",
-                        "-p", String.valueOf(rpcPort),
-                        "--data-port", String.valueOf(FreePorts.next()),
-                        "--cluster-port", String.valueOf(FreePorts.next()),
-                        "--management-port", String.valueOf(FreePorts.next()),
-                        "--http", String.valueOf(httpPort)),
-                env,
-                httpPort,
-                rpcPort);
+        return standalone(workDir, List.of(), store, httpPort, env);
     }
 
     /**
@@ -65,10 +51,20 @@ public final class SpreadProcess {
      */
     public static SpreadProcess startWithFileLimit(
             Path workDir, Path store, int httpPort, Map<String, String> env, int openFiles) throws IOException {
+        return standalone(
+                workDir,
+                List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""),
+                store,
+                httpPort,
+                env);
+    }
+
+    private static SpreadProcess standalone(
+            Path workDir, List<String> prefix, Path store, int httpPort, Map<String, String> env) throws IOException {
         int rpcPort = FreePorts.next();
         return command(
                 workDir,
-                List.of("bash", "-c", "ulimit -n " + openFiles + " && exec \"$0\" \"$@\""),
+                prefix,
                 "spread-standalone",
                 List.of(
                         "-s", store.toString(),
