@@ -4,7 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
@@ -21,17 +27,21 @@ import org.spreadosd.testing.StandaloneNodeExtension;
  * the node keeps reading and dropping the client's bytes for a while after such an answer (lingering close) instead
  * of closing at once, when the client's next bytes would be answered with a reset that also throws away the answer
  * it was sent. The linger is bounded in time (spreadosd.clients.http.linger-timeout and linger-time) and in bytes
- * (linger-max-bytes), and a lingering connection goes on counting at the connection gate.
+ * (linger-max-bytes), and a lingering connection goes on counting at the connection gate, not busy: the first to be evicted for room.
  */
 class LingeringCloseTest {
     private static final Duration LINGER_TIMEOUT = Duration.ofSeconds(1);
-    private static final Duration LINGER_TIME = Duration.ofSeconds(3);
+    private static final Duration LINGER_TIME = Duration.ofSeconds(8);
     private static final long LINGER_MAX_BYTES = 6 << 20;
     private static final Duration ANSWER = Duration.ofSeconds(20);
     private static final byte[] CHUNK = "x".repeat(64 << 10).getBytes();
 
+    private static final int MAX_CONNECTIONS = 4;
+
     @RegisterExtension
     static final StandaloneNodeExtension standalone = new StandaloneNodeExtension(Map.of(
+            "spreadosd.clients.http.max-connections",
+            MAX_CONNECTIONS,
             "spreadosd.http.max-form-size",
             "64 KiB",
             "spreadosd.clients.http.linger-timeout",
@@ -45,6 +55,8 @@ class LingeringCloseTest {
             + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 67108864\r\n\r\ndata="
             // past max-form-size: the node refuses on reading these
             + "x".repeat(128 << 10);
+
+    private static final String GET = "GET /data/none HTTP/1.1\r\nHost: x\r\n\r\n";
 
     @Test
     void aClientWritingItsBodyAfterAnEarlyAnswerStillReadsTheAnswer() {
@@ -110,6 +122,40 @@ class LingeringCloseTest {
                 assertTrue(sent < LINGER_MAX_BYTES + (32 << 20), "cut after linger-max-bytes, sent " + sent);
             }
             assertTrue(sent >= LINGER_MAX_BYTES, "what the node drops before the close: " + sent);
+        }
+    }
+
+    @Test
+    void aLingeringConnectionIsEvictedForRoomBeforeIdleOnes() throws Exception {
+        ConnectionGate gate = gate();
+        await(() -> gate.open() == 0, () -> "connections still open before the test: " + gate.open());
+        long evictionsBefore = gate.evictions();
+        List<RawHttpConnection> served = new ArrayList<>();
+        ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor();
+        try (RawHttpConnection lingering = RawHttpConnection.open(port())) {
+            lingering.send(REFUSED_HEAD);
+            assertEquals(413, lingering.answer(ANSWER).status());
+            AtomicBoolean cut = new AtomicBoolean();
+            // bytes keep coming, so only an eviction ends this linger before linger-time
+            trickler.scheduleWithFixedDelay(
+                    () -> cut.compareAndSet(false, !lingering.trySend(new byte[] {'x'})),
+                    0,
+                    100,
+                    TimeUnit.MILLISECONDS);
+            for (int i = 0; i < MAX_CONNECTIONS; i++) {
+                RawHttpConnection c = RawHttpConnection.open(port());
+                served.add(c);
+                assertEquals(404, c.send(GET).answer(ANSWER).status());
+            }
+            assertEquals(evictionsBefore + 1, gate.evictions(), "one connection evicted for the last");
+            await(cut::get, () -> "the lingering connection is the one evicted");
+            // the idle ones, more recently active, are all still there
+            for (RawHttpConnection c : served) {
+                assertEquals(404, c.send(GET).answer(ANSWER).status());
+            }
+        } finally {
+            trickler.shutdownNow();
+            served.forEach(RawHttpConnection::close);
         }
     }
 
