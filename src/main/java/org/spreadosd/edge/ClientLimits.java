@@ -20,6 +20,21 @@ public record ClientLimits(long bufferBudget, Port http, Port rpc, long maxNesti
             long minRate,
             Duration rateWindow) {}
 
+    /**
+     * How long and how much a public HTTP connection goes on reading, and dropping, what its client sends after an
+     * answer that closes it before the request's body was read (a refusal): {@code timeout} without a byte ends it,
+     * as do {@code time} since the answer went out and {@code maxBytes} dropped.
+     */
+    public record Linger(Duration timeout, Duration time, long maxBytes) {
+        /** From {@code spreadosd.clients.http}. */
+        public static Linger from(Config http) {
+            return new Linger(
+                    http.getDuration("linger-timeout"),
+                    http.getDuration("linger-time"),
+                    http.getBytes("linger-max-bytes"));
+        }
+    }
+
     /** The share of the heap, and of the file-descriptor limit per port, that "auto" gives clients. */
     static final double AUTO_SHARE = 0.4;
 

@@ -62,8 +62,9 @@ public final class GatedHttpPort {
     }
 
     /**
-     * Binds {@code host:port}, each connection admitted by {@code gate} and held to the header and idle timeouts;
-     * unbound and its connections closed by CoordinatedShutdown.
+     * Binds {@code host:port}, each connection admitted by {@code gate} and held to the header and idle timeouts,
+     * closed after an early answer with spreadosd.clients.http's linger settings; unbound and its connections
+     * closed by CoordinatedShutdown.
      *
      * @param what the port as log lines name it
      */
@@ -80,11 +81,14 @@ public final class GatedHttpPort {
         ServerSettings settings = ServerSettings.create(system.classicSystem());
         SharedKillSwitch all = KillSwitches.shared("http-port-" + port);
         HttpConnectionGuard.Counts counts = new HttpConnectionGuard.Counts();
+        ClientLimits.Linger linger =
+                ClientLimits.Linger.from(system.settings().config().getConfig(HttpConnectionGuard.SETTINGS));
 
         CompletionStage<Tcp.ServerBinding> binding = Tcp.get(system)
-                .bind(host, port, settings.getBacklog(), List.of(), false, Optional.empty())
+                // half-close: a connection whose answer is out keeps reading (the guard's lingering close)
+                .bind(host, port, settings.getBacklog(), List.of(), true, Optional.empty())
                 .to(Sink.foreach(incoming -> {
-                    HttpConnectionGuard guard = new HttpConnectionGuard(headerTimeout, idleTimeout, counts);
+                    HttpConnectionGuard guard = new HttpConnectionGuard(headerTimeout, idleTimeout, linger, counts);
                     InetSocketAddress remote = incoming.remoteAddress();
                     ConnectionGate.Admission admission = gate.admit(remote.getAddress(), guard);
                     if (admission instanceof ConnectionGate.Admission.Admitted admitted) {
@@ -159,7 +163,7 @@ public final class GatedHttpPort {
         private final ConnectionGate gate;
         private final HttpConnectionGuard.Counts counts;
         private final int port;
-        private final long[] last = new long[4];
+        private final long[] last = new long[5];
 
         CountsLog(String what, ConnectionGate gate, HttpConnectionGuard.Counts counts, int port) {
             this.what = what;
@@ -170,10 +174,16 @@ public final class GatedHttpPort {
 
         @Override
         public void run() {
-            long[] now = {counts.evicted.get(), gate.refusals(), counts.headerTimeouts.get(), counts.idleClosed.get()};
-            long[] delta = new long[4];
+            long[] now = {
+                counts.evicted.get(),
+                gate.refusals(),
+                counts.headerTimeouts.get(),
+                counts.idleClosed.get(),
+                counts.lingered.get()
+            };
+            long[] delta = new long[now.length];
             boolean any = false;
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < now.length; i++) {
                 delta[i] = now[i] - last[i];
                 any |= delta[i] != 0;
                 last[i] = now[i];
@@ -181,7 +191,7 @@ public final class GatedHttpPort {
             if (any) {
                 log.info(
                         "{} port {} in the last {} s: {} connections evicted at the limit of {}, {} refused,"
-                                + " {} cut at the header timeout, {} closed idle; {} open",
+                                + " {} cut at the header timeout, {} closed idle, {} closed by the server with a lingering close; {} open",
                         what,
                         port,
                         LOG_EVERY.toSeconds(),
@@ -190,6 +200,7 @@ public final class GatedHttpPort {
                         delta[1],
                         delta[2],
                         delta[3],
+                        delta[4],
                         gate.open());
             }
         }

@@ -14,6 +14,7 @@ import org.apache.pekko.stream.Inlet;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.SubscriptionWithCancelException;
 import org.apache.pekko.stream.javadsl.BidiFlow;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.stage.AbstractInHandler;
@@ -33,19 +34,28 @@ import org.apache.pekko.util.ByteString;
  * <p>A connection is busy from the end of a request's headers until its response has been sent; a connection
  * reading headers counts as active since the request's first byte, so trickling does not make it look fresh to the
  * gate that evicts the longest-idle.
+ *
+ * <p>When the HTTP layer is done with a connection while its client may still be sending (an answer given before
+ * the request's body was read: Pekko HTTP then closes the connection), this guard lingers: it lets the answer and
+ * the FIN go out and reads and drops what comes in, bounded by {@link ClientLimits.Linger}, so that the client is
+ * not reset before it has read its answer. Dropped bytes do not make the connection active: a lingering one is idle
+ * since its answer went out, first to be evicted for room.
  */
 final class HttpConnectionGuard implements ConnectionGate.Connection {
-    static final String SETTING_HEADER_TIMEOUT = "spreadosd.clients.http.header-timeout";
+    static final String SETTINGS = "spreadosd.clients.http";
+    static final String SETTING_HEADER_TIMEOUT = SETTINGS + ".header-timeout";
 
     /** What the port counts for its periodic log line. */
     static final class Counts {
         final AtomicLong headerTimeouts = new AtomicLong();
         final AtomicLong idleClosed = new AtomicLong();
         final AtomicLong evicted = new AtomicLong();
+        final AtomicLong lingered = new AtomicLong();
     }
 
     private final Duration headerTimeout;
     private final Duration idleTimeout;
+    private final ClientLimits.Linger linger;
     private final Counts counts;
     private final SharedKillSwitch kill = KillSwitches.shared("http-connection");
     private volatile long lastActive = System.nanoTime();
@@ -57,9 +67,10 @@ final class HttpConnectionGuard implements ConnectionGate.Connection {
     private long requests;
     private volatile ConnectionGate.Ticket ticket;
 
-    HttpConnectionGuard(Duration headerTimeout, Duration idleTimeout, Counts counts) {
+    HttpConnectionGuard(Duration headerTimeout, Duration idleTimeout, ClientLimits.Linger linger, Counts counts) {
         this.headerTimeout = headerTimeout;
         this.idleTimeout = idleTimeout;
+        this.linger = linger;
         this.counts = counts;
     }
 
@@ -142,6 +153,8 @@ final class HttpConnectionGuard implements ConnectionGate.Connection {
                 StandardCharsets.UTF_8);
     }
 
+    private static final String LINGER = "linger";
+
     /** in1: bytes from the HTTP layer, out1: to the network; in2: bytes from the network, out2: to the HTTP layer. */
     private final class Watch extends GraphStage<BidiShape<ByteString, ByteString, ByteString, ByteString>> {
         private final Inlet<ByteString> fromHttp = Inlet.create("HttpConnectionGuard.fromHttp");
@@ -160,18 +173,42 @@ final class HttpConnectionGuard implements ConnectionGate.Connection {
         public GraphStageLogic createLogic(Attributes inheritedAttributes) {
             return new TimerGraphStageLogic(shape) {
                 private boolean cut;
+                /** The HTTP layer reads no more: what the client sends is dropped (counted in {@code dropped}). */
+                private boolean draining;
+                /** The answer is out too: dropping until the linger's bounds. */
+                private boolean lingering;
+
+                private long dropped;
+                private long lingerSince;
+                private long lastDropped;
 
                 {
                     setHandler(fromNet, new AbstractInHandler() {
                         @Override
                         public void onPush() {
-                            bytesIn();
-                            push(toHttp, grab(fromNet));
+                            if (!draining) {
+                                bytesIn();
+                                push(toHttp, grab(fromNet));
+                                return;
+                            }
+                            dropped += grab(fromNet).size();
+                            lastDropped = System.nanoTime();
+                            if (dropped <= linger.maxBytes()) {
+                                pull(fromNet);
+                            } else if (lingering) {
+                                completeStage();
+                            } else {
+                                cancel(fromNet); // the answer still goes out; Pekko's TCP drops the rest
+                            }
                         }
 
                         @Override
                         public void onUpstreamFinish() {
-                            complete(toHttp); // the client's FIN: its answers may still go out
+                            if (lingering) {
+                                completeStage(); // the client closed: nothing more to wait for
+                            } else if (!isClosed(toHttp)) {
+                                complete(toHttp); // the client's FIN: its answers may still go out
+                            }
                         }
                     });
                     setHandler(toHttp, new AbstractOutHandler() {
@@ -182,7 +219,16 @@ final class HttpConnectionGuard implements ConnectionGate.Connection {
 
                         @Override
                         public void onDownstreamFinish(Throwable cause) {
-                            cancel(fromNet, cause);
+                            if (cut || !(cause instanceof SubscriptionWithCancelException.NonFailureCancellation)) {
+                                cancel(fromNet, cause);
+                                return;
+                            }
+                            // the client may be writing a body the HTTP layer will not read: drop it, don't reset
+                            draining = true;
+                            lastDropped = System.nanoTime();
+                            if (!hasBeenPulled(fromNet) && !isClosed(fromNet)) {
+                                pull(fromNet);
+                            }
                         }
                     });
                     setHandler(fromHttp, new AbstractInHandler() {
@@ -194,7 +240,10 @@ final class HttpConnectionGuard implements ConnectionGate.Connection {
 
                         @Override
                         public void onUpstreamFinish() {
-                            complete(toNet);
+                            complete(toNet); // the answer's last bytes, then a FIN (the port half-closes)
+                            if (!cut && !isClosed(fromNet)) {
+                                startLinger();
+                            }
                         }
                     });
                     setHandler(toNet, new AbstractOutHandler() {
@@ -214,14 +263,45 @@ final class HttpConnectionGuard implements ConnectionGate.Connection {
                     scheduleWithFixedDelay("deadlines", every, every);
                 }
 
+                private void startLinger() {
+                    counts.lingered.incrementAndGet();
+                    lingering = true;
+                    draining = true;
+                    lingerSince = System.nanoTime();
+                    lastDropped = lingerSince;
+                    if (!isClosed(toHttp)) {
+                        complete(toHttp); // the HTTP layer has said its last
+                    }
+                    if (!hasBeenPulled(fromNet)) {
+                        pull(fromNet);
+                    }
+                    scheduleOnce(LINGER, linger.timeout());
+                }
+
+                /** Ends the linger at its first bound, else looks again when the nearer one is due. */
+                private void lingerTimer() {
+                    long now = System.nanoTime();
+                    long silentLeft = linger.timeout().toNanos() - (now - lastDropped);
+                    long timeLeft = linger.time().toNanos() - (now - lingerSince);
+                    if (silentLeft <= 0 || timeLeft <= 0) {
+                        completeStage();
+                    } else {
+                        scheduleOnce(LINGER, Duration.ofNanos(Math.min(silentLeft, timeLeft)));
+                    }
+                }
+
                 @Override
                 public void onTimer(Object key) {
-                    if (cut) {
+                    if (LINGER.equals(key)) {
+                        lingerTimer();
+                        return;
+                    }
+                    if (cut || lingering) {
                         return;
                     }
                     long now = System.nanoTime();
                     long since = headersSince;
-                    if (since >= 0 && serving.get() == 0 && now - since > headerTimeout.toNanos()) {
+                    if (since >= 0 && !draining && serving.get() == 0 && now - since > headerTimeout.toNanos()) {
                         cut = true;
                         counts.headerTimeouts.incrementAndGet();
                         cancel(fromNet);

@@ -59,6 +59,43 @@ class BufferBudgetTest {
         assertRefusedBeyondTheBudget(head, "v".repeat(900 << 10));
     }
 
+    /**
+     * A refused client that goes on writing its body before it reads (most clients do) still reads the 503 and why:
+     * the node lingers after the early answer instead of resetting the connection (spreadosd.clients.http.linger-*).
+     */
+    @Test
+    void aRefusedUploadThatGoesOnWritingStillReadsWhy() throws Exception {
+        ClientBufferBudget budget =
+                NodeClients.get(standalone.node().node().system()).budget();
+        String head = "POST /data/multipart HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary="
+                + BOUNDARY + "\r\nContent-Length: 67108864\r\n\r\n--" + BOUNDARY
+                + "\r\nContent-Disposition: form-data; name=\"vname\"\r\n\r\n";
+        String field = "v".repeat(900 << 10);
+        List<RawHttpConnection> holding = new ArrayList<>();
+        try {
+            Answer answer = null;
+            // stalled uploads until one is refused (answered before its body), which goes on writing regardless
+            for (int i = 0; i < UPLOADS && answer == null; i++) {
+                RawHttpConnection c = RawHttpConnection.open(standalone.node().httpPort());
+                holding.add(c);
+                c.send(head + field);
+                if (c.answerArrives(Duration.ofSeconds(5))) {
+                    byte[] more = "v".repeat(64 << 10).getBytes(StandardCharsets.ISO_8859_1);
+                    for (int sent = 0; sent < 2 << 20; sent += more.length) {
+                        c.send(more);
+                    }
+                    answer = c.answer(Duration.ofSeconds(15));
+                }
+            }
+            assertTrue(answer != null, "one of " + UPLOADS + " uploads refused");
+            assertEquals(503, answer.status(), answer.text());
+            assertTrue(answer.text().contains(ClientBufferBudget.SETTING), answer.text());
+        } finally {
+            holding.forEach(RawHttpConnection::close);
+        }
+        await(() -> budget.used() == 0, () -> "what the stalled uploads held is released: " + budget.used());
+    }
+
     private void assertRefusedBeyondTheBudget(String head, String sent) throws Exception {
         ClientBufferBudget budget =
                 NodeClients.get(standalone.node().node().system()).budget();

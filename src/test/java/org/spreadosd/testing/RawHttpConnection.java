@@ -92,6 +92,25 @@ public final class RawHttpConnection implements AutoCloseable {
         }
     }
 
+    /** Waits until the server has sent something, without reading it; false if nothing came {@code within}. */
+    public boolean answerArrives(Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        try {
+            while (in.available() == 0) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.sleep(10);
+            }
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** Reads one answer (headers and a Content-Length body), waiting at most {@code within}. */
     public Answer answer(Duration within) {
         long deadline = System.nanoTime() + within.toNanos();
