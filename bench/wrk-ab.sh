@@ -17,7 +17,6 @@ start() { # dir port
 }
 start "$A" 27080; PID_A=${PIDS[0]}
 start "$B" 27180; PID_B=${PIDS[1]}
-echo "pids: A $PID_A, B $PID_B" >&2; ps -o pid,args -p "$PID_A,$PID_B" >&2
 head -c 1024 /dev/urandom > "$WORK/obj"
 for port in 27080 27180; do curl -s -o /dev/null -X PUT --data-binary @"$WORK/obj" "http://127.0.0.1:$port/data/bench-get"; done
 cat > "$WORK/put.lua" <<'LUA'
