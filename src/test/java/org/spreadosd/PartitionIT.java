@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,6 +33,7 @@ import org.spreadosd.ds.BlobStreamPaths;
 import org.spreadosd.model.VersionId;
 import org.spreadosd.rpc.RpcConnection;
 import org.spreadosd.testing.FreePorts;
+import org.spreadosd.testing.Http;
 import org.spreadosd.testing.LoopbackCut;
 import org.spreadosd.testing.ProcessCluster;
 import org.spreadosd.testing.SpreadProcess;
@@ -66,10 +65,7 @@ class PartitionIT {
     final int[] dsPorts = {FreePorts.base(), FreePorts.base()};
     final SpreadProcess[] ds = new SpreadProcess[2];
     ProcessCluster cluster;
-    final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    final Http web = new Http();
     final Random random = new Random(13);
 
     record Acked(String key, String via, byte[] data) {}
@@ -154,13 +150,13 @@ class PartitionIT {
                 byte[] gwData = data();
                 requests++;
                 gwAddsDuringCut++;
-                HttpResponse<String> r = gwPut(gwKey, gwData);
+                HttpResponse<byte[]> r = gwPut(gwKey, gwData);
                 if (r.statusCode() == 202) {
                     // ds0 cannot copy to ds1 and the gateway cannot reach ds1: one copy at most.
                     ackedDuringCut.add(new Acked(gwKey, "gw", gwData));
                     singleCopies.add(gwKey + " through the gateway");
                 } else {
-                    refusedDuringCut.add(new Refused(gwKey, "gw " + r.statusCode(), r.body()));
+                    refusedDuringCut.add(new Refused(gwKey, "gw " + r.statusCode(), Http.text(r)));
                 }
             }
             cut.heal();
@@ -267,13 +263,8 @@ class PartitionIT {
     }
 
     /** The status of ds0's data port asked for the version's bytes: 200 when it holds them. */
-    int blobOnDs0(VersionId v) throws IOException, InterruptedException {
-        String url = "http://127.0.0.1:" + (dsPorts[0] + 1000) + BlobStreamPaths.path(v);
-        return http.send(
-                        HttpRequest.newBuilder(URI.create(url))
-                                .timeout(Duration.ofSeconds(30))
-                                .build(),
-                        HttpResponse.BodyHandlers.discarding())
+    int blobOnDs0(VersionId v) {
+        return web.get(URI.create("http://127.0.0.1:" + (dsPorts[0] + 1000) + BlobStreamPaths.path(v)))
                 .statusCode();
     }
 
@@ -281,21 +272,12 @@ class PartitionIT {
         return URI.create("http://127.0.0.1:" + gwHttp + "/data/" + URLEncoder.encode(key, StandardCharsets.UTF_8));
     }
 
-    HttpResponse<String> gwPut(String key, byte[] data) throws IOException, InterruptedException {
-        return http.send(
-                HttpRequest.newBuilder(gwUri(key))
-                        .timeout(Duration.ofSeconds(30))
-                        .PUT(HttpRequest.BodyPublishers.ofByteArray(data))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+    HttpResponse<byte[]> gwPut(String key, byte[] data) {
+        return web.put(gwUri(key), data);
     }
 
-    HttpResponse<byte[]> gwGet(String key) throws IOException, InterruptedException {
-        return http.send(
-                HttpRequest.newBuilder(gwUri(key))
-                        .timeout(Duration.ofSeconds(30))
-                        .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> gwGet(String key) {
+        return web.get(gwUri(key));
     }
 
     String state(int nid) throws Exception {
