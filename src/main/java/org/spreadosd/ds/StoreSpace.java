@@ -3,15 +3,13 @@ package org.spreadosd.ds;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.spreadosd.failure.FailureCode;
-import org.spreadosd.failure.SpreadFailure;
+import org.spreadosd.util.DiskReserve;
 import org.spreadosd.util.DurableFiles;
 
 /**
@@ -27,11 +25,9 @@ import org.spreadosd.util.DurableFiles;
 public final class StoreSpace {
     private static final Logger log = LoggerFactory.getLogger(StoreSpace.class);
     static final String HELD_BACK_FILE = "held-back-space";
-    private static final String RESERVE_SETTING = "spreadosd.ds.free-space-reserve";
 
     private final Path root;
-    private final FileStore disk;
-    private final long reserve;
+    private final DiskReserve disk;
     private final long heldBack;
     private final Path heldBackFile;
     /** Whether the last look found less than the reserve free: logged once when it changes. Guarded by this. */
@@ -43,8 +39,8 @@ public final class StoreSpace {
      */
     public StoreSpace(Path root, long reserve, long heldBack) throws IOException {
         this.root = root;
-        this.disk = Files.getFileStore(root);
-        this.reserve = reserve;
+        this.disk = new DiskReserve("store disk", root, reserve);
+        disk.free();
         this.heldBack = heldBack;
         this.heldBackFile = root.resolve(HELD_BACK_FILE);
     }
@@ -55,22 +51,19 @@ public final class StoreSpace {
     }
 
     public long free() throws IOException {
-        return disk.getUsableSpace();
+        return disk.free();
     }
 
-    /** @throws SpreadFailure {@link FailureCode#STORE_FULL} while less than the reserve is free */
+    /** As {@link DiskReserve#refuseAddsWhenLow}: 507 while less than the reserve is free. */
     public void refuseAddsWhenLow() throws IOException {
-        long free = free();
-        if (free < reserve) {
-            throw new SpreadFailure(FailureCode.STORE_FULL, lowSpace(free) + "; adds are refused until space is freed");
-        }
+        disk.refuseAddsWhenLow();
     }
 
     /** What readiness reports: why this node should get no adds now, or empty. */
     public Optional<String> problem() {
         try {
             long free = free();
-            return free < reserve ? Optional.of(lowSpace(free)) : Optional.empty();
+            return disk.isLow(free) ? Optional.of(disk.lowSpace(free)) : Optional.empty();
         } catch (IOException e) {
             return Optional.of("cannot read the free space of the store disk " + root + ": " + e.getMessage());
         }
@@ -85,28 +78,28 @@ public final class StoreSpace {
         try {
             long free = free();
             boolean heldNow = Files.exists(heldBackFile);
-            if (heldNow && free < reserve / 2) {
+            if (heldNow && free < disk.reserve() / 2) {
                 Files.delete(heldBackFile);
                 log.warn(
                         "store disk {} nearly full ({} free): gave up the {} held back so that deletes can be written",
                         root,
-                        mib(free),
-                        mib(heldBack));
+                        DiskReserve.mib(free),
+                        DiskReserve.mib(heldBack));
                 free = free();
-            } else if (!heldNow && heldBack > 0 && free >= reserve + heldBack) {
+            } else if (!heldNow && heldBack > 0 && free >= disk.reserve() + heldBack) {
                 hold();
                 free = free();
             }
-            if (free < reserve && !low) {
-                log.warn("{}: adds are refused (507) and /ready answers 503 until space is freed", lowSpace(free));
-            } else if (free >= reserve && low) {
+            if (disk.isLow(free) && !low) {
+                log.warn("{}: adds are refused (507) and /ready answers 503 until space is freed", disk.lowSpace(free));
+            } else if (!disk.isLow(free) && low) {
                 log.info(
                         "store disk {} has {} free again, over its reserve of {}: adds accepted",
                         root,
-                        mib(free),
-                        mib(reserve));
+                        DiskReserve.mib(free),
+                        DiskReserve.mib(disk.reserve()));
             }
-            low = free < reserve;
+            low = disk.isLow(free);
         } catch (IOException e) {
             log.warn("cannot check the free space of the store disk {}: {}", root, e.getMessage());
         }
@@ -126,18 +119,9 @@ public final class StoreSpace {
                 ch.force(true);
             }
             Files.move(tmp, heldBackFile);
-            log.info("store disk {}: holding back {} for deletes on a full disk", root, mib(heldBack));
+            log.info("store disk {}: holding back {} for deletes on a full disk", root, DiskReserve.mib(heldBack));
         } finally {
             Files.deleteIfExists(tmp);
         }
-    }
-
-    private String lowSpace(long free) {
-        return "store disk " + root + " has " + mib(free) + " free, under its reserve of " + mib(reserve) + " ("
-                + RESERVE_SETTING + ")";
-    }
-
-    private static String mib(long bytes) {
-        return String.format("%.1f MiB", bytes / (1024.0 * 1024.0));
     }
 }

@@ -3,9 +3,6 @@ package org.spreadosd.mds;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
-import java.nio.file.FileStore;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,6 +23,7 @@ import org.spreadosd.model.ObjectKey;
 import org.spreadosd.model.Selector;
 import org.spreadosd.model.VersionClock;
 import org.spreadosd.model.VersionRecord;
+import org.spreadosd.util.DiskReserve;
 import org.spreadosd.util.GroupSync;
 
 /** The metadata store over JDBC: the same SQL on embedded H2 and on PostgreSQL. */
@@ -45,9 +43,7 @@ public final class JdbcMetadataStore implements MetadataStore {
      */
     private final GroupSync durable;
     /** The embedded database's disk, watched for its reserve; null for a served database or without a reserve. */
-    private final DatabaseDisk disk;
-
-    private final long freeSpaceReserve;
+    private final DiskReserve disk;
     /** When a failure closed the database (0: open), so that its closing and its return are logged once each. */
     private final AtomicLong databaseClosedSince = new AtomicLong();
 
@@ -63,9 +59,10 @@ public final class JdbcMetadataStore implements MetadataStore {
     public JdbcMetadataStore(String jdbcUrl, int poolSize, VersionClock clock, long freeSpaceReserve) {
         this.jdbcUrl = jdbcUrl;
         this.disk = freeSpaceReserve > 0
-                ? MdsUri.embeddedH2Directory(jdbcUrl).map(DatabaseDisk::new).orElse(null)
+                ? MdsUri.embeddedH2Directory(jdbcUrl)
+                        .map(dir -> new DiskReserve("the metadata store's disk", dir, freeSpaceReserve))
+                        .orElse(null)
                 : null;
-        this.freeSpaceReserve = freeSpaceReserve;
         this.clock = clock;
         SqlDialect dialect = SqlDialect.of(jdbcUrl);
         HikariConfig hc = new HikariConfig();
@@ -401,42 +398,10 @@ public final class JdbcMetadataStore implements MetadataStore {
         if (disk == null) {
             return;
         }
-        long free = disk.free();
-        if (free >= 0 && free < freeSpaceReserve) {
-            throw new SpreadFailure(
-                    FailureCode.STORE_FULL,
-                    String.format(
-                            "the metadata store's disk %s has %.1f MiB free, under its reserve of %.1f MiB"
-                                    + " (spreadosd.ds.free-space-reserve); adds are refused until space is freed",
-                            disk.dir(), free / 1048576.0, freeSpaceReserve / 1048576.0));
-        }
-    }
-
-    /** The disk of an embedded database's directory; its file store is found once the directory exists. */
-    private static final class DatabaseDisk {
-        private final Path dir;
-        private volatile FileStore store;
-
-        DatabaseDisk(Path dir) {
-            this.dir = dir;
-        }
-
-        Path dir() {
-            return dir;
-        }
-
-        /** The usable bytes, or -1 when they cannot be read (then nothing is refused for space). */
-        long free() {
-            try {
-                FileStore s = store;
-                if (s == null) {
-                    s = Files.getFileStore(dir);
-                    store = s;
-                }
-                return s.getUsableSpace();
-            } catch (IOException e) {
-                return -1;
-            }
+        try {
+            disk.refuseAddsWhenLow();
+        } catch (IOException e) {
+            // free space that cannot be read refuses nothing: the database itself says whether it can write
         }
     }
 
