@@ -1,8 +1,8 @@
 package org.spreadosd.rpc;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
+import org.spreadosd.util.IntervalCount;
 
 /**
  * One log line per interval for an event that can come thousands of times a second (connections refused or evicted
@@ -12,26 +12,19 @@ import org.slf4j.Logger;
 final class IntervalLog {
     private final Logger log;
     private final String what;
-    private final long intervalNanos;
-    private final AtomicLong count = new AtomicLong();
-    private final AtomicLong lastLine = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
+    private final IntervalCount count;
 
     /** @param what the event as the line names it, e.g. "MessagePack-RPC connections refused" */
     IntervalLog(Logger log, String what, Duration interval) {
         this.log = log;
         this.what = what;
-        this.intervalNanos = interval.toNanos();
+        this.count = new IntervalCount(interval);
     }
 
     void note(String reason) {
-        long n = count.incrementAndGet();
-        long now = System.nanoTime();
-        long last = lastLine.get();
-        if (now - last >= intervalNanos && lastLine.compareAndSet(last, now)) {
-            long since = count.getAndSet(0);
-            log.warn("{} {} in the last {} s (latest: {})", since, what, intervalNanos / 1_000_000_000L, reason);
-        } else if (n < 0) {
-            count.set(0);
+        long since = count.countAndDue();
+        if (since > 0) {
+            log.warn("{} {} in the last {} s (latest: {})", since, what, count.intervalSeconds(), reason);
         }
     }
 }

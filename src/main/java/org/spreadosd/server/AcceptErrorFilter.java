@@ -4,9 +4,10 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
-import java.util.concurrent.atomic.AtomicLong;
+import java.time.Duration;
 import org.slf4j.LoggerFactory;
 import org.slf4j.Marker;
+import org.spreadosd.util.IntervalCount;
 
 /**
  * Pekko's TCP listener (org.apache.pekko.io.TcpListener) logs "Accept error: could not accept new connection" with a
@@ -19,14 +20,12 @@ public final class AcceptErrorFilter extends TurboFilter {
     private static final String LISTENER = "org.apache.pekko.io.TcpListener";
     private static final String ACCEPT_ERROR = "Accept error";
 
-    private long intervalNanos = 10_000_000_000L;
-    private final AtomicLong failed = new AtomicLong();
-    private final AtomicLong lastLine = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
+    private volatile IntervalCount failed = new IntervalCount(Duration.ofSeconds(10));
     private volatile Logger own;
 
     /** Seconds between two lines about failed accepts (logback property {@code intervalSeconds}, default 10). */
     public void setIntervalSeconds(int seconds) {
-        intervalNanos = seconds * 1_000_000_000L;
+        failed = new IntervalCount(Duration.ofSeconds(seconds));
     }
 
     @Override
@@ -36,11 +35,9 @@ public final class AcceptErrorFilter extends TurboFilter {
                 || !logger.getName().startsWith(LISTENER)) {
             return FilterReply.NEUTRAL;
         }
-        failed.incrementAndGet();
-        long now = System.nanoTime();
-        long last = lastLine.get();
-        if (now - last >= intervalNanos && lastLine.compareAndSet(last, now)) {
-            long count = failed.getAndSet(0);
+        IntervalCount counted = failed;
+        long count = counted.countAndDue();
+        if (count > 0) {
             ownLogger()
                     .warn(
                             "cannot accept connections: {} ({} failed accepts in the last {} s; accepting resumes when"
@@ -48,7 +45,7 @@ public final class AcceptErrorFilter extends TurboFilter {
                                     + " ulimit -n)",
                             t == null ? "unknown reason" : t.getMessage(),
                             count,
-                            intervalNanos / 1_000_000_000L);
+                            counted.intervalSeconds());
         }
         return FilterReply.DENY;
     }
