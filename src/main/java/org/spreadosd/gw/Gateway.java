@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import org.spreadosd.cluster.ClusterConfig;
 import org.spreadosd.cluster.ClusterView;
 import org.spreadosd.cluster.NodeInfo;
+import org.spreadosd.cluster.WritePolicy;
 import org.spreadosd.ds.BlobBody;
 import org.spreadosd.ds.BlobStreamClient.BlobDownload;
 import org.spreadosd.ds.BlobStreamClient.BlobFacts;
@@ -157,17 +158,15 @@ public final class Gateway {
                     List<NodeInfo> order = readOrder(config, okey.rsid(), key);
                     if (order.isEmpty() || !Placement.canWrite(config, okey.rsid(), view::isReachable)) {
                         body.discard(materializer);
+                        WritePolicy policy = config.writePolicy(okey.rsid());
+                        int members = config.members(okey.rsid()).size();
                         return onBlocking(() -> {
                             mds.abandon(okey);
                             throw new SpreadFailure(
                                     FailureCode.UNAVAILABLE,
                                     "replication-set " + okey.rsid() + " cannot take the add: its write policy '"
-                                            + config.writePolicy(okey.rsid()) + "' needs "
-                                            + config.writePolicy(okey.rsid())
-                                                    .required(config.members(okey.rsid())
-                                                            .size())
-                                            + " copies and too few of its "
-                                            + config.members(okey.rsid()).size() + " members are reachable");
+                                            + policy + "' needs " + policy.required(members)
+                                            + " copies and too few of its " + members + " members are reachable");
                         });
                     }
                     return putVia(order, 0, okey, contentType, body, senderFailed)
